@@ -1,0 +1,7 @@
+import type { MigrationObject } from '@mikro-orm/core';
+import { Migration20261124000000_profiles_and_versions } from './Migration20261124000000_profiles_and_versions.js';
+
+/** Every migration, in order. Listed by hand so tsx, vitest and dist load the same classes. */
+export const migrationsList: MigrationObject[] = [
+  { name: 'Migration20261124000000_profiles_and_versions', class: Migration20261124000000_profiles_and_versions },
+];

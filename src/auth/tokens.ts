@@ -1,0 +1,94 @@
+import { createRemoteJWKSet, errors as joseErrors, type JWTPayload, jwtVerify, SignJWT } from 'jose';
+import { type Principal } from '../domain/authorization.js';
+import { Environment, isEnumValue, Role } from '../domain/enums.js';
+import { UnauthenticatedError } from '../domain/errors.js';
+
+/** Turns a bearer token into the principal it names, or refuses it. */
+export interface TokenVerifier {
+  verify(token: string): Promise<Principal>;
+}
+
+export type TokenKeySource = { secret: string } | { jwksUrl: string };
+
+/** Verifies HS256 tokens with a shared secret, or RS/ES tokens against a JWKS URL. */
+export function createTokenVerifier(source: TokenKeySource): TokenVerifier {
+  const options = { requiredClaims: ['sub', 'exp'] };
+  if ('secret' in source) {
+    const key = new TextEncoder().encode(source.secret);
+    return {
+      verify: (token) => verifyWith(() => jwtVerify(token, key, { ...options, algorithms: ['HS256'] })),
+    };
+  }
+  const jwks = createRemoteJWKSet(new URL(source.jwksUrl));
+  return {
+    verify: (token) =>
+      verifyWith(() => jwtVerify(token, jwks, { ...options, algorithms: ['RS256', 'ES256', 'PS256', 'EdDSA'] })),
+  };
+}
+
+async function verifyWith(run: () => Promise<{ payload: JWTPayload }>): Promise<Principal> {
+  let payload: JWTPayload;
+  try {
+    ({ payload } = await run());
+  } catch (error) {
+    throw new UnauthenticatedError(`invalid token: ${describeJoseError(error)}`);
+  }
+  return principalFromClaims(payload);
+}
+
+function describeJoseError(error: unknown): string {
+  if (error instanceof joseErrors.JWTExpired) return 'it has expired';
+  if (error instanceof joseErrors.JWSSignatureVerificationFailed) return 'its signature does not verify';
+  if (error instanceof joseErrors.JOSEAlgNotAllowed) return 'its algorithm is not allowed';
+  if (error instanceof joseErrors.JWTClaimValidationFailed) return `claim "${error.claim}" ${error.reason === 'missing' ? 'is missing' : 'is invalid'}`;
+  if (error instanceof joseErrors.JOSEError) return 'it is malformed';
+  return 'it could not be verified';
+}
+
+/** Reads our claims out of a verified payload; other claims are ignored. */
+export function principalFromClaims(claims: JWTPayload & Record<string, unknown>): Principal {
+  const { sub, role } = claims;
+  if (typeof sub !== 'string' || sub.trim() === '') throw new UnauthenticatedError('invalid token: "sub" must be a non-empty string');
+  if (!isEnumValue(Role, role)) {
+    throw new UnauthenticatedError(`invalid token: "role" must be one of ${Object.values(Role).join(', ')}`);
+  }
+  const principal: Principal = { sub, role };
+  if (role === Role.INSTANCE) {
+    const { service, environment, instanceId } = claims;
+    if (typeof service !== 'string' || service === '' || !isEnumValue(Environment, environment)) {
+      throw new UnauthenticatedError('invalid token: an INSTANCE token needs "service" and "environment"');
+    }
+    principal.service = service;
+    principal.environment = environment;
+    if (instanceId !== undefined) {
+      if (typeof instanceId !== 'string' || instanceId === '') throw new UnauthenticatedError('invalid token: "instanceId" must be a string');
+      principal.instanceId = instanceId;
+    }
+  }
+  return principal;
+}
+
+export interface MintOptions {
+  sub: string;
+  role: Role;
+  /** Lifetime in seconds. */
+  expiresInSeconds: number;
+  instanceId?: string;
+  service?: string;
+  environment?: Environment;
+}
+
+/** Signs an HS256 token; the CLI and the embedded start-up use it. */
+export async function mintToken(secret: string, o: MintOptions): Promise<string> {
+  const claims: Record<string, string> = { role: o.role };
+  if (o.instanceId !== undefined) claims.instanceId = o.instanceId;
+  if (o.service !== undefined) claims.service = o.service;
+  if (o.environment !== undefined) claims.environment = o.environment;
+  const now = Math.floor(Date.now() / 1000);
+  return new SignJWT(claims)
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setSubject(o.sub)
+    .setIssuedAt(now)
+    .setExpirationTime(now + o.expiresInSeconds)
+    .sign(new TextEncoder().encode(secret));
+}

@@ -1,0 +1,121 @@
+import path from 'node:path';
+
+/** Everything HotSwap reads from the environment, validated and typed. */
+export interface AppConfig {
+  /** HTTP and websocket port. @default 4000 */
+  port: number;
+  /** Interface to listen on. @default '0.0.0.0' */
+  host: string;
+  /** PostgreSQL URL; unset means the embedded PostgreSQL under `dataDir`. */
+  databaseUrl: string | undefined;
+  /** Redis URL for registry, pub/sub and rate limits; unset means in-process. */
+  redisUrl: string | undefined;
+  /** HS256 secret; in embedded mode generated once into `dataDir/jwt-secret`. */
+  jwtSecret: string | undefined;
+  /** JWKS endpoint to verify tokens against instead of a shared secret. */
+  jwksUrl: string | undefined;
+  /** Requests per second per caller, bursts of 10× allowed; 0 turns limiting off. @default 50 */
+  rateLimitPerSecond: number;
+  /** Embedded mode's data (database, generated secret). @default './.hotswap' */
+  dataDir: string;
+  /** Port of the embedded PostgreSQL. @default 54329 */
+  embeddedPgPort: number;
+  /** Largest config a version may hold, as canonical JSON bytes. @default 1 MiB */
+  maxConfigBytes: number;
+  /** Deepest nesting a config may have. @default 64 */
+  maxConfigDepth: number;
+  /** Largest HTTP request body. @default maxConfigBytes × 2 + 64 KiB */
+  maxBodyBytes: number;
+  /** Deepest GraphQL selection set. @default 12 */
+  maxQueryDepth: number;
+  /** Highest GraphQL query cost (graphql-armor cost model). @default 5000 */
+  maxQueryCost: number;
+  /** pino log level. @default 'info' */
+  logLevel: string;
+  /** OTLP/HTTP endpoint for traces; unset means tracing off. */
+  otlpEndpoint: string | undefined;
+}
+
+/** Thrown when the environment is invalid; each entry names one variable. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(problems.join('; '));
+    this.name = 'ConfigError';
+  }
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/**
+ * The one reader of process.env. Collects every problem, then throws one
+ * ConfigError naming each bad variable, so a misconfigured process stops at once.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const problems: string[] = [];
+  const str = (name: string): string | undefined => {
+    const v = env[name]?.trim();
+    return v === undefined || v === '' ? undefined : v;
+  };
+  const int = (name: string, dflt: number, min: number, max: number): number => {
+    const raw = str(name);
+    if (raw === undefined) return dflt;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      problems.push(`${name} must be a whole number from ${min} to ${max}, got "${raw}"`);
+      return dflt;
+    }
+    return n;
+  };
+  const url = (name: string, protocols: string[]): string | undefined => {
+    const raw = str(name);
+    if (raw === undefined) return undefined;
+    try {
+      const parsed = new URL(raw);
+      if (!protocols.includes(parsed.protocol)) {
+        problems.push(`${name} must be a ${protocols.join(' or ')} URL, got "${parsed.protocol}"`);
+      }
+    } catch {
+      problems.push(`${name} is not a valid URL`);
+    }
+    return raw;
+  };
+
+  const databaseUrl = url('DATABASE_URL', ['postgres:', 'postgresql:']);
+  const jwtSecret = str('JWT_SECRET');
+  const jwksUrl = url('JWKS_URL', ['https:', 'http:']);
+  if (jwtSecret !== undefined && Buffer.byteLength(jwtSecret) < 32) {
+    problems.push('JWT_SECRET must be at least 32 bytes long (HS256 needs a 256-bit key)');
+  }
+  if (jwtSecret !== undefined && jwksUrl !== undefined) {
+    problems.push('set JWT_SECRET or JWKS_URL, not both');
+  }
+  if (databaseUrl !== undefined && jwtSecret === undefined && jwksUrl === undefined) {
+    problems.push('JWT_SECRET (or JWKS_URL) is required when DATABASE_URL is set');
+  }
+  const logLevel = str('LOG_LEVEL') ?? 'info';
+  if (!LOG_LEVELS.includes(logLevel)) {
+    problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
+  }
+  const maxConfigBytes = int('HOTSWAP_MAX_CONFIG_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024);
+
+  const config: AppConfig = {
+    port: int('PORT', 4000, 0, 65535),
+    host: str('HOST') ?? '0.0.0.0',
+    databaseUrl,
+    redisUrl: url('REDIS_URL', ['redis:', 'rediss:']),
+    jwtSecret,
+    jwksUrl,
+    rateLimitPerSecond: int('RATE_LIMIT_PER_SECOND', 50, 0, 1_000_000),
+    dataDir: path.resolve(str('HOTSWAP_DATA_DIR') ?? '.hotswap'),
+    embeddedPgPort: int('HOTSWAP_EMBEDDED_PG_PORT', 54329, 1, 65535),
+    maxConfigBytes,
+    maxConfigDepth: int('HOTSWAP_MAX_CONFIG_DEPTH', 64, 2, 1000),
+    maxBodyBytes: int('HOTSWAP_MAX_BODY_BYTES', maxConfigBytes * 2 + 64 * 1024, 1024, 256 * 1024 * 1024),
+    maxQueryDepth: int('HOTSWAP_MAX_QUERY_DEPTH', 12, 2, 100),
+    maxQueryCost: int('HOTSWAP_MAX_QUERY_COST', 5000, 10, 1_000_000),
+    logLevel,
+    otlpEndpoint: url('OTEL_EXPORTER_OTLP_ENDPOINT', ['http:', 'https:']),
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}

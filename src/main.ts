@@ -1,0 +1,58 @@
+import 'reflect-metadata';
+import { startApp } from './app.js';
+import { mintToken } from './auth/tokens.js';
+import { ConfigError, loadConfig } from './config.js';
+import { Role } from './domain/enums.js';
+import { createLogger } from './telemetry/logger.js';
+
+/** Process entry: configuration, the composition root, and signals. */
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      for (const problem of error.problems) process.stderr.write(`hotswap: configuration error: ${problem}\n`);
+      process.exit(78);
+    }
+    throw error;
+  }
+  const logger = createLogger(config.logLevel);
+  const app = await startApp(config, logger);
+  logger.info({ url: app.url, embedded: app.embedded }, 'HotSwap is listening');
+
+  if (app.generatedSecret !== undefined) {
+    const token = await mintToken(app.generatedSecret, { sub: 'local-admin', role: Role.ADMIN, expiresInSeconds: 12 * 3600 });
+    process.stdout.write(
+      [
+        '',
+        `  HotSwap is running on its embedded default (data in ${config.dataDir}).`,
+        `  GraphQL:      ${app.url}`,
+        `  ADMIN token (12 h): ${token}`,
+        '  More tokens:  npx hotswap token --role DEVELOPER --sub alice',
+        '',
+      ].join('\n') + '\n',
+    );
+  }
+
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    app.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`hotswap: failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,19 @@
+import { registerEnumType } from 'type-graphql';
+import {
+  ChangeOp,
+  Color,
+  DeploymentStatus,
+  DeploymentStrategy,
+  Environment,
+  InstanceStatus,
+  SchemaStatus,
+} from '../domain/enums.js';
+
+// Type metadata, like the decorators: exposes the domain enums under their API.md names.
+registerEnumType(Environment, { name: 'Environment' });
+registerEnumType(DeploymentStrategy, { name: 'DeploymentStrategy' });
+registerEnumType(DeploymentStatus, { name: 'DeploymentStatus' });
+registerEnumType(SchemaStatus, { name: 'SchemaStatus' });
+registerEnumType(InstanceStatus, { name: 'InstanceStatus' });
+registerEnumType(Color, { name: 'Color' });
+registerEnumType(ChangeOp, { name: 'ChangeOp' });

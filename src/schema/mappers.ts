@@ -1,0 +1,43 @@
+import type { Connection, ProfileRecord, VersionRecord } from '../domain/records.js';
+import type { VersionDiffResult } from '../services/version.service.js';
+import { ConfigProfile, type ConfigProfileConnection } from './profile.type.js';
+import { ConfigVersion, type ConfigVersionConnection, type VersionDiff } from './version.type.js';
+
+export function toConfigProfile(r: ProfileRecord): ConfigProfile {
+  return Object.assign(new ConfigProfile(), {
+    id: r.id,
+    name: r.name,
+    service: r.service,
+    environment: r.environment,
+    description: r.description,
+    createdAt: r.createdAt,
+    updatedAt: r.updatedAt,
+    lastVersion: r.lastVersion,
+    activeVersion: r.activeVersion,
+  });
+}
+
+export function toConfigVersion(r: VersionRecord): ConfigVersion {
+  return Object.assign(new ConfigVersion(), {
+    id: r.id,
+    profileName: r.profileName,
+    version: r.version,
+    data: r.data,
+    hash: r.hash,
+    description: r.description,
+    createdBy: r.createdBy,
+    createdAt: r.createdAt,
+  });
+}
+
+function mapConnection<R, G>(c: Connection<R>, map: (r: R) => G) {
+  return { ...c, edges: c.edges.map((e) => ({ cursor: e.cursor, node: map(e.node) })) };
+}
+
+export const toProfileConnection = (c: Connection<ProfileRecord>): ConfigProfileConnection =>
+  mapConnection(c, toConfigProfile);
+
+export const toVersionConnection = (c: Connection<VersionRecord>): ConfigVersionConnection =>
+  mapConnection(c, toConfigVersion);
+
+export const toVersionDiff = (d: VersionDiffResult): VersionDiff => ({ ...d });

