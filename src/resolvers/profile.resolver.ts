@@ -21,7 +21,7 @@ export class ProfileResolver {
     @Ctx() ctx: GraphQLContext,
     @Arg('service', () => String, { nullable: true }) service: string | null,
     @Arg('environment', () => Environment, { nullable: true }) environment: Environment | null,
-    @Arg('first', () => Int, { defaultValue: 50 }) first: number,
+    @Arg('first', () => Int, { nullable: true, defaultValue: 50 }) first: number,
     @Arg('after', () => String, { nullable: true }) after: string | null,
   ): Promise<ConfigProfileConnection> {
     authorize(ctx.principal, 'profile:read');
@@ -76,7 +76,7 @@ export class ProfileResolver {
   @FieldResolver(() => ConfigVersionConnection, { description: 'Versions, newest first.' })
   async versions(
     @Root() profile: ConfigProfile,
-    @Arg('first', () => Int, { defaultValue: 20 }) first: number,
+    @Arg('first', () => Int, { nullable: true, defaultValue: 20 }) first: number,
     @Arg('after', () => String, { nullable: true }) after: string | null,
   ): Promise<ConfigVersionConnection> {
     return toVersionConnection(await this.versionService.list(profile, first, after));

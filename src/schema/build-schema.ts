@@ -14,9 +14,12 @@ export interface ResolverInstances {
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
 const RESOLVER_CLASSES: NonEmptyArray<Function> = [ProfileResolver, VersionResolver];
 
-/** Builds the executable schema; type-graphql gets our hand-built resolver instances. */
-export function buildGraphQLSchema(resolvers: ResolverInstances): GraphQLSchema {
-  const byClass = new Map<unknown, object>(Object.values(resolvers).map((r: object) => [r.constructor, r]));
+/**
+ * Builds the executable schema; type-graphql gets our hand-built resolver
+ * instances. Without instances the schema can be printed but not executed.
+ */
+export function buildGraphQLSchema(resolvers?: ResolverInstances): GraphQLSchema {
+  const byClass = new Map<unknown, object>(Object.values(resolvers ?? {}).map((r: object) => [r.constructor, r]));
   return buildSchemaSync({
     resolvers: RESOLVER_CLASSES,
     container: { get: (cls) => byClass.get(cls) },

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
 
@@ -18,6 +18,7 @@ export async function startEmbeddedPostgres(dataDir: string, port: number, logge
   const pgDir = path.join(dataDir, 'postgres');
   await mkdir(dataDir, { recursive: true });
   await claimDataDir(dataDir);
+  if (process.getuid?.() === 0) await ensureReachableByPostgresUser(dataDir);
   await stopOrphanedPostgres(pgDir, logger);
   const password = await loadOrCreatePassword(dataDir);
 
@@ -43,6 +44,7 @@ export async function startEmbeddedPostgres(dataDir: string, port: number, logge
     throw new Error(
       `the embedded PostgreSQL did not start on port ${port}: is the port taken? ` +
         `Set HOTSWAP_EMBEDDED_PG_PORT to a free port, or see ${pgDir}/log. (${error instanceof Error ? error.message : 'no detail'})`,
+      { cause: error },
     );
   }
   const client = pg.getPgClient('postgres', '127.0.0.1');
@@ -60,6 +62,23 @@ export async function startEmbeddedPostgres(dataDir: string, port: number, logge
       await rm(path.join(dataDir, 'hotswap.pid'), { force: true });
     },
   };
+}
+
+/**
+ * As root, PostgreSQL runs as the `postgres` user (it refuses root), which must
+ * be able to reach the data dir: open ours for traversal, and name any parent
+ * directory that blocks it rather than changing it.
+ */
+async function ensureReachableByPostgresUser(dataDir: string): Promise<void> {
+  await chmod(dataDir, 0o711);
+  for (let dir = path.dirname(dataDir); dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    if (((await stat(dir)).mode & 0o001) === 0) {
+      throw new Error(
+        `the embedded PostgreSQL runs as the "postgres" user, which cannot enter ${dir} (running as root); ` +
+          'set HOTSWAP_DATA_DIR to a directory it can reach, e.g. /var/lib/hotswap',
+      );
+    }
+  }
 }
 
 function isAlive(pid: number): boolean {

@@ -1,4 +1,5 @@
 import net from 'node:net';
+import type * as Testcontainers from 'testcontainers';
 
 /** Where the integration tests find PostgreSQL and Redis. */
 export interface TestServices {
@@ -41,7 +42,7 @@ export async function resolveTestServices(): Promise<TestServices> {
 }
 
 async function startContainers(databaseUrl: string | undefined, redisUrl: string | undefined): Promise<TestServices> {
-  let testcontainers: typeof import('testcontainers');
+  let testcontainers: typeof Testcontainers;
   try {
     testcontainers = await import('testcontainers');
     await testcontainers.getContainerRuntimeClient();
@@ -50,6 +51,7 @@ async function startContainers(databaseUrl: string | undefined, redisUrl: string
       'Integration tests need PostgreSQL and Redis. Set DATABASE_URL (a postgres URL with CREATEDB rights) and ' +
         'REDIS_URL, run them on 127.0.0.1:5432 and :6379, or start a Docker engine for testcontainers. ' +
         `(No container runtime: ${error instanceof Error ? error.message : String(error)})`,
+      { cause: error },
     );
   }
   const { GenericContainer, Wait } = testcontainers;
