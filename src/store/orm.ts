@@ -14,7 +14,7 @@ export async function openOrm(clientUrl: string, options: { poolMax?: number } =
     entities,
     extensions: [Migrator],
     discovery: { warnWhenNoEntities: true },
-    migrations: { migrationsList, tableName: 'hotswap_migrations', transactional: true, allOrNothing: true, silent: true },
+    migrations: { migrationsList, tableName: 'hotswap_migrations', transactional: true, allOrNothing: true, silent: true, snapshot: false },
     pool: { min: 0, max: options.poolMax ?? 10 },
     allowGlobalContext: false,
     debug: false,
