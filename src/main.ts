@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { startApp } from './app.js';
+import { type RunningApp, startApp } from './app.js';
 import { mintToken } from './auth/tokens.js';
 import { ConfigError, loadConfig } from './config.js';
 import { Role } from './domain/enums.js';
@@ -18,7 +18,31 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger(config.logLevel);
-  const app = await startApp(config, logger);
+
+  // Signals are handled from the first moment: one that arrives while starting
+  // stops the app as soon as it is up.
+  let app: RunningApp | undefined;
+  let stopRequested: string | undefined;
+  const shutdown = (signal: string) => {
+    if (stopRequested) return;
+    stopRequested = signal;
+    if (app) void stopAndExit(app, signal);
+  };
+  const stopAndExit = async (running: RunningApp, signal: string) => {
+    logger.info({ signal }, 'shutting down');
+    try {
+      await running.stop();
+      process.exit(0);
+    } catch (error) {
+      logger.error({ err: error }, 'shutdown failed');
+      process.exit(1);
+    }
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+
+  app = await startApp(config, logger);
+  if (stopRequested) return stopAndExit(app, stopRequested);
   logger.info({ url: app.url, embedded: app.embedded }, 'HotSwap is listening');
 
   if (app.generatedSecret !== undefined) {
@@ -34,22 +58,6 @@ async function main(): Promise<void> {
       ].join('\n') + '\n',
     );
   }
-
-  let stopping = false;
-  const shutdown = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down');
-    app.stop().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        logger.error({ err: error }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGINT', () => shutdown('SIGINT'));
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
 }
 
 main().catch((error: unknown) => {

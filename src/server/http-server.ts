@@ -68,6 +68,8 @@ export async function startHttpServer(o: HttpServerOptions, host: string, port: 
     validationRules: rules,
     formatError,
     includeStacktraceInErrorResponses: false,
+    // main.ts owns the signals and stops everything in order.
+    stopOnTerminationSignals: false,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer: server }),
       { serverWillStart: async () => ({ drainServer: async () => wsCleanup.dispose() }) },

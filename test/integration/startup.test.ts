@@ -17,3 +17,21 @@ describe('start-up configuration', () => {
     expect(service.output().trim()).toBe('hotswap: configuration error: PORT must be a whole number from 0 to 65535, got "eighty"');
   });
 });
+
+describe('shutdown', () => {
+  it('exits 0 soon after SIGTERM and SIGINT, releasing the server and the pool', async () => {
+    const { createTestDatabase } = await import('../support/database.js');
+    const db = await createTestDatabase();
+    try {
+      for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+        const service = spawnService({ DATABASE_URL: db.url, JWT_SECRET: 'x'.repeat(32), PORT: '0' });
+        await service.waitFor(/HotSwap is listening/);
+        const started = Date.now();
+        expect(await service.kill(signal)).toBe(0);
+        expect(Date.now() - started).toBeLessThan(5000);
+      }
+    } finally {
+      await db.drop();
+    }
+  }, 60_000);
+});
