@@ -21,12 +21,11 @@ async function main(): Promise<void> {
 
   // Signals are handled from the first moment: one that arrives while starting
   // stops the app as soon as it is up.
-  let app: RunningApp | undefined;
-  let stopRequested: string | undefined;
+  const state: { app?: RunningApp; stopRequested?: string } = {};
   const shutdown = (signal: string) => {
-    if (stopRequested) return;
-    stopRequested = signal;
-    if (app) void stopAndExit(app, signal);
+    if (state.stopRequested) return;
+    state.stopRequested = signal;
+    if (state.app) void stopAndExit(state.app, signal);
   };
   const stopAndExit = async (running: RunningApp, signal: string) => {
     logger.info({ signal }, 'shutting down');
@@ -41,8 +40,9 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
 
-  app = await startApp(config, logger);
-  if (stopRequested) return stopAndExit(app, stopRequested);
+  const app = await startApp(config, logger);
+  state.app = app;
+  if (state.stopRequested) return stopAndExit(app, state.stopRequested);
   logger.info({ url: app.url, embedded: app.embedded }, 'HotSwap is listening');
 
   if (app.generatedSecret !== undefined) {

@@ -1,8 +1,8 @@
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
-import express, { type ErrorRequestHandler } from 'express';
-import { type GraphQLSchema, specifiedRules, validate } from 'graphql';
+import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
+import { GraphQLError, type GraphQLSchema, specifiedRules, validate } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
 import { type Principal } from '../domain/authorization.js';
 import { DomainError, ErrorCode } from '../domain/errors.js';
+import { findNulCharacter } from '../domain/text.js';
 import type { GraphQLContext } from '../schema/context.js';
 import { createErrorFormatter, toGraphQLError } from '../schema/format-error.js';
 import type { CallerGate } from './graphql-context.js';
@@ -55,6 +56,11 @@ export async function startHttpServer(o: HttpServerOptions, host: string, port: 
           return false;
         }
       },
+      onSubscribe: (_ctx, _id, payload) => {
+        const where = findNulCharacter(payload);
+        if (where === null) return undefined;
+        return [new GraphQLError(nulMessage(where), { extensions: { code: ErrorCode.BAD_USER_INPUT } })];
+      },
       context: (ctx): GraphQLContext => ({ principal: ctx.extra.principal }),
       onNext: (_ctx, _id, _payload, _args, result) =>
         result.errors ? { ...result, errors: result.errors.map((e) => formatError(e.toJSON(), e)) } : undefined,
@@ -91,6 +97,7 @@ export async function startHttpServer(o: HttpServerOptions, host: string, port: 
   app.use(
     '/graphql',
     express.json({ limit: o.limits.maxBodyBytes }),
+    refuseNulCharacters,
     expressMiddleware(apollo, {
       context: async ({ req }) => {
         try {
@@ -115,6 +122,17 @@ export async function startHttpServer(o: HttpServerOptions, host: string, port: 
     port: actualPort,
     stop: () => apollo.stop(),
   };
+}
+
+/** PostgreSQL stores no NUL characters; refuse a request carrying one before anything runs. */
+const refuseNulCharacters: RequestHandler = (req, res, next) => {
+  const where = findNulCharacter(req.body);
+  if (where === null) return next();
+  res.status(400).json({ errors: [{ message: nulMessage(where), extensions: { code: ErrorCode.BAD_USER_INPUT, path: where } }] });
+};
+
+export function nulMessage(where: string): string {
+  return `NUL characters (\\u0000) are not accepted in text or config values (found in ${where})`;
 }
 
 /** Malformed or oversized bodies get a GraphQL-shaped error, not an HTML page. */

@@ -1,6 +1,7 @@
-import { costLimitRule } from '@escape.tech/graphql-armor-cost-limit';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
-import type { ValidationRule } from 'graphql';
+import { GraphQLError, type ValidationContext, type ValidationRule } from 'graphql';
+import { MAX_PAGE_SIZE } from '../domain/pagination.js';
+import { costLimitRule } from './cost-rule.js';
 
 export interface QueryLimits {
   maxDepth: number;
@@ -9,8 +10,18 @@ export interface QueryLimits {
 
 /** Depth and cost limits, applied to HTTP operations and websocket subscriptions alike. */
 export function queryLimitRules(limits: QueryLimits): ValidationRule[] {
-  return [
-    maxDepthRule({ n: limits.maxDepth, exposeLimits: true }) as unknown as ValidationRule,
-    costLimitRule({ maxCost: limits.maxCost, exposeLimits: true }) as unknown as ValidationRule,
-  ];
+  const depth = maxDepthRule({
+    n: limits.maxDepth,
+    exposeLimits: true,
+    // Report like any validation error instead of throwing out of validate() (a 500).
+    propagateOnRejection: false,
+    onReject: [
+      (context, error) => {
+        (context as ValidationContext | null)?.reportError(
+          new GraphQLError(error.message.replace(/^Syntax Error: /, ''), { extensions: { code: 'BAD_USER_INPUT' } }),
+        );
+      },
+    ],
+  });
+  return [depth as unknown as ValidationRule, costLimitRule(limits.maxCost, MAX_PAGE_SIZE)];
 }

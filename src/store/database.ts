@@ -1,5 +1,6 @@
 import { type EntityManager, type MikroORM } from '@mikro-orm/postgresql';
-import { DomainError, UnavailableError } from '../domain/errors.js';
+import { BadInputError, DomainError, UnavailableError } from '../domain/errors.js';
+import { isConnectionFailure, isUnstorableText } from './pg-errors.js';
 import { ProfileRepository } from './profile.repository.js';
 import { VersionRepository } from './version.repository.js';
 
@@ -7,19 +8,6 @@ import { VersionRepository } from './version.repository.js';
 export interface Repositories {
   profiles: ProfileRepository;
   versions: VersionRepository;
-}
-
-const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '08006', '08001']);
-
-function isConnectionFailure(error: unknown): boolean {
-  let cur: unknown = error;
-  for (let i = 0; i < 4 && cur instanceof Error; i++) {
-    const code = (cur as { code?: unknown }).code;
-    if (typeof code === 'string' && UNAVAILABLE_CODES.has(code)) return true;
-    if (/Connection terminated|timeout exceeded when trying to connect/i.test(cur.message)) return true;
-    cur = (cur as { cause?: unknown }).cause;
-  }
-  return false;
 }
 
 /**
@@ -48,8 +36,12 @@ export class Database {
     try {
       return await work();
     } catch (error) {
-      if (!(error instanceof DomainError) && isConnectionFailure(error)) {
+      if (error instanceof DomainError) throw error;
+      if (isConnectionFailure(error)) {
         throw new UnavailableError('the database is unavailable; retry shortly', { retryable: true });
+      }
+      if (isUnstorableText(error)) {
+        throw new BadInputError('text and config values may not contain NUL characters (\\u0000)');
       }
       throw error;
     }

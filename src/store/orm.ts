@@ -2,6 +2,8 @@ import { Migrator } from '@mikro-orm/migrations';
 import { MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from 'pino';
 import { migrationsList } from '../../migrations/index.js';
+import { UnavailableError } from '../domain/errors.js';
+import { isConnectionFailure } from './pg-errors.js';
 import { ProfileEntity } from './entities/profile.entity.js';
 import { VersionEntity } from './entities/version.entity.js';
 
@@ -9,6 +11,16 @@ export const entities = [ProfileEntity, VersionEntity];
 
 /** Opens the pool. Nothing is created here: the schema comes from migrations only. */
 export async function openOrm(clientUrl: string, options: { poolMax?: number } = {}): Promise<MikroORM> {
+  try {
+    return await initOrm(clientUrl, options);
+  } catch (error) {
+    if (!isConnectionFailure(error)) throw error;
+    const { hostname, port } = new URL(clientUrl);
+    throw new UnavailableError(`cannot connect to PostgreSQL at ${hostname}:${port || 5432}; is it running?`, { retryable: true });
+  }
+}
+
+function initOrm(clientUrl: string, options: { poolMax?: number }): Promise<MikroORM> {
   return MikroORM.init({
     clientUrl,
     entities,

@@ -1,0 +1,36 @@
+/** Classifies errors from the PostgreSQL driver, whatever wrapped them. */
+
+const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', '57P01', '57P02', '57P03', '08006', '08001', '08003']);
+/** PostgreSQL cannot store NUL characters in text or jsonb. */
+const UNSTORABLE_TEXT_CODES = new Set(['22021', '22P05']);
+const CONNECTION_MESSAGES = /Connection terminated|timeout exceeded when trying to connect/i;
+
+function* causes(error: unknown): Generator<Error> {
+  let cur: unknown = error;
+  for (let i = 0; i < 5 && cur instanceof Error; i++) {
+    yield cur;
+    cur = (cur as { cause?: unknown }).cause;
+  }
+}
+
+function codeOf(error: Error): unknown {
+  return (error as { code?: unknown }).code;
+}
+
+/** True for errors that mean PostgreSQL could not be reached or went away. */
+export function isConnectionFailure(error: unknown): boolean {
+  for (const e of causes(error)) {
+    const code = codeOf(e);
+    if ((typeof code === 'string' && CONNECTION_CODES.has(code)) || CONNECTION_MESSAGES.test(e.message)) return true;
+  }
+  return false;
+}
+
+/** True when PostgreSQL refused a text value it cannot store (a NUL character). */
+export function isUnstorableText(error: unknown): boolean {
+  for (const e of causes(error)) {
+    const code = codeOf(e);
+    if (typeof code === 'string' && UNSTORABLE_TEXT_CODES.has(code)) return true;
+  }
+  return false;
+}
