@@ -2,6 +2,7 @@ import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { loadOrCreateSecret } from './auth/secret-file.js';
 import { createTokenVerifier, type TokenKeySource } from './auth/tokens.js';
+import { cacheVerifiedTokens } from './auth/verified-token-cache.js';
 import type { AppConfig } from './config.js';
 import { createRateLimiter } from './protection/rate-limiter.js';
 import { ProfileResolver } from './resolvers/profile.resolver.js';
@@ -66,7 +67,10 @@ export async function startApp(config: AppConfig, logger: Logger): Promise<Runni
       profile: new ProfileResolver(profiles, versions),
       version: new VersionResolver(versions),
     });
-    const gate = new CallerGate(createTokenVerifier(keySource), createRateLimiter(config.rateLimitPerSecond, redis));
+    const gate = new CallerGate(
+      cacheVerifiedTokens(createTokenVerifier(keySource)),
+      createRateLimiter(config.rateLimitPerSecond, redis),
+    );
 
     const http: RunningHttpServer = await startHttpServer(
       {

@@ -12,5 +12,5 @@ export async function authenticate(verifier: TokenVerifier, header: unknown): Pr
   if (typeof header !== 'string') throw new UnauthenticatedError('the authorization value must be a string "Bearer <token>"');
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
   if (!match?.[1]) throw new UnauthenticatedError('the authorization header must be "Bearer <token>"');
-  return verifier.verify(match[1]);
+  return (await verifier.verify(match[1])).principal;
 }

@@ -3,9 +3,15 @@ import { type Principal } from '../domain/authorization.js';
 import { Environment, isEnumValue, Role } from '../domain/enums.js';
 import { UnauthenticatedError } from '../domain/errors.js';
 
+/** A token that verified: who it names and when it expires (seconds since the epoch). */
+export interface VerifiedToken {
+  principal: Principal;
+  expiresAt: number;
+}
+
 /** Turns a bearer token into the principal it names, or refuses it. */
 export interface TokenVerifier {
-  verify(token: string): Promise<Principal>;
+  verify(token: string): Promise<VerifiedToken>;
 }
 
 export type TokenKeySource = { secret: string } | { jwksUrl: string };
@@ -26,14 +32,15 @@ export function createTokenVerifier(source: TokenKeySource): TokenVerifier {
   };
 }
 
-async function verifyWith(run: () => Promise<{ payload: JWTPayload }>): Promise<Principal> {
+async function verifyWith(run: () => Promise<{ payload: JWTPayload }>): Promise<VerifiedToken> {
   let payload: JWTPayload;
   try {
     ({ payload } = await run());
   } catch (error) {
     throw new UnauthenticatedError(`invalid token: ${describeJoseError(error)}`);
   }
-  return principalFromClaims(payload);
+  // requiredClaims guarantees exp.
+  return { principal: principalFromClaims(payload), expiresAt: payload.exp! };
 }
 
 function describeJoseError(error: unknown): string {
