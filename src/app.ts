@@ -1,20 +1,41 @@
 import { Redis } from 'ioredis';
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { loadOrCreateSecret } from './auth/secret-file.js';
-import { createTokenVerifier, type TokenKeySource } from './auth/tokens.js';
+import { createTokenVerifier, mintToken, type TokenKeySource } from './auth/tokens.js';
 import { cacheVerifiedTokens } from './auth/verified-token-cache.js';
 import type { AppConfig } from './config.js';
+import { ConfigPushHub } from './delivery/push-hub.js';
+import { Role } from './domain/enums.js';
+import { DeploymentEventPublisher } from './orchestrator/events.js';
+import { Orchestrator } from './orchestrator/orchestrator.js';
 import { createRateLimiter } from './protection/rate-limiter.js';
+import { SubscriptionLimiter } from './protection/subscription-limiter.js';
+import { createPubSub } from './pubsub/pubsub.js';
+import type { InstanceRegistry } from './registry/instance-registry.js';
+import { MemoryInstanceRegistry } from './registry/memory-registry.js';
+import { RedisInstanceRegistry } from './registry/redis-registry.js';
+import { DeploymentResolver } from './resolvers/deployment.resolver.js';
+import { InstanceResolver } from './resolvers/instance.resolver.js';
 import { ProfileResolver } from './resolvers/profile.resolver.js';
+import { SubscriptionResolver } from './resolvers/subscription.resolver.js';
 import { VersionResolver } from './resolvers/version.resolver.js';
 import { buildGraphQLSchema } from './schema/build-schema.js';
-import { CallerGate } from './server/graphql-context.js';
-import { type RunningHttpServer, startHttpServer } from './server/http-server.js';
+import { CallerGate } from './server/caller-gate.js';
+import { startHttpServer } from './server/http-server.js';
+import { AckService } from './services/ack.service.js';
+import { ConfigFeedService } from './services/config-feed.service.js';
+import { DeploymentService } from './services/deployment.service.js';
+import { InstanceService, type InstanceTokenSigner } from './services/instance.service.js';
 import { ProfileService } from './services/profile.service.js';
 import { VersionService } from './services/version.service.js';
 import { Database } from './store/database.js';
-import { type EmbeddedPostgres, startEmbeddedPostgres } from './store/embedded-postgres.js';
+import { startEmbeddedPostgres } from './store/embedded-postgres.js';
 import { migrate, openOrm } from './store/orm.js';
+import { DeploymentRunner } from './workers/deployment-runner.js';
+import { InstanceReaper } from './workers/instance-reaper.js';
+import { Scheduler } from './workers/scheduler.js';
 
 export interface RunningApp {
   url: string;
@@ -26,9 +47,9 @@ export interface RunningApp {
 }
 
 /**
- * The composition root: builds database → repositories → services → resolvers
- * → server from validated configuration, and returns one stop() that releases
- * everything in reverse order.
+ * The composition root: builds database → registry and pub/sub → services →
+ * orchestrator and workers → resolvers → server from validated configuration,
+ * and returns one stop() that releases everything in reverse order.
  */
 export async function startApp(config: AppConfig, logger: Logger): Promise<RunningApp> {
   const stack: Array<() => Promise<unknown>> = [];
@@ -39,11 +60,12 @@ export async function startApp(config: AppConfig, logger: Logger): Promise<Runni
   };
   try {
     let databaseUrl = config.databaseUrl;
-    let embedded: EmbeddedPostgres | undefined;
+    let embedded = false;
     if (databaseUrl === undefined) {
-      embedded = await startEmbeddedPostgres(config.dataDir, config.embeddedPgPort, logger);
-      stack.push(embedded.stop);
-      databaseUrl = embedded.url;
+      const pg = await startEmbeddedPostgres(config.dataDir, config.embeddedPgPort, logger);
+      stack.push(() => pg.stop());
+      databaseUrl = pg.url;
+      embedded = true;
     }
     const keySource = await resolveKeySource(config);
 
@@ -54,34 +76,62 @@ export async function startApp(config: AppConfig, logger: Logger): Promise<Runni
 
     let redis: Redis | undefined;
     if (config.redisUrl !== undefined) {
-      redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 2, enableOfflineQueue: false, lazyConnect: true });
-      redis.on('error', (error) => logger.warn({ err: error }, 'redis connection error'));
-      await redis.connect();
-      const r = redis;
-      stack.push(() => r.quit());
+      const client = new Redis(config.redisUrl, { maxRetriesPerRequest: 3, lazyConnect: true });
+      client.on('error', (error) => logger.warn({ err: error }, 'redis connection error'));
+      await client.connect();
+      stack.push(() => client.quit());
+      redis = client;
     }
+    const pubsub = createPubSub(config.redisUrl, logger);
+    stack.push(() => pubsub.close());
+    const registry: InstanceRegistry = redis ? new RedisInstanceRegistry(redis) : new MemoryInstanceRegistry();
 
+    const hub = new ConfigPushHub(pubsub);
+    const eventPublisher = new DeploymentEventPublisher(pubsub);
     const profiles = new ProfileService(db);
     const versions = new VersionService(db, { maxBytes: config.maxConfigBytes, maxDepth: config.maxConfigDepth });
+    const instances = new InstanceService(registry, db, instanceTokenSigner(keySource, config.instanceTokenTtlSeconds));
+    const acks = new AckService(db, pubsub, logger);
+    const deployments = new DeploymentService(db, registry, eventPublisher, pubsub);
+    const feeds = new ConfigFeedService(
+      db,
+      hub,
+      instances,
+      deployments,
+      eventPublisher,
+      new SubscriptionLimiter(config.maxSubscriptionsPerCaller),
+    );
+
+    const scheduler = new Scheduler(logger);
+    const runner = new DeploymentRunner(db, new Orchestrator(db, hub, eventPublisher, logger), pubsub, logger, {
+      owner: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
+      leaseMs: config.leaseMs,
+      claimIntervalMs: 1000,
+      maxConcurrent: 50,
+    });
+    scheduler.register(runner.job());
+    scheduler.register(
+      new InstanceReaper(registry, { heartbeatIntervalMs: config.heartbeatIntervalMs, graceMs: config.staleGraceMs }).job(),
+    );
+
     const schema = buildGraphQLSchema({
       profile: new ProfileResolver(profiles, versions),
       version: new VersionResolver(versions),
+      instance: new InstanceResolver(instances, acks),
+      deployment: new DeploymentResolver(deployments),
+      subscription: new SubscriptionResolver(),
     });
     const gate = new CallerGate(
       cacheVerifiedTokens(createTokenVerifier(keySource)),
       createRateLimiter(config.rateLimitPerSecond, redis),
     );
-
-    const http: RunningHttpServer = await startHttpServer(
+    const http = await startHttpServer(
       {
         schema,
         gate,
+        feeds,
         logger,
-        limits: {
-          maxDepth: config.maxQueryDepth,
-          maxCost: config.maxQueryCost,
-          maxBodyBytes: config.maxBodyBytes,
-        },
+        limits: { maxDepth: config.maxQueryDepth, maxCost: config.maxQueryCost, maxBodyBytes: config.maxBodyBytes },
         checkReady: async () => {
           await db.ping();
           if (redis) await redis.ping();
@@ -90,13 +140,22 @@ export async function startApp(config: AppConfig, logger: Logger): Promise<Runni
       config.host,
       config.port,
     );
+    // Stop order (reversed): the server first, so nothing new arrives, then the workers.
+    if (config.workers) {
+      await runner.start();
+      scheduler.start();
+      stack.push(async () => {
+        await scheduler.stop();
+        await runner.stop();
+      });
+    }
     stack.push(() => http.stop());
 
     return {
       url: http.url,
       port: http.port,
       generatedSecret: embedded && 'secret' in keySource ? keySource.secret : undefined,
-      embedded: embedded !== undefined,
+      embedded,
       stop: stopAll,
     };
   } catch (error) {
@@ -110,4 +169,10 @@ async function resolveKeySource(config: AppConfig): Promise<TokenKeySource> {
   if (config.jwtSecret !== undefined) return { secret: config.jwtSecret };
   // Only the embedded default gets here: loadConfig requires a key with DATABASE_URL.
   return { secret: await loadOrCreateSecret(config.dataDir) };
+}
+
+function instanceTokenSigner(keySource: TokenKeySource, ttlSeconds: number): InstanceTokenSigner | undefined {
+  if (!('secret' in keySource)) return undefined;
+  return ({ instanceId, service, environment }) =>
+    mintToken(keySource.secret, { sub: instanceId, role: Role.INSTANCE, instanceId, service, environment, expiresInSeconds: ttlSeconds });
 }

@@ -34,6 +34,18 @@ export interface AppConfig {
   logLevel: string;
   /** OTLP/HTTP endpoint for traces; unset means tracing off. */
   otlpEndpoint: string | undefined;
+  /** Expected heartbeat interval; an instance is STALE after 3 missed. @default 10 s */
+  heartbeatIntervalMs: number;
+  /** How long a STALE instance is kept before it is removed. @default 5 min */
+  staleGraceMs: number;
+  /** Deployment lease; another replica takes a deployment over this long after its runner died. @default 15 s */
+  leaseMs: number;
+  /** Open subscriptions per caller (token `sub`) on one replica. @default 100 */
+  maxSubscriptionsPerCaller: number;
+  /** Lifetime of the INSTANCE tokens registerInstance issues. @default 7 days */
+  instanceTokenTtlSeconds: number;
+  /** Run the background workers (deployment runner, reaper); off only in tests. @default true */
+  workers: boolean;
 }
 
 /** Thrown when the environment is invalid; each entry names one variable. */
@@ -65,6 +77,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       return dflt;
     }
     return n;
+  };
+  const bool = (name: string, dflt: boolean): boolean => {
+    const raw = str(name);
+    if (raw === undefined) return dflt;
+    if (['true', '1', 'on', 'yes'].includes(raw.toLowerCase())) return true;
+    if (['false', '0', 'off', 'no'].includes(raw.toLowerCase())) return false;
+    problems.push(`${name} must be true or false, got "${raw}"`);
+    return dflt;
   };
   const url = (name: string, protocols: string[]): string | undefined => {
     const raw = str(name);
@@ -115,6 +135,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     maxQueryCost: int('HOTSWAP_MAX_QUERY_COST', 5000, 10, 1_000_000),
     logLevel,
     otlpEndpoint: url('OTEL_EXPORTER_OTLP_ENDPOINT', ['http:', 'https:']),
+    heartbeatIntervalMs: int('HOTSWAP_HEARTBEAT_INTERVAL_MS', 10_000, 100, 3_600_000),
+    staleGraceMs: int('HOTSWAP_STALE_GRACE_MS', 300_000, 0, 86_400_000),
+    leaseMs: int('HOTSWAP_LEASE_MS', 15_000, 500, 600_000),
+    maxSubscriptionsPerCaller: int('HOTSWAP_MAX_SUBSCRIPTIONS_PER_CALLER', 100, 1, 1_000_000),
+    instanceTokenTtlSeconds: int('HOTSWAP_INSTANCE_TOKEN_TTL_SECONDS', 7 * 86_400, 60, 366 * 86_400),
+    workers: bool('HOTSWAP_WORKERS', true),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

@@ -73,17 +73,23 @@ export interface DeploymentResult {
 
 /** Summarises target states: counts per outcome and `progress = applied / total`. */
 export function summarizeTargets(targets: ReadonlyArray<{ state: TargetState }>): DeploymentResult {
-  const r = { total: targets.length, applied: 0, failed: 0, timedOut: 0, pending: 0, progress: 0, rolledBack: 0 };
-  for (const { state } of targets) {
-    switch (state) {
-      case TargetState.APPLIED: r.applied++; break;
-      case TargetState.FAILED: r.failed++; break;
-      case TargetState.TIMED_OUT: r.timedOut++; break;
-      case TargetState.PENDING:
-      case TargetState.PUSHED: r.pending++; break;
-      case TargetState.ROLLED_BACK: r.rolledBack++; break;
-    }
-  }
-  r.progress = r.total === 0 ? 0 : r.applied / r.total;
-  return r;
+  const counts: Partial<Record<TargetState, number>> = {};
+  for (const { state } of targets) counts[state] = (counts[state] ?? 0) + 1;
+  return summarizeCounts(counts);
+}
+
+/** The same summary from counts per state (as a GROUP BY gives them). */
+export function summarizeCounts(counts: Partial<Record<TargetState, number>>): DeploymentResult {
+  const n = (s: TargetState) => counts[s] ?? 0;
+  const total = Object.values(counts).reduce((a: number, b) => a + (b ?? 0), 0);
+  const applied = n(TargetState.APPLIED);
+  return {
+    total,
+    applied,
+    failed: n(TargetState.FAILED),
+    timedOut: n(TargetState.TIMED_OUT),
+    pending: n(TargetState.PENDING) + n(TargetState.PUSHED),
+    rolledBack: n(TargetState.ROLLED_BACK),
+    progress: total === 0 ? 0 : applied / total,
+  };
 }

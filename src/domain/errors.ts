@@ -56,8 +56,8 @@ export class ConflictError extends DomainError {
 
 export class RateLimitedError extends DomainError {
   readonly code = ErrorCode.RATE_LIMITED;
-  constructor(retryAfterSeconds: number) {
-    super(`Rate limit exceeded; retry in ${retryAfterSeconds} s`, { retryAfterSeconds });
+  constructor(retryAfterSeconds: number, message = `rate limit exceeded; retry in ${retryAfterSeconds} s`) {
+    super(message, { retryAfterSeconds });
   }
 }
 

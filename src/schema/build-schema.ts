@@ -2,17 +2,43 @@ import 'reflect-metadata';
 import './enums.js';
 import type { GraphQLSchema } from 'graphql';
 import { buildSchemaSync, type NonEmptyArray } from 'type-graphql';
+import { DeploymentResolver } from '../resolvers/deployment.resolver.js';
+import { InstanceResolver } from '../resolvers/instance.resolver.js';
 import { ProfileResolver } from '../resolvers/profile.resolver.js';
+import { SubscriptionResolver } from '../resolvers/subscription.resolver.js';
 import { VersionResolver } from '../resolvers/version.resolver.js';
 
 /** The resolver instances, built by the composition root. */
 export interface ResolverInstances {
   profile: ProfileResolver;
   version: VersionResolver;
+  instance: InstanceResolver;
+  deployment: DeploymentResolver;
+  subscription: SubscriptionResolver;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
-const RESOLVER_CLASSES: NonEmptyArray<Function> = [ProfileResolver, VersionResolver];
+const RESOLVER_CLASSES: NonEmptyArray<Function> = [
+  ProfileResolver,
+  VersionResolver,
+  InstanceResolver,
+  DeploymentResolver,
+  SubscriptionResolver,
+];
+
+/**
+ * type-graphql requires a pubSub whenever there are subscriptions, although
+ * ours each bring their own `subscribe` (src/services/config-feed.service.ts)
+ * and never use topics.
+ */
+const TOPICS_UNUSED = {
+  publish(): never {
+    throw new Error('subscriptions here do not use type-graphql topics');
+  },
+  subscribe(): never {
+    throw new Error('subscriptions here do not use type-graphql topics');
+  },
+};
 
 /**
  * Builds the executable schema; type-graphql gets our hand-built resolver
@@ -24,5 +50,6 @@ export function buildGraphQLSchema(resolvers?: ResolverInstances): GraphQLSchema
     resolvers: RESOLVER_CLASSES,
     container: { get: (cls) => byClass.get(cls) },
     validate: false,
+    pubSub: TOPICS_UNUSED,
   });
 }

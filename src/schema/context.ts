@@ -1,7 +1,13 @@
 import type { Principal } from '../domain/authorization.js';
+import type { ConfigFeedService } from '../services/config-feed.service.js';
 
 /** Per-operation context, built from the HTTP request or the websocket connection. */
 export interface GraphQLContext {
   /** The verified caller; undefined for a request without a token. */
   principal: Principal | undefined;
+  /**
+   * The live feeds, for subscription `subscribe` functions (type-graphql calls
+   * them without a resolver instance).
+   */
+  feeds: ConfigFeedService;
 }

@@ -1,7 +1,11 @@
+import type { DeploymentRecord } from '../domain/deployment-model.js';
 import type { Connection, ProfileRecord, VersionRecord } from '../domain/records.js';
+import type { InstanceRecord } from '../registry/instance-registry.js';
 import type { VersionDiffResult } from '../services/version.service.js';
 import { ConfigProfile, type ConfigProfileConnection } from './profile.type.js';
 import { ConfigVersion, type ConfigVersionConnection, type VersionDiff } from './version.type.js';
+import { Deployment, type DeploymentConnection } from './deployment.type.js';
+import { ServiceInstance } from './instance.type.js';
 
 export function toConfigProfile(r: ProfileRecord): ConfigProfile {
   return Object.assign(new ConfigProfile(), {
@@ -41,3 +45,38 @@ export const toVersionConnection = (c: Connection<VersionRecord>): ConfigVersion
   mapConnection(c, toConfigVersion);
 
 export const toVersionDiff = (d: VersionDiffResult): VersionDiff => ({ ...d });
+
+export function toServiceInstance(r: InstanceRecord): ServiceInstance {
+  return Object.assign(new ServiceInstance(), {
+    id: r.id,
+    service: r.service,
+    environment: r.environment,
+    host: r.host,
+    color: r.color,
+    metadata: r.metadata,
+    status: r.status,
+    lastHeartbeatAt: r.lastHeartbeatAt,
+    metrics: r.metrics,
+  });
+}
+
+export function toDeployment(r: DeploymentRecord): Deployment {
+  return Object.assign(new Deployment(), {
+    id: r.id,
+    profileName: r.profileName,
+    version: r.version,
+    previousVersion: r.previousVersion,
+    strategy: r.options.strategy,
+    status: r.status,
+    phase: r.phase,
+    phaseCount: r.phaseCount,
+    progress: r.result.progress,
+    rollbackReason: r.rollbackReason,
+    failureReason: r.failureReason,
+    startedBy: r.startedBy,
+    createdAt: r.createdAt,
+    finishedAt: r.finishedAt,
+  });
+}
+
+export const toDeploymentConnection = (c: Connection<DeploymentRecord>): DeploymentConnection => mapConnection(c, toDeployment);

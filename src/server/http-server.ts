@@ -1,24 +1,24 @@
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
-import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
-import { GraphQLError, type GraphQLSchema, specifiedRules, validate } from 'graphql';
-import { useServer } from 'graphql-ws/use/ws';
+import express from 'express';
+import type { GraphQLSchema } from 'graphql';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { WebSocketServer } from 'ws';
-import { type Principal } from '../domain/authorization.js';
-import { DomainError, ErrorCode } from '../domain/errors.js';
-import { findNulCharacter } from '../domain/text.js';
+import { DomainError } from '../domain/errors.js';
+import type { ConfigFeedService } from '../services/config-feed.service.js';
 import type { GraphQLContext } from '../schema/context.js';
 import { createErrorFormatter, toGraphQLError } from '../schema/format-error.js';
-import type { CallerGate } from './graphql-context.js';
+import type { CallerGate } from './caller-gate.js';
+import { bodyErrorHandler, refuseNulCharacters } from './request-guards.js';
 import { type QueryLimits, queryLimitRules } from './validation-rules.js';
+import { attachWebSocketServer } from './websocket-server.js';
 
 export interface HttpServerOptions {
   schema: GraphQLSchema;
   gate: CallerGate;
+  feeds: ConfigFeedService;
   logger: Logger;
   limits: QueryLimits & { maxBodyBytes: number };
   /** Answers /readyz: throws when a dependency is down. */
@@ -38,36 +38,15 @@ export async function startHttpServer(o: HttpServerOptions, host: string, port: 
   const server = http.createServer(app);
   const formatError = createErrorFormatter(o.logger);
   const rules = queryLimitRules(o.limits);
-
-  const wsServer = new WebSocketServer({ server, path: '/graphql', maxPayload: o.limits.maxBodyBytes });
-  const wsCleanup = useServer<Record<string, unknown>, { principal?: Principal }>(
-    {
-      schema: o.schema,
-      validate: (schema, document) => validate(schema, document, [...specifiedRules, ...rules]),
-      onConnect: async (ctx) => {
-        try {
-          const address = ctx.extra.request.socket.remoteAddress;
-          const principal = await o.gate.admit(ctx.connectionParams?.authorization, address);
-          if (!principal) return false;
-          ctx.extra.principal = principal;
-          return true;
-        } catch (error) {
-          if (!(error instanceof DomainError)) o.logger.error({ err: error }, 'websocket authentication failed');
-          return false;
-        }
-      },
-      onSubscribe: (_ctx, _id, payload) => {
-        const where = findNulCharacter(payload);
-        if (where === null) return undefined;
-        return [new GraphQLError(nulMessage(where), { extensions: { code: ErrorCode.BAD_USER_INPUT } })];
-      },
-      context: (ctx): GraphQLContext => ({ principal: ctx.extra.principal }),
-      onNext: (_ctx, _id, _payload, _args, result) =>
-        result.errors ? { ...result, errors: result.errors.map((e) => formatError(e.toJSON(), e)) } : undefined,
-      onError: (_ctx, _id, _payload, errors) => errors.map((e) => formatError(e.toJSON(), e)),
-    },
-    wsServer,
-  );
+  const ws = attachWebSocketServer(server, {
+    schema: o.schema,
+    gate: o.gate,
+    feeds: o.feeds,
+    rules,
+    maxPayloadBytes: o.limits.maxBodyBytes,
+    formatError,
+    logger: o.logger,
+  });
 
   const apollo = new ApolloServer<GraphQLContext>({
     schema: o.schema,
@@ -78,7 +57,7 @@ export async function startHttpServer(o: HttpServerOptions, host: string, port: 
     stopOnTerminationSignals: false,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer: server }),
-      { serverWillStart: async () => ({ drainServer: async () => wsCleanup.dispose() }) },
+      { serverWillStart: async () => ({ drainServer: () => ws.dispose() }) },
     ],
   });
   await apollo.start();
@@ -99,9 +78,10 @@ export async function startHttpServer(o: HttpServerOptions, host: string, port: 
     express.json({ limit: o.limits.maxBodyBytes }),
     refuseNulCharacters,
     expressMiddleware(apollo, {
-      context: async ({ req }) => {
+      context: async ({ req }): Promise<GraphQLContext> => {
         try {
-          return { principal: await o.gate.admit(req.headers.authorization, req.socket.remoteAddress) };
+          const admitted = await o.gate.admit(req.headers.authorization, req.socket.remoteAddress);
+          return { principal: admitted.principal, feeds: o.feeds };
         } catch (error) {
           if (error instanceof DomainError) throw toGraphQLError(error);
           throw error;
@@ -121,30 +101,5 @@ export async function startHttpServer(o: HttpServerOptions, host: string, port: 
     url: `http://${shownHost}:${actualPort}/graphql`,
     port: actualPort,
     stop: () => apollo.stop(),
-  };
-}
-
-/** PostgreSQL stores no NUL characters; refuse a request carrying one before anything runs. */
-const refuseNulCharacters: RequestHandler = (req, res, next) => {
-  const where = findNulCharacter(req.body);
-  if (where === null) return next();
-  res.status(400).json({ errors: [{ message: nulMessage(where), extensions: { code: ErrorCode.BAD_USER_INPUT, path: where } }] });
-};
-
-export function nulMessage(where: string): string {
-  return `NUL characters (\\u0000) are not accepted in text or config values (found in ${where})`;
-}
-
-/** Malformed or oversized bodies get a GraphQL-shaped error, not an HTML page. */
-function bodyErrorHandler(maxBodyBytes: number): ErrorRequestHandler {
-  return (error: { type?: string; status?: number }, _req, res, next) => {
-    if (res.headersSent) return next(error);
-    const tooLarge = error.type === 'entity.too.large';
-    const message = tooLarge
-      ? `request body is larger than the limit of ${maxBodyBytes} bytes`
-      : error.type === 'entity.parse.failed'
-        ? 'request body is not valid JSON'
-        : 'request body could not be read';
-    res.status(tooLarge ? 413 : (error.status ?? 400)).json({ errors: [{ message, extensions: { code: ErrorCode.BAD_USER_INPUT } }] });
   };
 }

@@ -1,13 +1,19 @@
 import { type EntityManager, type MikroORM } from '@mikro-orm/postgresql';
 import { BadInputError, DomainError, UnavailableError } from '../domain/errors.js';
 import { isConnectionFailure, isUnstorableText } from './pg-errors.js';
+import { DeploymentRepository } from './deployment.repository.js';
+import { InstanceConfigRepository } from './instance-config.repository.js';
 import { ProfileRepository } from './profile.repository.js';
+import { TargetRepository } from './target.repository.js';
 import { VersionRepository } from './version.repository.js';
 
 /** The repositories of one unit of work (one forked EntityManager). */
 export interface Repositories {
   profiles: ProfileRepository;
   versions: VersionRepository;
+  deployments: DeploymentRepository;
+  targets: TargetRepository;
+  instanceConfigs: InstanceConfigRepository;
 }
 
 /**
@@ -49,5 +55,11 @@ export class Database {
 }
 
 function createRepositories(em: EntityManager): Repositories {
-  return { profiles: new ProfileRepository(em), versions: new VersionRepository(em) };
+  return {
+    profiles: new ProfileRepository(em),
+    versions: new VersionRepository(em),
+    deployments: new DeploymentRepository(em),
+    targets: new TargetRepository(em),
+    instanceConfigs: new InstanceConfigRepository(em),
+  };
 }

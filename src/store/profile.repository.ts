@@ -82,6 +82,11 @@ export class ProfileRepository {
     return deleted > 0;
   }
 
+  /** Moves the profile's active version (a deployment completed or was rolled back). */
+  async setActiveVersion(profileId: string, version: number | null): Promise<void> {
+    await this.em.nativeUpdate(ProfileEntity, { id: profileId }, { activeVersion: version, updatedAt: new Date() });
+  }
+
   /** Takes the next version number of a profile locked by lockByName. */
   async allocateVersionNumber(profileId: string): Promise<number> {
     const entity = await this.em.findOneOrFail(ProfileEntity, { id: profileId });

@@ -1,0 +1,101 @@
+import type { DeploymentResult, TargetState } from './deployment.js';
+import type { DeploymentStatus, DeploymentStrategy, Environment } from './enums.js';
+
+/** Event types of API.md, plus CURRENT_STATE: the first message of a deploymentEvents subscription. */
+export const EventType = {
+  STARTED: 'STARTED',
+  PHASE_STARTED: 'PHASE_STARTED',
+  PHASE_COMPLETED: 'PHASE_COMPLETED',
+  HEALTH_CHECKED: 'HEALTH_CHECKED',
+  PAUSED: 'PAUSED',
+  RESUMED: 'RESUMED',
+  ROLLBACK_STARTED: 'ROLLBACK_STARTED',
+  ROLLED_BACK: 'ROLLED_BACK',
+  COMPLETED: 'COMPLETED',
+  FAILED: 'FAILED',
+  TRAFFIC_SWITCHED: 'TRAFFIC_SWITCHED',
+  CURRENT_STATE: 'CURRENT_STATE',
+} as const;
+export type EventType = (typeof EventType)[keyof typeof EventType];
+
+export interface CanaryOptions {
+  /** Cumulative shares of the fleet, ascending, the last one 1. */
+  phases: number[];
+  bakeSeconds: number;
+}
+export interface RollingOptions {
+  batchSize: number | null;
+  batchPercent: number | null;
+  intervalSeconds: number;
+}
+export interface BlueGreenOptions {
+  verifySeconds: number;
+}
+export interface DirectOptions {
+  maxConcurrency: number;
+}
+
+/** The options of the deployment's strategy (only its own are kept). */
+export type StrategyOptions =
+  | { strategy: DeploymentStrategy.CANARY; canary: CanaryOptions }
+  | { strategy: DeploymentStrategy.ROLLING; rolling: RollingOptions }
+  | { strategy: DeploymentStrategy.BLUE_GREEN; blueGreen: BlueGreenOptions }
+  | { strategy: DeploymentStrategy.DIRECT; direct: DirectOptions };
+
+export interface HealthPolicy {
+  maxErrorRateIncrease: number | null;
+  maxLatencyIncreasePct: number | null;
+  customThresholds: Record<string, number> | null;
+  autoRollback: boolean;
+}
+
+export interface DeploymentRecord {
+  id: string;
+  profileId: string;
+  profileName: string;
+  service: string;
+  environment: Environment;
+  version: number;
+  previousVersion: number | null;
+  options: StrategyOptions;
+  healthPolicy: HealthPolicy;
+  ackTimeoutSeconds: number;
+  status: DeploymentStatus;
+  /** 0 before the first phase. */
+  phase: number;
+  phaseCount: number;
+  rollbackReason: string | null;
+  /** Why it FAILED, in a sentence (per-instance reasons are on the targets). */
+  failureReason: string | null;
+  startedBy: string;
+  /** W3C traceparent of the mutation that started it. */
+  traceContext: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+  finishedAt: Date | null;
+  result: DeploymentResult;
+}
+
+export interface TargetRecord {
+  instanceId: string;
+  phase: number;
+  state: TargetState;
+  /** The version pushed to it (the new one, or the previous one on rollback). */
+  version: number | null;
+  pushedAt: Date | null;
+  deadlineAt: Date | null;
+  ackedAt: Date | null;
+  reloadMs: number | null;
+  error: string | null;
+}
+
+export interface DeploymentEventRecord {
+  deploymentId: string;
+  type: EventType;
+  status: DeploymentStatus;
+  phase: number;
+  progress: number;
+  message: string | null;
+  health: unknown;
+  at: Date;
+}

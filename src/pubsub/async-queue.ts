@@ -1,0 +1,53 @@
+/**
+ * An unbounded push-based AsyncIterableIterator: producers `push`, one consumer
+ * iterates. `return()` (the consumer leaving, e.g. a websocket closing) runs
+ * `onClose` once, so subscriptions are released exactly once.
+ */
+export class AsyncQueue<T> implements AsyncIterableIterator<T> {
+  private readonly buffer: T[] = [];
+  private readonly waiting: Array<(result: IteratorResult<T>) => void> = [];
+  private closed = false;
+
+  constructor(private readonly onClose: () => void = () => {}) {}
+
+  push(value: T): void {
+    if (this.closed) return;
+    const resolve = this.waiting.shift();
+    if (resolve) resolve({ value, done: false });
+    else this.buffer.push(value);
+  }
+
+  /** Ends the iteration after the buffered values have been read. */
+  end(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.onClose();
+    for (const resolve of this.waiting.splice(0)) resolve({ value: undefined, done: true });
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  next(): Promise<IteratorResult<T>> {
+    const value = this.buffer.shift();
+    if (value !== undefined) return Promise.resolve({ value, done: false });
+    if (this.closed) return Promise.resolve({ value: undefined, done: true });
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  return(): Promise<IteratorResult<T>> {
+    this.buffer.length = 0;
+    this.end();
+    return Promise.resolve({ value: undefined, done: true });
+  }
+
+  throw(error?: unknown): Promise<IteratorResult<T>> {
+    this.return();
+    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<T> {
+    return this;
+  }
+}

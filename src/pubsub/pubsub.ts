@@ -1,0 +1,46 @@
+import { RedisPubSub } from 'graphql-redis-subscriptions';
+import { PubSub as InProcessPubSub, type PubSubEngine } from 'graphql-subscriptions';
+import { Redis } from 'ioredis';
+import { EventEmitter } from 'node:events';
+import type { Logger } from 'pino';
+
+/** Publish/subscribe between replicas: Redis when configured, in process otherwise. */
+export interface PubSub {
+  publish(topic: string, payload: unknown): Promise<void>;
+  /** Resolves once the subscription is live, with its id for unsubscribe. */
+  subscribe<T>(topic: string, onMessage: (payload: T) => void): Promise<number>;
+  unsubscribe(id: number): void;
+  close(): Promise<void>;
+}
+
+function wrap(engine: PubSubEngine, close: () => Promise<void>): PubSub {
+  return {
+    publish: (topic, payload) => engine.publish(topic, payload),
+    subscribe: (topic, onMessage) => engine.subscribe(topic, onMessage, {}),
+    unsubscribe: (id) => engine.unsubscribe(id),
+    close,
+  };
+}
+
+/**
+ * RedisPubSub (graphql-redis-subscriptions) over two ioredis connections when
+ * `redisUrl` is set. Publishes made while Redis is unreachable wait in ioredis's
+ * offline queue and go out on reconnect; subscriptions are restored on reconnect.
+ */
+export function createPubSub(redisUrl: string | undefined, logger: Logger): PubSub {
+  if (redisUrl === undefined) {
+    const emitter = new EventEmitter();
+    emitter.setMaxListeners(0);
+    return wrap(new InProcessPubSub({ eventEmitter: emitter }), async () => {});
+  }
+  const options = { maxRetriesPerRequest: null, retryStrategy: (times: number) => Math.min(times * 100, 2000) };
+  const publisher = new Redis(redisUrl, options);
+  const subscriber = new Redis(redisUrl, options);
+  for (const [role, client] of [['publisher', publisher], ['subscriber', subscriber]] as const) {
+    client.on('error', (error) => logger.warn({ err: error, role }, 'redis pub/sub connection error'));
+  }
+  const engine = new RedisPubSub({ publisher, subscriber });
+  return wrap(engine, async () => {
+    await engine.close();
+  });
+}

@@ -1,0 +1,17 @@
+import type { Environment } from '../domain/enums.js';
+
+/** Every pub/sub topic, in one place. Payloads are plain JSON (dates as ISO strings). */
+export const Topics = {
+  /** Config pushes to the instances of one service and environment (PushMessage). */
+  push: (service: string, environment: Environment) => `hotswap:push:${environment}:${service}`,
+  /** A deployment's events (DeploymentEventMessage). */
+  deploymentEvents: (deploymentId: string) => `hotswap:deployment:${deploymentId}:events`,
+  /** Something happened that a deployment runner should look at now (WakeMessage). */
+  deploymentWake: 'hotswap:deployments:wake',
+} as const;
+
+/** Why a runner is woken. */
+export interface WakeMessage {
+  deploymentId: string;
+  reason: 'created' | 'ack' | 'control';
+}

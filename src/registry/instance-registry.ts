@@ -1,0 +1,77 @@
+import type { Color, Environment, InstanceStatus } from '../domain/enums.js';
+import type { InstanceMetrics } from '../domain/instance.js';
+import type { JsonObject } from '../domain/json.js';
+
+/** A registered service instance as the registry keeps it. */
+export interface InstanceRecord {
+  id: string;
+  service: string;
+  environment: Environment;
+  host: string;
+  color: Color | null;
+  metadata: JsonObject | null;
+  status: InstanceStatus;
+  registeredAt: Date;
+  lastHeartbeatAt: Date | null;
+  /** The metrics of the last heartbeat that carried any. */
+  metrics: InstanceMetrics | null;
+  /** When the reaper marked it STALE; null while it heartbeats. */
+  staleSince: Date | null;
+}
+
+export interface NewInstance {
+  id: string;
+  service: string;
+  environment: Environment;
+  host: string;
+  color: Color | null;
+  metadata: JsonObject | null;
+  registeredAt: Date;
+}
+
+export interface InstanceFilter {
+  service?: string;
+  environment?: Environment;
+  status?: InstanceStatus;
+}
+
+/** One heartbeat's metrics, kept in a short per-instance history for health evaluation. */
+export interface MetricsSample {
+  at: Date;
+  metrics: InstanceMetrics;
+}
+
+/**
+ * Where live instances are kept: Redis in production (shared by replicas), in
+ * process for the embedded default. Both pass test/integration/registry.contract.test.ts.
+ */
+export interface InstanceRegistry {
+  /** Stores a new instance, HEALTHY, with `lastHeartbeatAt = registeredAt`. */
+  register(instance: NewInstance): Promise<InstanceRecord>;
+  get(id: string): Promise<InstanceRecord | null>;
+  /** Instances matching every given filter field, oldest registration first. */
+  list(filter: InstanceFilter): Promise<InstanceRecord[]>;
+  /**
+   * Records a heartbeat: `lastHeartbeatAt = at`, metrics (when given) become the
+   * current ones and join the history, a STALE instance is HEALTHY again.
+   * Returns null, changing nothing, when the instance is unknown.
+   */
+  heartbeat(id: string, at: Date, metrics: InstanceMetrics | null): Promise<InstanceRecord | null>;
+  /** The last `limit` metrics samples, newest first (at most 20 are kept). */
+  history(id: string, limit: number): Promise<MetricsSample[]>;
+  /** Sets HEALTHY or DEGRADED (health evaluation); null when unknown. */
+  setStatus(id: string, status: InstanceStatus): Promise<InstanceRecord | null>;
+  /** Removes the instance and its history; false when it was not there. */
+  deregister(id: string): Promise<boolean>;
+  /** Marks STALE (staleSince = now) every non-STALE instance whose last heartbeat is before `cutoff`; returns their ids. */
+  markStale(cutoff: Date, now: Date): Promise<string[]>;
+  /** Removes every instance STALE since before `cutoff`; returns their ids. */
+  removeStale(cutoff: Date): Promise<string[]>;
+  /** Counts by status, for metrics. */
+  countByStatus(): Promise<Record<InstanceStatus, number>>;
+  /** Releases connections (a no-op in process). */
+  close(): Promise<void>;
+}
+
+/** How many metrics samples an instance keeps. */
+export const METRICS_HISTORY_LENGTH = 20;

@@ -1,0 +1,159 @@
+import { InstanceStatus } from '../domain/enums.js';
+import { BadInputError } from '../domain/errors.js';
+import type { InstanceMetrics } from '../domain/instance.js';
+import {
+  type InstanceFilter,
+  type InstanceRecord,
+  type InstanceRegistry,
+  METRICS_HISTORY_LENGTH,
+  type MetricsSample,
+  type NewInstance,
+} from './instance-registry.js';
+
+/**
+ * The in-process registry of the embedded default (one replica, nothing to
+ * share). Every record and sample handed out is a deep copy, so callers cannot
+ * change what is stored.
+ */
+export class MemoryInstanceRegistry implements InstanceRegistry {
+  private readonly instances = new Map<string, InstanceRecord>();
+  /** Newest first, at most METRICS_HISTORY_LENGTH per instance. */
+  private readonly samples = new Map<string, MetricsSample[]>();
+
+  /** Registering an id that is already there replaces it and drops its history. */
+  register(instance: NewInstance): Promise<InstanceRecord> {
+    const record: InstanceRecord = {
+      id: instance.id,
+      service: instance.service,
+      environment: instance.environment,
+      host: instance.host,
+      color: instance.color,
+      metadata: instance.metadata === null ? null : structuredClone(instance.metadata),
+      status: InstanceStatus.HEALTHY,
+      registeredAt: new Date(instance.registeredAt.getTime()),
+      lastHeartbeatAt: new Date(instance.registeredAt.getTime()),
+      metrics: null,
+      staleSince: null,
+    };
+    this.instances.set(record.id, record);
+    this.samples.delete(record.id);
+    return Promise.resolve(structuredClone(record));
+  }
+
+  get(id: string): Promise<InstanceRecord | null> {
+    return Promise.resolve(this.copyOf(id));
+  }
+
+  list(filter: InstanceFilter): Promise<InstanceRecord[]> {
+    const found = [...this.instances.values()]
+      .filter((r) => matchesFilter(r, filter))
+      .sort(byRegistration)
+      .map((r) => structuredClone(r));
+    return Promise.resolve(found);
+  }
+
+  heartbeat(id: string, at: Date, metrics: InstanceMetrics | null): Promise<InstanceRecord | null> {
+    const record = this.instances.get(id);
+    if (!record) return Promise.resolve(null);
+    record.lastHeartbeatAt = new Date(at.getTime());
+    if (metrics !== null) {
+      record.metrics = structuredClone(metrics);
+      const history = [{ at: new Date(at.getTime()), metrics: structuredClone(metrics) }, ...(this.samples.get(id) ?? [])];
+      this.samples.set(id, history.slice(0, METRICS_HISTORY_LENGTH));
+    }
+    if (record.status === InstanceStatus.STALE) {
+      record.status = InstanceStatus.HEALTHY;
+      record.staleSince = null;
+    }
+    return Promise.resolve(this.copyOf(id));
+  }
+
+  history(id: string, limit: number): Promise<MetricsSample[]> {
+    const samples = this.samples.get(id) ?? [];
+    return Promise.resolve(limit > 0 ? structuredClone(samples.slice(0, limit)) : []);
+  }
+
+  /**
+   * Leaving STALE this way clears `staleSince`; the reaper marks the instance
+   * again if it stays silent.
+   *
+   * @throws BadInputError for STALE: only markStale sets it (it needs `now`)
+   */
+  setStatus(id: string, status: InstanceStatus): Promise<InstanceRecord | null> {
+    if (status === InstanceStatus.STALE) return Promise.reject(staleNotSettable());
+    const record = this.instances.get(id);
+    if (!record) return Promise.resolve(null);
+    record.status = status;
+    record.staleSince = null;
+    return Promise.resolve(this.copyOf(id));
+  }
+
+  deregister(id: string): Promise<boolean> {
+    this.samples.delete(id);
+    return Promise.resolve(this.instances.delete(id));
+  }
+
+  markStale(cutoff: Date, now: Date): Promise<string[]> {
+    const marked: string[] = [];
+    for (const record of [...this.instances.values()].sort(byRegistration)) {
+      if (record.status === InstanceStatus.STALE) continue;
+      // Written so a missing or invalid heartbeat counts as old.
+      if (record.lastHeartbeatAt !== null && !(record.lastHeartbeatAt.getTime() < cutoff.getTime())) continue;
+      record.status = InstanceStatus.STALE;
+      record.staleSince = new Date(now.getTime());
+      marked.push(record.id);
+    }
+    return Promise.resolve(marked);
+  }
+
+  removeStale(cutoff: Date): Promise<string[]> {
+    const removed: string[] = [];
+    for (const record of [...this.instances.values()].sort(byRegistration)) {
+      if (record.status !== InstanceStatus.STALE || record.staleSince === null) continue;
+      if (!(record.staleSince.getTime() < cutoff.getTime())) continue;
+      this.instances.delete(record.id);
+      this.samples.delete(record.id);
+      removed.push(record.id);
+    }
+    return Promise.resolve(removed);
+  }
+
+  countByStatus(): Promise<Record<InstanceStatus, number>> {
+    const counts = emptyCounts();
+    for (const record of this.instances.values()) counts[record.status] += 1;
+    return Promise.resolve(counts);
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  private copyOf(id: string): InstanceRecord | null {
+    const record = this.instances.get(id);
+    return record ? structuredClone(record) : null;
+  }
+}
+
+/** True when the record matches every field the filter sets. */
+export function matchesFilter(r: InstanceRecord, f: InstanceFilter): boolean {
+  return (
+    (f.service === undefined || r.service === f.service) &&
+    (f.environment === undefined || r.environment === f.environment) &&
+    (f.status === undefined || r.status === f.status)
+  );
+}
+
+/** Oldest registration first, then by id: the order `list` promises. */
+export function byRegistration(a: InstanceRecord, b: InstanceRecord): number {
+  const diff = a.registeredAt.getTime() - b.registeredAt.getTime();
+  if (diff !== 0) return diff;
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
+export function emptyCounts(): Record<InstanceStatus, number> {
+  return { [InstanceStatus.HEALTHY]: 0, [InstanceStatus.DEGRADED]: 0, [InstanceStatus.STALE]: 0 };
+}
+
+export function staleNotSettable(): BadInputError {
+  return new BadInputError('setStatus sets HEALTHY or DEGRADED; STALE is set by markStale', { field: 'status' });
+}

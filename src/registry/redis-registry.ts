@@ -1,0 +1,299 @@
+/*
+ * Redis key layout ({p} = keyPrefix, 'hotswap:' by default; dates are epoch ms;
+ * docs/redis-keys.md explains it at more length):
+ *
+ *   {p}instance:{id}                     HASH service, environment, host, color, metadata (JSON),
+ *                                             status, registeredAt, lastHeartbeatAt, metrics (JSON),
+ *                                             staleSince; '' stands for null
+ *   {p}history:{id}                      LIST {"at":ms,"metrics":{…}} samples, newest first, capped
+ *   {p}instances:all                     ZSET id → registeredAt (list without a service filter)
+ *   {p}instances:by-service:{env}:{svc}  ZSET id → registeredAt (list by service)
+ *   {p}instances:by-heartbeat            ZSET id → lastHeartbeatAt, non-STALE only (markStale)
+ *   {p}instances:stale                   ZSET id → staleSince, STALE only (removeStale)
+ *   {p}instances:status:{STATUS}         SET  ids per status (countByStatus, list by status)
+ *
+ * Every write is one Lua script, so a record and its index entries change
+ * together; heartbeat, setStatus and markStale check that the hash exists, so
+ * they never resurrect an instance deregistered concurrently. Scripts derive the
+ * by-service key of a stored record inside Lua: single Redis, not Cluster.
+ */
+import type { ChainableCommander, Redis } from 'ioredis';
+import { type Color, Environment, InstanceStatus } from '../domain/enums.js';
+import type { InstanceMetrics } from '../domain/instance.js';
+import type { JsonObject } from '../domain/json.js';
+import type { InstanceFilter, InstanceRecord, InstanceRegistry, MetricsSample, NewInstance } from './instance-registry.js';
+import { METRICS_HISTORY_LENGTH } from './instance-registry.js';
+import { byRegistration, matchesFilter, staleNotSettable } from './memory-registry.js';
+
+const STATUSES = [InstanceStatus.HEALTHY, InstanceStatus.DEGRADED, InstanceStatus.STALE] as const;
+
+// Every script gets the same KEYS: 1 instance, 2 history, 3 all, 4 by-heartbeat, 5 stale, 6–8 status sets
+// (HEALTHY, DEGRADED, STALE), and register also 9 its by-service set; ARGV starts with the prefix and the id.
+const PRELUDE = `
+local P, id = ARGV[1], ARGV[2]
+local function byService(service, env) return P .. 'instances:by-service:' .. env .. ':' .. service end
+local function setStatusIndex(status)
+  redis.call('SREM', KEYS[6], id); redis.call('SREM', KEYS[7], id); redis.call('SREM', KEYS[8], id)
+  if status == 'HEALTHY' then redis.call('SADD', KEYS[6], id)
+  elseif status == 'DEGRADED' then redis.call('SADD', KEYS[7], id)
+  elseif status == 'STALE' then redis.call('SADD', KEYS[8], id) end
+end
+local function unindex(service, env)
+  redis.call('DEL', KEYS[1], KEYS[2])
+  redis.call('ZREM', KEYS[3], id); redis.call('ZREM', KEYS[4], id); redis.call('ZREM', KEYS[5], id)
+  setStatusIndex(nil)
+  if service then redis.call('ZREM', byService(service, env), id) end
+end
+`;
+
+/** ARGV 3: staleBeforeMs ('' = unconditional). Returns 1 when it removed the instance. */
+const REMOVE = `${PRELUDE}
+local f = redis.call('HMGET', KEYS[1], 'service', 'environment', 'status', 'staleSince')
+if f[1] and ARGV[3] ~= '' then
+  local since = tonumber(f[4])
+  if f[3] ~= 'STALE' or not since or since >= tonumber(ARGV[3]) then return 0 end
+end
+unindex(f[1], f[2])
+return f[1] and 1 or 0
+`;
+
+/** ARGV 3–8: service, environment, host, color, metadata JSON, registeredAtMs. */
+const REGISTER = `${PRELUDE}
+local at = ARGV[8]
+local old = redis.call('HMGET', KEYS[1], 'service', 'environment')
+unindex(old[1], old[2])
+redis.call('HSET', KEYS[1], 'service', ARGV[3], 'environment', ARGV[4], 'host', ARGV[5], 'color', ARGV[6],
+  'metadata', ARGV[7], 'status', 'HEALTHY', 'registeredAt', at, 'lastHeartbeatAt', at, 'metrics', '', 'staleSince', '')
+redis.call('ZADD', KEYS[3], at, id); redis.call('ZADD', KEYS[4], at, id); redis.call('ZADD', KEYS[9], at, id)
+setStatusIndex('HEALTHY')
+return 1
+`;
+
+/** ARGV 3–6: atMs, metrics JSON ('' = none), sample JSON, history length. Returns HGETALL or nil. */
+const HEARTBEAT = `${PRELUDE}
+if redis.call('EXISTS', KEYS[1]) == 0 then return false end
+redis.call('HSET', KEYS[1], 'lastHeartbeatAt', ARGV[3])
+if ARGV[4] ~= '' then
+  redis.call('HSET', KEYS[1], 'metrics', ARGV[4])
+  redis.call('LPUSH', KEYS[2], ARGV[5])
+  redis.call('LTRIM', KEYS[2], 0, tonumber(ARGV[6]) - 1)
+end
+if redis.call('HGET', KEYS[1], 'status') == 'STALE' then
+  redis.call('HSET', KEYS[1], 'status', 'HEALTHY', 'staleSince', '')
+  redis.call('ZREM', KEYS[5], id)
+  setStatusIndex('HEALTHY')
+end
+redis.call('ZADD', KEYS[4], ARGV[3], id)
+return redis.call('HGETALL', KEYS[1])
+`;
+
+/** ARGV 3: HEALTHY or DEGRADED. Returns HGETALL or nil. */
+const SET_STATUS = `${PRELUDE}
+if redis.call('EXISTS', KEYS[1]) == 0 then return false end
+if redis.call('HGET', KEYS[1], 'status') == 'STALE' then
+  redis.call('HSET', KEYS[1], 'staleSince', '')
+  redis.call('ZREM', KEYS[5], id)
+  redis.call('ZADD', KEYS[4], redis.call('HGET', KEYS[1], 'lastHeartbeatAt'), id)
+end
+redis.call('HSET', KEYS[1], 'status', ARGV[3])
+setStatusIndex(ARGV[3])
+return redis.call('HGETALL', KEYS[1])
+`;
+
+/** ARGV 3–4: cutoffMs, nowMs. Returns 1 when this call marked it STALE. */
+const MARK_STALE = `${PRELUDE}
+local f = redis.call('HMGET', KEYS[1], 'status', 'lastHeartbeatAt')
+if not f[1] or f[1] == 'STALE' then redis.call('ZREM', KEYS[4], id); return 0 end
+local last = tonumber(f[2])
+if last and last >= tonumber(ARGV[3]) then redis.call('ZADD', KEYS[4], last, id); return 0 end
+redis.call('HSET', KEYS[1], 'status', 'STALE', 'staleSince', ARGV[4])
+redis.call('ZREM', KEYS[4], id)
+redis.call('ZADD', KEYS[5], ARGV[4], id)
+setStatusIndex('STALE')
+return 1
+`;
+
+const SCRIPTS = {
+  hotswapRegistryRemove: REMOVE,
+  hotswapRegistryRegister: REGISTER,
+  hotswapRegistryHeartbeat: HEARTBEAT,
+  hotswapRegistrySetStatus: SET_STATUS,
+  hotswapRegistryMarkStale: MARK_STALE,
+};
+type ScriptName = keyof typeof SCRIPTS;
+/** The scripts, as ioredis's defineCommand adds them to the client and its pipelines. */
+type Scripts<R> = Record<ScriptName, (...args: Array<string | number>) => R>;
+
+/**
+ * The registry shared by all replicas. The connection belongs to the caller:
+ * close() leaves it open (the composition root quits it once, after everyone).
+ */
+export class RedisInstanceRegistry implements InstanceRegistry {
+  private readonly redis: Redis & Scripts<Promise<unknown>>;
+
+  /** @param keyPrefix - prepended to every key, so tests or tenants can share one Redis @default 'hotswap:' */
+  constructor(redis: Redis, private readonly keyPrefix = 'hotswap:') {
+    for (const [name, lua] of Object.entries(SCRIPTS)) {
+      redis.defineCommand(name, { numberOfKeys: name === 'hotswapRegistryRegister' ? 9 : 8, lua });
+    }
+    this.redis = redis as Redis & Scripts<Promise<unknown>>;
+  }
+
+  /** Registering an id that is already there replaces it and drops its history. */
+  async register(instance: NewInstance): Promise<InstanceRecord> {
+    const { id, service, environment, host, color, metadata } = instance;
+    const at = instance.registeredAt.getTime();
+    const json = metadata === null ? '' : JSON.stringify(metadata);
+    const keys = [...this.keys(id), this.serviceKey(service, environment)];
+    await this.redis.hotswapRegistryRegister(...keys, this.keyPrefix, id, service, environment, host, color ?? '', json, at);
+    const hash = { service, environment, host, color: color ?? '', metadata: json, status: InstanceStatus.HEALTHY };
+    return toRecord(id, { ...hash, registeredAt: String(at), lastHeartbeatAt: String(at) })!;
+  }
+
+  async get(id: string): Promise<InstanceRecord | null> {
+    return toRecord(id, await this.redis.hgetall(this.instanceKey(id)));
+  }
+
+  async list(filter: InstanceFilter): Promise<InstanceRecord[]> {
+    const ids = await this.candidates(filter);
+    if (ids.length === 0) return [];
+    const pipe = this.redis.pipeline();
+    for (const id of ids) pipe.hgetall(this.instanceKey(id));
+    const hashes = results<Record<string, string>>(await pipe.exec());
+    const records: InstanceRecord[] = [];
+    hashes.forEach((hash, i) => {
+      const record = toRecord(ids[i]!, hash);
+      if (record && matchesFilter(record, filter)) records.push(record);
+    });
+    return records.sort(byRegistration);
+  }
+
+  async heartbeat(id: string, at: Date, metrics: InstanceMetrics | null): Promise<InstanceRecord | null> {
+    const ms = at.getTime();
+    const [json, sample] = metrics === null ? ['', ''] : [JSON.stringify(metrics), JSON.stringify({ at: ms, metrics })];
+    const args = [this.keyPrefix, id, ms, json, sample, METRICS_HISTORY_LENGTH];
+    const reply = await this.redis.hotswapRegistryHeartbeat(...this.keys(id), ...args);
+    return toRecord(id, fromFlat(reply));
+  }
+
+  async history(id: string, limit: number): Promise<MetricsSample[]> {
+    const count = Math.min(Math.floor(limit), METRICS_HISTORY_LENGTH);
+    if (!(count > 0)) return [];
+    const raw = await this.redis.lrange(this.k(`history:${id}`), 0, count - 1);
+    return raw.map((json) => {
+      const sample = JSON.parse(json) as { at: number; metrics: InstanceMetrics };
+      return { at: new Date(sample.at), metrics: sample.metrics };
+    });
+  }
+
+  /**
+   * Leaving STALE this way clears `staleSince`; the reaper marks the instance
+   * again if it stays silent.
+   *
+   * @throws BadInputError for STALE: only markStale sets it (it needs `now`)
+   */
+  async setStatus(id: string, status: InstanceStatus): Promise<InstanceRecord | null> {
+    if (status === InstanceStatus.STALE) throw staleNotSettable();
+    const reply = await this.redis.hotswapRegistrySetStatus(...this.keys(id), this.keyPrefix, id, status);
+    return toRecord(id, fromFlat(reply));
+  }
+
+  async deregister(id: string): Promise<boolean> {
+    return (await this.redis.hotswapRegistryRemove(...this.keys(id), this.keyPrefix, id, '')) === 1;
+  }
+
+  async markStale(cutoff: Date, now: Date): Promise<string[]> {
+    const ids = await this.redis.zrangebyscore(this.k('instances:by-heartbeat'), '-inf', `(${cutoff.getTime()}`);
+    if (ids.length === 0) return [];
+    const pipe = this.redis.pipeline() as ChainableCommander & Scripts<ChainableCommander>;
+    for (const id of ids) pipe.hotswapRegistryMarkStale(...this.keys(id), this.keyPrefix, id, cutoff.getTime(), now.getTime());
+    const marked = results<number>(await pipe.exec());
+    return ids.filter((_, i) => marked[i] === 1);
+  }
+
+  async removeStale(cutoff: Date): Promise<string[]> {
+    const ids = await this.redis.zrangebyscore(this.k('instances:stale'), '-inf', `(${cutoff.getTime()}`);
+    if (ids.length === 0) return [];
+    const pipe = this.redis.pipeline() as ChainableCommander & Scripts<ChainableCommander>;
+    for (const id of ids) pipe.hotswapRegistryRemove(...this.keys(id), this.keyPrefix, id, cutoff.getTime());
+    const removed = results<number>(await pipe.exec());
+    return ids.filter((_, i) => removed[i] === 1);
+  }
+
+  async countByStatus(): Promise<Record<InstanceStatus, number>> {
+    const pipe = this.redis.pipeline();
+    for (const status of STATUSES) pipe.scard(this.statusKey(status));
+    const sizes = results<number>(await pipe.exec());
+    return Object.fromEntries(STATUSES.map((status, i) => [status, sizes[i] ?? 0])) as Record<InstanceStatus, number>;
+  }
+
+  /** Leaves the connection open: it belongs to whoever passed it in. */
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  /** Ids that may match, from the narrowest index; `list` checks every field anyway. */
+  private async candidates(filter: InstanceFilter): Promise<string[]> {
+    const { service, environment, status } = filter;
+    if (service !== undefined) {
+      const envs = environment !== undefined ? [environment] : Object.values(Environment);
+      const pipe = this.redis.pipeline();
+      for (const env of envs) pipe.zrange(this.serviceKey(service, env), 0, -1);
+      return results<string[]>(await pipe.exec()).flat();
+    }
+    if (status !== undefined) return this.redis.smembers(this.statusKey(status));
+    return this.redis.zrange(this.k('instances:all'), 0, -1);
+  }
+
+  private k(suffix: string): string {
+    return `${this.keyPrefix}${suffix}`;
+  }
+  private instanceKey(id: string): string {
+    return this.k(`instance:${id}`);
+  }
+  private statusKey(status: InstanceStatus): string {
+    return this.k(`instances:status:${status}`);
+  }
+  private serviceKey(service: string, environment: Environment): string {
+    return this.k(`instances:by-service:${environment}:${service}`);
+  }
+  /** The KEYS every script takes, in the order PRELUDE documents. */
+  private keys(id: string): string[] {
+    const fixed = ['instances:all', 'instances:by-heartbeat', 'instances:stale'].map((s) => this.k(s));
+    return [this.instanceKey(id), this.k(`history:${id}`), ...fixed, ...STATUSES.map((s) => this.statusKey(s))];
+  }
+}
+
+/** The replies of a pipeline, throwing the first error. */
+function results<T>(replies: Array<[Error | null, unknown]> | null): T[] {
+  if (replies === null) throw new Error('redis pipeline was discarded');
+  return replies.map(([error, value]) => {
+    if (error) throw error;
+    return value as T;
+  });
+}
+
+/** A Lua HGETALL reply (flat field/value array, or null) as an object. */
+function fromFlat(reply: unknown): Record<string, string> {
+  const hash: Record<string, string> = {};
+  if (!Array.isArray(reply)) return hash;
+  for (let i = 0; i + 1 < reply.length; i += 2) hash[String(reply[i])] = String(reply[i + 1]);
+  return hash;
+}
+
+function toRecord(id: string, h: Record<string, string>): InstanceRecord | null {
+  if (h.service === undefined || h.registeredAt === undefined) return null;
+  return {
+    id,
+    service: h.service,
+    environment: h.environment as Environment,
+    host: h.host ?? '',
+    color: h.color ? (h.color as Color) : null,
+    metadata: h.metadata ? (JSON.parse(h.metadata) as JsonObject) : null,
+    status: h.status as InstanceStatus,
+    registeredAt: new Date(Number(h.registeredAt)),
+    lastHeartbeatAt: h.lastHeartbeatAt ? new Date(Number(h.lastHeartbeatAt)) : null,
+    metrics: h.metrics ? (JSON.parse(h.metrics) as InstanceMetrics) : null,
+    staleSince: h.staleSince ? new Date(Number(h.staleSince)) : null,
+  };
+}

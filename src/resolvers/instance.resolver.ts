@@ -1,0 +1,96 @@
+import DataLoader from 'dataloader';
+import { Arg, Ctx, FieldResolver, Float, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Environment, InstanceStatus } from '../domain/enums.js';
+import type { AckService } from '../services/ack.service.js';
+import type { InstanceService } from '../services/instance.service.js';
+import type { AppliedConfig } from '../store/instance-config.repository.js';
+import type { GraphQLContext } from '../schema/context.js';
+import {
+  AppliedVersion,
+  InstanceMetricsInput,
+  InstanceRegistration,
+  RegisterInstanceInput,
+  ServiceInstance,
+} from '../schema/instance.type.js';
+import { toServiceInstance } from '../schema/mappers.js';
+
+@Resolver(() => ServiceInstance)
+export class InstanceResolver {
+  /** One applied-versions query per request, however many instances it lists. */
+  private readonly appliedLoaders = new WeakMap<GraphQLContext, DataLoader<string, AppliedConfig[]>>();
+
+  constructor(
+    private readonly instanceService: InstanceService,
+    private readonly ackService: AckService,
+  ) {}
+
+  @Mutation(() => InstanceRegistration)
+  async registerInstance(
+    @Ctx() ctx: GraphQLContext,
+    @Arg('input', () => RegisterInstanceInput) input: RegisterInstanceInput,
+  ): Promise<InstanceRegistration> {
+    const { instance, token } = await this.instanceService.register(ctx.principal, input);
+    return { instance: toServiceInstance(instance), token };
+  }
+
+  @Mutation(() => ServiceInstance)
+  async heartbeat(
+    @Ctx() ctx: GraphQLContext,
+    @Arg('instanceId', () => ID) instanceId: string,
+    @Arg('metrics', () => InstanceMetricsInput, { nullable: true }) metrics: InstanceMetricsInput | null,
+  ): Promise<ServiceInstance> {
+    return toServiceInstance(await this.instanceService.heartbeat(ctx.principal, instanceId, metrics));
+  }
+
+  @Mutation(() => Boolean, { description: 'Acknowledges a config the instance was sent (see docs/PROTOCOL.md).' })
+  reportConfigApplied(
+    @Ctx() ctx: GraphQLContext,
+    @Arg('instanceId', () => ID) instanceId: string,
+    @Arg('profileName', () => String) profileName: string,
+    @Arg('version', () => Int) version: number,
+    @Arg('success', () => Boolean) success: boolean,
+    @Arg('reloadMs', () => Float, { nullable: true }) reloadMs: number | null,
+    @Arg('error', () => String, { nullable: true }) error: string | null,
+  ): Promise<boolean> {
+    return this.ackService.report(ctx.principal, { instanceId, profileName, version, success, reloadMs: reloadMs ?? null, error: error ?? null });
+  }
+
+  @Mutation(() => Boolean)
+  deregisterInstance(@Ctx() ctx: GraphQLContext, @Arg('id', () => ID) id: string): Promise<boolean> {
+    return this.instanceService.deregister(ctx.principal, id);
+  }
+
+  @Query(() => [ServiceInstance])
+  async instances(
+    @Ctx() ctx: GraphQLContext,
+    @Arg('service', () => String, { nullable: true }) service: string | null,
+    @Arg('environment', () => Environment, { nullable: true }) environment: Environment | null,
+    @Arg('status', () => InstanceStatus, { nullable: true }) status: InstanceStatus | null,
+  ): Promise<ServiceInstance[]> {
+    const found = await this.instanceService.list(ctx.principal, {
+      service: service ?? undefined,
+      environment: environment ?? undefined,
+      status: status ?? undefined,
+    });
+    return found.map(toServiceInstance);
+  }
+
+  @Query(() => ServiceInstance, { nullable: true })
+  async instance(@Ctx() ctx: GraphQLContext, @Arg('id', () => ID) id: string): Promise<ServiceInstance | null> {
+    const found = await this.instanceService.get(ctx.principal, id);
+    return found ? toServiceInstance(found) : null;
+  }
+
+  @FieldResolver(() => [AppliedVersion])
+  appliedVersions(@Ctx() ctx: GraphQLContext, @Root() instance: ServiceInstance): Promise<AppliedConfig[]> {
+    let loader = this.appliedLoaders.get(ctx);
+    if (!loader) {
+      loader = new DataLoader(async (ids: readonly string[]) => {
+        const byInstance = await this.instanceService.appliedVersions([...ids]);
+        return ids.map((id) => byInstance.get(id) ?? []);
+      });
+      this.appliedLoaders.set(ctx, loader);
+    }
+    return loader.load(instance.id);
+  }
+}

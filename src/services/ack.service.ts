@@ -1,0 +1,81 @@
+import type { Logger } from 'pino';
+import { authorize, type Principal } from '../domain/authorization.js';
+import { BadInputError } from '../domain/errors.js';
+import { validateProfileName } from '../domain/profile.js';
+import type { PubSub } from '../pubsub/pubsub.js';
+import { Topics, type WakeMessage } from '../pubsub/topics.js';
+import type { Database } from '../store/database.js';
+import type { Ack } from '../store/instance-config.repository.js';
+
+interface Pending {
+  ack: Ack;
+  resolve: (accepted: boolean) => void;
+  reject: (error: unknown) => void;
+}
+
+const MAX_BATCH = 500;
+const MAX_ERROR_LENGTH = 2000;
+
+/**
+ * reportConfigApplied. Acks are written with group commit: those arriving while
+ * a batch is being written go together in the next one statement, and each
+ * caller is answered only once its ack is committed. Then the runners of the
+ * deployments concerned are woken.
+ */
+export class AckService {
+  private readonly queue: Pending[] = [];
+  private writing = false;
+
+  constructor(
+    private readonly db: Database,
+    private readonly pubsub: PubSub,
+    private readonly logger: Logger,
+  ) {}
+
+  async report(principal: Principal | undefined, ack: Ack): Promise<true> {
+    authorize(principal, 'instance:act', { instanceId: ack.instanceId });
+    validateProfileName(ack.profileName);
+    if (!Number.isInteger(ack.version) || ack.version < 1) {
+      throw new BadInputError(`version must be a version number (1 or more), got ${ack.version}`, { field: 'version' });
+    }
+    if (ack.reloadMs !== null && !(Number.isFinite(ack.reloadMs) && ack.reloadMs >= 0)) {
+      throw new BadInputError(`reloadMs must be a finite number of milliseconds ≥ 0, got ${ack.reloadMs}`, { field: 'reloadMs' });
+    }
+    const error = ack.error === null ? null : ack.error.slice(0, MAX_ERROR_LENGTH);
+    const accepted = await new Promise<boolean>((resolve, reject) => {
+      this.queue.push({ ack: { ...ack, error }, resolve, reject });
+      if (!this.writing) setImmediate(() => void this.drain());
+    });
+    if (!accepted) {
+      throw new BadInputError(
+        `version ${ack.version} of profile "${ack.profileName}" was never sent to instance ${ack.instanceId}`,
+        { field: 'version' },
+      );
+    }
+    return true;
+  }
+
+  private async drain(): Promise<void> {
+    if (this.writing) return;
+    this.writing = true;
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.queue.splice(0, MAX_BATCH);
+        try {
+          const outcome = await this.db.transaction((r) => r.instanceConfigs.recordAcks(batch.map((p) => p.ack)));
+          batch.forEach((p, i) => p.resolve(outcome.accepted[i] ?? false));
+          for (const deploymentId of outcome.deploymentIds) {
+            const wake: WakeMessage = { deploymentId, reason: 'ack' };
+            void this.pubsub.publish(Topics.deploymentWake, wake).catch((error: unknown) =>
+              this.logger.warn({ err: error, deploymentId }, 'could not wake the deployment runner'),
+            );
+          }
+        } catch (error) {
+          for (const p of batch) p.reject(error);
+        }
+      }
+    } finally {
+      this.writing = false;
+    }
+  }
+}

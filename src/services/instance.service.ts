@@ -1,0 +1,120 @@
+import { randomUUID } from 'node:crypto';
+import { authorize, type Principal } from '../domain/authorization.js';
+import { type Color, type Environment, type InstanceStatus, Role } from '../domain/enums.js';
+import { BadInputError, NotFoundError, UnavailableError } from '../domain/errors.js';
+import { type InstanceMetrics, validateHost, validateMetrics } from '../domain/instance.js';
+import { canonicalJson } from '../domain/canonical-json.js';
+import { isJsonObject, jsonDepth, type JsonObject } from '../domain/json.js';
+import { validateEnvironment, validateServiceName } from '../domain/profile.js';
+import type { InstanceFilter, InstanceRecord, InstanceRegistry } from '../registry/instance-registry.js';
+import type { Database } from '../store/database.js';
+import type { AppliedConfig } from '../store/instance-config.repository.js';
+
+export interface RegisterInstanceRequest {
+  service: string;
+  environment: Environment;
+  host: string;
+  color?: Color | null;
+  metadata?: unknown;
+}
+
+/** Signs an INSTANCE token; absent when tokens are verified with JWKS (nothing to sign with). */
+export type InstanceTokenSigner = (claims: { instanceId: string; service: string; environment: Environment }) => Promise<string>;
+
+const MAX_METADATA_BYTES = 16 * 1024;
+
+/** Registration, heartbeats and reads of service instances. */
+export class InstanceService {
+  constructor(
+    private readonly registry: InstanceRegistry,
+    private readonly db: Database,
+    private readonly signToken: InstanceTokenSigner | undefined,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  /** Registers a new instance (a new id every call) and returns it with its own INSTANCE token. */
+  async register(principal: Principal | undefined, req: RegisterInstanceRequest): Promise<{ instance: InstanceRecord; token: string }> {
+    authorize(principal, 'instance:register', { service: req.service, environment: req.environment });
+    validateServiceName(req.service);
+    validateEnvironment(req.environment);
+    validateHost(req.host);
+    const metadata = validateMetadata(req.metadata);
+    if (!this.signToken) {
+      throw new UnavailableError('instance registration needs JWT_SECRET on the server: tokens are verified with JWKS_URL, so HotSwap cannot issue instance tokens');
+    }
+    const id = randomUUID();
+    const token = await this.signToken({ instanceId: id, service: req.service, environment: req.environment });
+    const instance = await this.registry.register({
+      id,
+      service: req.service,
+      environment: req.environment,
+      host: req.host,
+      color: req.color ?? null,
+      metadata,
+      registeredAt: this.now(),
+    });
+    return { instance, token };
+  }
+
+  async heartbeat(principal: Principal | undefined, instanceId: string, metrics: InstanceMetrics | null): Promise<InstanceRecord> {
+    authorize(principal, 'instance:act', { instanceId });
+    validateMetrics(metrics);
+    const updated = await this.registry.heartbeat(instanceId, this.now(), metrics);
+    if (!updated) throw instanceNotFound(instanceId);
+    return updated;
+  }
+
+  async deregister(principal: Principal | undefined, instanceId: string): Promise<true> {
+    authorize(principal, 'instance:deregister', { instanceId });
+    if (!(await this.registry.deregister(instanceId))) throw instanceNotFound(instanceId);
+    return true;
+  }
+
+  async list(principal: Principal | undefined, filter: InstanceFilter): Promise<InstanceRecord[]> {
+    authorize(principal, 'instance:read');
+    return this.registry.list(filter);
+  }
+
+  /** The instance, or null. INSTANCE tokens may read only their own. */
+  async get(principal: Principal | undefined, instanceId: string): Promise<InstanceRecord | null> {
+    if (principal?.role === Role.INSTANCE) authorize(principal, 'instance:act', { instanceId });
+    else authorize(principal, 'instance:read');
+    return this.registry.get(instanceId);
+  }
+
+  /** The instance as a subscriber: it must exist and be the caller. */
+  async requireSubscriber(principal: Principal | undefined, instanceId: string): Promise<InstanceRecord> {
+    authorize(principal, 'instance:act', { instanceId });
+    const instance = await this.registry.get(instanceId);
+    if (!instance) throw instanceNotFound(instanceId);
+    return instance;
+  }
+
+  /** Applied config versions, per instance id. */
+  async appliedVersions(instanceIds: string[]): Promise<Map<string, AppliedConfig[]>> {
+    const rows = await this.db.read((r) => r.instanceConfigs.applied(instanceIds));
+    const byInstance = new Map<string, AppliedConfig[]>();
+    for (const row of rows) byInstance.set(row.instanceId, [...(byInstance.get(row.instanceId) ?? []), row]);
+    return byInstance;
+  }
+
+  countByStatus(): Promise<Record<InstanceStatus, number>> {
+    return this.registry.countByStatus();
+  }
+}
+
+export function instanceNotFound(instanceId: string): NotFoundError {
+  return new NotFoundError(`instance ${instanceId} is not registered (deregistered, reaped, or never registered); register again`, {
+    instanceId,
+  });
+}
+
+function validateMetadata(metadata: unknown): JsonObject | null {
+  if (metadata === null || metadata === undefined) return null;
+  if (!isJsonObject(metadata)) throw new BadInputError('metadata must be a JSON object', { field: 'metadata' });
+  if (jsonDepth(metadata, 16) > 16) throw new BadInputError('metadata may nest at most 16 levels', { field: 'metadata' });
+  if (Buffer.byteLength(canonicalJson(metadata)) > MAX_METADATA_BYTES) {
+    throw new BadInputError(`metadata must be at most ${MAX_METADATA_BYTES / 1024} KiB`, { field: 'metadata' });
+  }
+  return metadata;
+}

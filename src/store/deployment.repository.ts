@@ -1,0 +1,291 @@
+import { type EntityManager, UniqueConstraintViolationException } from '@mikro-orm/postgresql';
+import type { DeploymentResult, TargetState } from '../domain/deployment.js';
+import type {
+  DeploymentEventRecord,
+  DeploymentRecord,
+  HealthPolicy,
+  StrategyOptions,
+  TargetRecord,
+} from '../domain/deployment-model.js';
+import type { DeploymentStatus, Environment } from '../domain/enums.js';
+import { ConflictError } from '../domain/errors.js';
+import { summarizeCounts } from '../domain/deployment.js';
+
+export interface NewDeployment {
+  id: string;
+  profileId: string;
+  service: string;
+  environment: Environment;
+  version: number;
+  previousVersion: number | null;
+  options: StrategyOptions;
+  healthPolicy: HealthPolicy;
+  ackTimeoutSeconds: number;
+  status: DeploymentStatus;
+  phaseCount: number;
+  startedBy: string;
+  traceContext: string | null;
+  targets: Array<{ instanceId: string; phase: number }>;
+}
+
+export interface DeploymentFilter {
+  profileId?: string;
+  status?: DeploymentStatus;
+}
+
+export interface DeploymentCursor {
+  createdAt: Date;
+  id: string;
+}
+
+export interface DeploymentPatch {
+  status?: DeploymentStatus;
+  phase?: number;
+  failureReason?: string | null;
+  rollbackReason?: string | null;
+  finished?: boolean;
+}
+
+type Row = Record<string, unknown>;
+
+const SELECT_DEPLOYMENT = `
+  select d.*, p.name as profile_name,
+    (select coalesce(json_object_agg(state, n), '{}') from
+      (select state, count(*)::int as n from deployment_target t where t.deployment_id = d.id group by state) c) as target_counts
+  from deployment d join config_profile p on p.id = d.profile_id`;
+
+/** Deployments, their targets and events (SQL, for the set-at-a-time writes of large fleets). */
+export class DeploymentRepository {
+  constructor(private readonly em: EntityManager) {}
+
+  /** Inserts the deployment and its targets; CONFLICT when the profile already has an active one. */
+  async insert(d: NewDeployment, at: Date): Promise<void> {
+    try {
+      await this.em.execute(
+        `insert into deployment (id, profile_id, service, environment, version, previous_version, strategy, options,
+           health_policy, ack_timeout_seconds, status, phase, phase_count, started_by, trace_context, created_at, updated_at)
+         values (?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, ?, ?, 0, ?, ?, ?, ?, ?)`,
+        [d.id, d.profileId, d.service, d.environment, d.version, d.previousVersion, d.options.strategy, JSON.stringify(d.options),
+          JSON.stringify(d.healthPolicy), d.ackTimeoutSeconds, d.status, d.phaseCount, d.startedBy, d.traceContext, at, at],
+      );
+    } catch (error) {
+      if (error instanceof UniqueConstraintViolationException) {
+        const running = await this.findActiveForProfile(d.profileId);
+        throw new ConflictError(
+          `deployment ${running?.id ?? '(unknown)'} of this profile is still ${running?.status ?? 'active'}; ` +
+            'wait for it to end, or roll it back, before starting another',
+          { runningDeploymentId: running?.id },
+        );
+      }
+      throw error;
+    }
+    await this.em.execute(
+      `insert into deployment_target (deployment_id, instance_id, phase, state)
+       select ?, t.instance_id, t.phase, 'PENDING' from jsonb_to_recordset(?::jsonb) as t(instance_id text, phase int)`,
+      [d.id, JSON.stringify(d.targets.map((t) => ({ instance_id: t.instanceId, phase: t.phase })))],
+    );
+  }
+
+  async findActiveForProfile(profileId: string): Promise<{ id: string; status: DeploymentStatus } | null> {
+    const rows = await this.em.execute<Row[]>(
+      `select id, status from deployment where profile_id = ? and status in ('PENDING', 'IN_PROGRESS', 'PAUSED', 'ROLLING_BACK')`,
+      [profileId],
+    );
+    const row = rows[0];
+    return row ? { id: String(row.id), status: row.status as DeploymentStatus } : null;
+  }
+
+  async get(id: string): Promise<DeploymentRecord | null> {
+    const rows = await this.em.execute<Row[]>(`${SELECT_DEPLOYMENT} where d.id = ?`, [id]);
+    return rows[0] ? toRecord(rows[0]) : null;
+  }
+
+  /** Locks the deployment row for this transaction if `owner` holds an unexpired lease on it. */
+  async lockLeased(id: string, owner: string): Promise<DeploymentRecord | null> {
+    const locked = await this.em.execute<Row[]>(
+      'select id from deployment where id = ? and lease_owner = ? and lease_expires_at > now() for update',
+      [id, owner],
+    );
+    return locked.length > 0 ? this.get(id) : null;
+  }
+
+  /** Newest first. */
+  async list(filter: DeploymentFilter, after: DeploymentCursor | null, limit: number): Promise<DeploymentRecord[]> {
+    const [where, params] = whereOf(filter);
+    if (after) {
+      where.push('(d.created_at, d.id) < (?, ?)');
+      params.push(after.createdAt, after.id);
+    }
+    const rows = await this.em.execute<Row[]>(
+      `${SELECT_DEPLOYMENT} ${where.length ? `where ${where.join(' and ')}` : ''} order by d.created_at desc, d.id desc limit ?`,
+      [...params, limit],
+    );
+    return rows.map(toRecord);
+  }
+
+  async count(filter: DeploymentFilter): Promise<number> {
+    const [where, params] = whereOf(filter);
+    const rows = await this.em.execute<Row[]>(
+      `select count(*)::int as n from deployment d ${where.length ? `where ${where.join(' and ')}` : ''}`,
+      params,
+    );
+    return Number(rows[0]?.n ?? 0);
+  }
+
+  async update(id: string, patch: DeploymentPatch, at: Date): Promise<void> {
+    const sets = ['updated_at = ?'];
+    const params: unknown[] = [at];
+    const columns: Array<[keyof DeploymentPatch, string]> = [
+      ['status', 'status'], ['phase', 'phase'], ['failureReason', 'failure_reason'], ['rollbackReason', 'rollback_reason'],
+    ];
+    for (const [key, column] of columns) {
+      if (patch[key] !== undefined) {
+        sets.push(`${column} = ?`);
+        params.push(patch[key]);
+      }
+    }
+    if (patch.finished) {
+      sets.push('finished_at = ?', 'lease_owner = null', 'lease_expires_at = null');
+      params.push(at);
+    }
+    await this.em.execute(`update deployment set ${sets.join(', ')} where id = ?`, [...params, id]);
+  }
+
+  async targets(id: string): Promise<TargetRecord[]> {
+    const rows = await this.em.execute<Row[]>(
+      'select * from deployment_target where deployment_id = ? order by phase, instance_id',
+      [id],
+    );
+    return rows.map(toTarget);
+  }
+
+  async insertEvent(e: DeploymentEventRecord): Promise<void> {
+    await this.em.execute(
+      `insert into deployment_event (deployment_id, type, status, phase, progress, message, health, at)
+       values (?, ?, ?, ?, ?, ?, ?::jsonb, ?)`,
+      [e.deploymentId, e.type, e.status, e.phase, e.progress, e.message, e.health === null ? null : JSON.stringify(e.health), e.at],
+    );
+  }
+
+  /** The last `last` events, oldest first. */
+  async events(id: string, last: number): Promise<DeploymentEventRecord[]> {
+    const rows = await this.em.execute<Row[]>(
+      'select * from (select * from deployment_event where deployment_id = ? order by id desc limit ?) e order by id',
+      [id, last],
+    );
+    return rows.map(toEvent);
+  }
+
+  /** True when `profileId` has a deployment that targets or restores `version`. */
+  async referencesVersion(profileId: string, version: number): Promise<boolean> {
+    const rows = await this.em.execute<Row[]>(
+      'select 1 from deployment where profile_id = ? and (version = ? or previous_version = ?) limit 1',
+      [profileId, version, version],
+    );
+    return rows.length > 0;
+  }
+
+  /**
+   * Takes up to `limit` runnable deployments whose lease is free or expired,
+   * by compare-and-set on the database's clock. Returns their ids.
+   */
+  async claim(owner: string, leaseMs: number, limit: number): Promise<string[]> {
+    const rows = await this.em.execute<Row[]>(
+      `update deployment set lease_owner = ?, lease_expires_at = now() + (? * interval '1 millisecond')
+       where id in (
+         select id from deployment
+         where status in ('PENDING', 'IN_PROGRESS', 'ROLLING_BACK')
+           and (lease_owner is null or lease_expires_at < now() or lease_owner = ?)
+         order by created_at limit ? for update skip locked)
+       returning id`,
+      [owner, leaseMs, owner, limit],
+    );
+    return rows.map((r) => String(r.id));
+  }
+
+  /** Extends the lease if `owner` still holds it; false when it was lost. */
+  async renewLease(id: string, owner: string, leaseMs: number): Promise<boolean> {
+    const rows = await this.em.execute<Row[]>(
+      `update deployment set lease_expires_at = now() + (? * interval '1 millisecond')
+       where id = ? and lease_owner = ? and lease_expires_at > now() returning id`,
+      [leaseMs, id, owner],
+    );
+    return rows.length > 0;
+  }
+
+  async releaseLease(id: string, owner: string): Promise<void> {
+    await this.em.execute('update deployment set lease_owner = null, lease_expires_at = null where id = ? and lease_owner = ?', [id, owner]);
+  }
+}
+
+function whereOf(filter: DeploymentFilter): [string[], unknown[]] {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  if (filter.profileId !== undefined) {
+    where.push('d.profile_id = ?');
+    params.push(filter.profileId);
+  }
+  if (filter.status !== undefined) {
+    where.push('d.status = ?');
+    params.push(filter.status);
+  }
+  return [where, params];
+}
+
+function date(v: unknown): Date | null {
+  return v === null || v === undefined ? null : new Date(v as string | Date);
+}
+
+function toRecord(r: Row): DeploymentRecord {
+  const result: DeploymentResult = summarizeCounts((r.target_counts ?? {}) as Partial<Record<TargetState, number>>);
+  return {
+    id: String(r.id),
+    profileId: String(r.profile_id),
+    profileName: String(r.profile_name),
+    service: String(r.service),
+    environment: r.environment as Environment,
+    version: Number(r.version),
+    previousVersion: r.previous_version === null ? null : Number(r.previous_version),
+    options: r.options as StrategyOptions,
+    healthPolicy: r.health_policy as HealthPolicy,
+    ackTimeoutSeconds: Number(r.ack_timeout_seconds),
+    status: r.status as DeploymentStatus,
+    phase: Number(r.phase),
+    phaseCount: Number(r.phase_count),
+    rollbackReason: (r.rollback_reason as string | null) ?? null,
+    failureReason: (r.failure_reason as string | null) ?? null,
+    startedBy: String(r.started_by),
+    traceContext: (r.trace_context as string | null) ?? null,
+    createdAt: date(r.created_at)!,
+    updatedAt: date(r.updated_at)!,
+    finishedAt: date(r.finished_at),
+    result,
+  };
+}
+
+function toTarget(r: Row): TargetRecord {
+  return {
+    instanceId: String(r.instance_id),
+    phase: Number(r.phase),
+    state: r.state as TargetState,
+    version: r.version === null ? null : Number(r.version),
+    pushedAt: date(r.pushed_at),
+    deadlineAt: date(r.deadline_at),
+    ackedAt: date(r.acked_at),
+    reloadMs: r.reload_ms === null ? null : Number(r.reload_ms),
+    error: (r.error as string | null) ?? null,
+  };
+}
+
+function toEvent(r: Row): DeploymentEventRecord {
+  return {
+    deploymentId: String(r.deployment_id),
+    type: r.type as DeploymentEventRecord['type'],
+    status: r.status as DeploymentStatus,
+    phase: Number(r.phase),
+    progress: Number(r.progress),
+    message: (r.message as string | null) ?? null,
+    health: r.health ?? null,
+    at: date(r.at)!,
+  };
+}

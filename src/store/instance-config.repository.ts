@@ -1,0 +1,137 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Environment } from '../domain/enums.js';
+import type { JsonObject } from '../domain/json.js';
+
+type Row = Record<string, unknown>;
+
+/** The config an instance should run for one profile, as sent on subscribe. */
+export interface AssignedConfig {
+  profileId: string;
+  profileName: string;
+  version: number;
+  hash: string;
+  data: JsonObject;
+  /** The deployment that last pushed it; null when it is the profile's active version. */
+  deploymentId: string | null;
+  /** False when nothing was ever sent to this instance for this profile. */
+  recorded: boolean;
+}
+
+export interface AppliedConfig {
+  instanceId: string;
+  profileName: string;
+  version: number;
+  reloadMs: number | null;
+  appliedAt: Date;
+}
+
+export interface Ack {
+  instanceId: string;
+  profileName: string;
+  version: number;
+  success: boolean;
+  reloadMs: number | null;
+  error: string | null;
+}
+
+export interface AckOutcome {
+  /** Index into the acks given: true when that ack matched a version sent to the instance. */
+  accepted: boolean[];
+  /** Deployments whose targets the acks moved. */
+  deploymentIds: string[];
+}
+
+/** What each instance was sent and applied, per profile (PostgreSQL, so it survives reconnects and restarts). */
+export class InstanceConfigRepository {
+  constructor(private readonly em: EntityManager) {}
+
+  /**
+   * For each profile of the service and environment: the version last sent to
+   * the instance, else the profile's active version; profiles with neither are left out.
+   */
+  async assigned(instanceId: string, service: string, environment: Environment): Promise<AssignedConfig[]> {
+    const rows = await this.em.execute<Row[]>(
+      `select p.id as profile_id, p.name as profile_name, v.version, v.hash, v.data,
+              ic.sent_deployment_id, ic.instance_id is not null as recorded
+       from config_profile p
+       left join instance_config ic on ic.profile_id = p.id and ic.instance_id = ?
+       join config_version v on v.profile_id = p.id and v.version = coalesce(ic.sent_version, p.active_version)
+       where p.service = ? and p.environment = ?
+       order by p.name`,
+      [instanceId, service, environment],
+    );
+    return rows.map((r) => ({
+      profileId: String(r.profile_id),
+      profileName: String(r.profile_name),
+      version: Number(r.version),
+      hash: String(r.hash),
+      data: r.data as JsonObject,
+      deploymentId: (r.sent_deployment_id as string | null) ?? null,
+      recorded: Boolean(r.recorded),
+    }));
+  }
+
+  /** Applied versions of the given instances. */
+  async applied(instanceIds: string[]): Promise<AppliedConfig[]> {
+    if (instanceIds.length === 0) return [];
+    const rows = await this.em.execute<Row[]>(
+      `select ic.instance_id, p.name as profile_name, ic.applied_version, ic.reload_ms, ic.applied_at
+       from instance_config ic join config_profile p on p.id = ic.profile_id
+       where ic.applied_version is not null and ic.instance_id in (select jsonb_array_elements_text(?::jsonb))
+       order by p.name`,
+      [JSON.stringify(instanceIds)],
+    );
+    return rows.map((r) => ({
+      instanceId: String(r.instance_id),
+      profileName: String(r.profile_name),
+      version: Number(r.applied_version),
+      reloadMs: r.reload_ms === null ? null : Number(r.reload_ms),
+      appliedAt: new Date(r.applied_at as string),
+    }));
+  }
+
+  /**
+   * Records a batch of acks in one statement. An ack counts only for a version
+   * that was sent to that instance; a successful ack of the version it was sent
+   * last becomes its applied version, and the deployment target waiting for it
+   * becomes APPLIED (or FAILED with the instance's error).
+   */
+  async recordAcks(acks: Ack[]): Promise<AckOutcome> {
+    const rows = await this.em.execute<Row[]>(
+      `with acks as (
+         select * from jsonb_to_recordset(?::jsonb)
+           as a(idx int, instance_id text, profile_name text, version int, success bool, reload_ms float8, error text)
+       ), matched as (
+         select a.*, ic.profile_id, ic.sent_version, ic.sent_deployment_id
+         from acks a
+         join config_profile p on p.name = a.profile_name
+         join instance_config ic on ic.instance_id = a.instance_id and ic.profile_id = p.id
+         where a.version = any(ic.sent_versions)
+       ), applied as (
+         update instance_config ic set applied_version = m.version, applied_at = now(), reload_ms = m.reload_ms
+         from matched m
+         where ic.instance_id = m.instance_id and ic.profile_id = m.profile_id and m.success and m.version = m.sent_version
+         returning ic.instance_id
+       ), targets as (
+         update deployment_target t set
+           state = case when m.success then 'APPLIED' else 'FAILED' end,
+           acked_at = now(), reload_ms = m.reload_ms,
+           error = case when m.success then null else coalesce(m.error, 'the instance reported a failure') end
+         from matched m
+         where t.deployment_id = m.sent_deployment_id and t.instance_id = m.instance_id
+           and t.state = 'PUSHED' and t.version = m.version
+         returning t.deployment_id
+       )
+       select 'ack' as kind, idx::text as value from matched
+       union all select 'deployment', deployment_id::text from (select distinct deployment_id from targets) d`,
+      [JSON.stringify(acks.map((a, idx) => ({ idx, instance_id: a.instanceId, profile_name: a.profileName, version: a.version, success: a.success, reload_ms: a.reloadMs, error: a.error })))],
+    );
+    const accepted = acks.map(() => false);
+    const deploymentIds: string[] = [];
+    for (const r of rows) {
+      if (r.kind === 'ack') accepted[Number(r.value)] = true;
+      else deploymentIds.push(String(r.value));
+    }
+    return { accepted, deploymentIds };
+  }
+}

@@ -1,0 +1,106 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { TargetState } from '../domain/deployment.js';
+
+type Row = Record<string, unknown>;
+
+/** Set-at-a-time writes to a deployment's targets, and what each instance was sent. */
+export class TargetRepository {
+  constructor(private readonly em: EntityManager) {}
+
+  /** Up to `limit` not-yet-pushed targets of a phase. */
+  async pendingInPhase(deploymentId: string, phase: number, limit: number): Promise<string[]> {
+    const rows = await this.em.execute<Row[]>(
+      `select instance_id from deployment_target where deployment_id = ? and phase = ? and state = 'PENDING'
+       order by instance_id limit ?`,
+      [deploymentId, phase, limit],
+    );
+    return rows.map((r) => String(r.instance_id));
+  }
+
+  /** Targets of a phase (all phases when null) in one state. */
+  async inState(deploymentId: string, state: TargetState, phase: number | null = null): Promise<string[]> {
+    const rows = await this.em.execute<Row[]>(
+      `select instance_id from deployment_target where deployment_id = ? and state = ? ${phase === null ? '' : 'and phase = ?'}`,
+      phase === null ? [deploymentId, state] : [deploymentId, state, phase],
+    );
+    return rows.map((r) => String(r.instance_id));
+  }
+
+  /** Counts by state, for one phase or (null) the whole deployment. */
+  async counts(deploymentId: string, phase: number | null): Promise<Partial<Record<TargetState, number>>> {
+    const rows = await this.em.execute<Row[]>(
+      `select state, count(*)::int as n from deployment_target where deployment_id = ? ${phase === null ? '' : 'and phase = ?'} group by state`,
+      phase === null ? [deploymentId] : [deploymentId, phase],
+    );
+    return Object.fromEntries(rows.map((r) => [String(r.state), Number(r.n)]));
+  }
+
+  /**
+   * Marks targets PUSHED with `version` and an ack deadline, and records the
+   * version as sent to each instance (its assignment, which survives reconnects).
+   */
+  async markPushed(
+    deploymentId: string,
+    profileId: string,
+    instanceIds: string[],
+    version: number,
+    ackTimeoutSeconds: number,
+  ): Promise<void> {
+    if (instanceIds.length === 0) return;
+    const ids = JSON.stringify(instanceIds);
+    await this.em.execute(
+      `update deployment_target set state = 'PUSHED', version = ?, pushed_at = now(),
+         deadline_at = now() + (? * interval '1 second'), acked_at = null, reload_ms = null, error = null
+       where deployment_id = ? and instance_id in (select jsonb_array_elements_text(?::jsonb))`,
+      [version, ackTimeoutSeconds, deploymentId, ids],
+    );
+    await this.recordSent(instanceIds, profileId, version, deploymentId);
+  }
+
+  /** Records that `version` of a profile was sent to each instance (push or subscribe). */
+  async recordSent(instanceIds: string[], profileId: string, version: number, deploymentId: string | null): Promise<void> {
+    await this.em.execute(
+      `insert into instance_config (instance_id, profile_id, sent_version, sent_versions, sent_deployment_id, sent_at)
+       select i, ?, ?, array[?::int], ?, now() from jsonb_array_elements_text(?::jsonb) as i
+       on conflict (instance_id, profile_id) do update set
+         sent_version = excluded.sent_version,
+         sent_deployment_id = excluded.sent_deployment_id,
+         sent_at = excluded.sent_at,
+         sent_versions = case when excluded.sent_version = any(instance_config.sent_versions)
+           then instance_config.sent_versions else instance_config.sent_versions || excluded.sent_version end`,
+      [profileId, version, version, deploymentId, JSON.stringify(instanceIds)],
+    );
+  }
+
+  /** PUSHED targets past their deadline become TIMED_OUT; returns how many. */
+  async timeOutExpired(deploymentId: string): Promise<number> {
+    const rows = await this.em.execute<Row[]>(
+      `update deployment_target set state = 'TIMED_OUT',
+         error = 'no ack within ' || extract(epoch from deadline_at - pushed_at)::int || ' s'
+       where deployment_id = ? and state = 'PUSHED' and deadline_at <= now() returning instance_id`,
+      [deploymentId],
+    );
+    return rows.length;
+  }
+
+  /** Milliseconds until the earliest ack deadline of the deployment, or null when nothing awaits an ack. */
+  async msToNextDeadline(deploymentId: string): Promise<number | null> {
+    const rows = await this.em.execute<Row[]>(
+      `select greatest(0, extract(epoch from min(deadline_at) - now()) * 1000)::int as ms
+       from deployment_target where deployment_id = ? and state = 'PUSHED'`,
+      [deploymentId],
+    );
+    const ms = rows[0]?.ms;
+    return ms === null || ms === undefined ? null : Number(ms);
+  }
+
+  /** Per-instance reasons of the targets that did not apply, for the failure message. */
+  async failures(deploymentId: string, limit: number): Promise<Array<{ instanceId: string; state: TargetState; error: string | null }>> {
+    const rows = await this.em.execute<Row[]>(
+      `select instance_id, state, error from deployment_target
+       where deployment_id = ? and state in ('FAILED', 'TIMED_OUT') order by instance_id limit ?`,
+      [deploymentId, limit],
+    );
+    return rows.map((r) => ({ instanceId: String(r.instance_id), state: r.state as TargetState, error: (r.error as string | null) ?? null }));
+  }
+}

@@ -1,0 +1,299 @@
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { Color, Environment, InstanceStatus } from '../../src/domain/enums.js';
+import { BadInputError } from '../../src/domain/errors.js';
+import type { InstanceMetrics } from '../../src/domain/instance.js';
+import { type InstanceRegistry, METRICS_HISTORY_LENGTH, type NewInstance } from '../../src/registry/instance-registry.js';
+import { MemoryInstanceRegistry } from '../../src/registry/memory-registry.js';
+import { RedisInstanceRegistry } from '../../src/registry/redis-registry.js';
+
+const T0 = Date.parse('2024-05-01T00:00:00Z');
+const at = (ms: number): Date => new Date(T0 + ms);
+const { HEALTHY, DEGRADED, STALE } = InstanceStatus;
+
+function instance(id: string, overrides: Partial<NewInstance> = {}): NewInstance {
+  const base = { service: 'checkout', environment: Environment.PRODUCTION, color: null, metadata: null, registeredAt: at(0) };
+  return { id, host: `${id}.local`, ...base, ...overrides };
+}
+
+/** The behaviour every InstanceRegistry must show; `factory` gives a fresh, empty registry per test. */
+export function describeRegistryContract(name: string, factory: () => InstanceRegistry): void {
+  describe(`InstanceRegistry contract: ${name}`, () => {
+    let reg: InstanceRegistry;
+    beforeEach(() => void (reg = factory()));
+
+    const registerAll = async (...items: NewInstance[]): Promise<unknown> => Promise.all(items.map((i) => reg.register(i)));
+    const ids = async (filter = {}): Promise<string[]> => (await reg.list(filter)).map((r) => r.id);
+    const counts = (healthy: number, degraded: number, stale: number) => ({ HEALTHY: healthy, DEGRADED: degraded, STALE: stale });
+
+    it('register and get round-trip every field', async () => {
+      const metadata = { zone: 'eu-1', build: { sha: 'abc', n: 7 }, tags: ['a', 1, true, null] };
+      const input = instance('i1', { color: Color.BLUE, metadata, registeredAt: at(5) });
+      const expected = {
+        id: 'i1', service: 'checkout', environment: Environment.PRODUCTION, host: 'i1.local', color: Color.BLUE, metadata,
+        status: HEALTHY, registeredAt: at(5), lastHeartbeatAt: at(5), metrics: null, staleSince: null,
+      };
+      expect(await reg.register(input)).toEqual(expected);
+      const got = await reg.get('i1');
+      expect(got).toEqual(expected);
+      for (const date of [got?.registeredAt, got?.lastHeartbeatAt]) expect(date).toBeInstanceOf(Date);
+    });
+
+    it('keeps a null color and null metadata apart from GREEN and {}; an unknown id is null', async () => {
+      await registerAll(instance('a'), instance('b', { color: Color.GREEN, metadata: {} }));
+      expect(await reg.get('a')).toMatchObject({ color: null, metadata: null });
+      expect(await reg.get('b')).toMatchObject({ color: Color.GREEN, metadata: {} });
+      expect(await reg.get('nope')).toBeNull();
+    });
+
+    it('hands out copies: changing a returned record changes nothing stored', async () => {
+      const input = instance('i1', { metadata: { zone: 'a' } });
+      const registered = await reg.register(input);
+      (registered.metadata as { zone: string }).zone = 'x';
+      (input.metadata as { zone: string }).zone = 'y';
+      const got = (await reg.get('i1'))!;
+      got.status = DEGRADED;
+      got.registeredAt.setTime(0);
+      expect(await reg.get('i1')).toMatchObject({ status: HEALTHY, metadata: { zone: 'a' }, registeredAt: at(0) });
+    });
+
+    it('registering an existing id replaces it and drops its history', async () => {
+      await reg.register(instance('i1'));
+      await reg.heartbeat('i1', at(10), { errorRate: 0.1 });
+      await reg.register(instance('i1', { service: 'search', registeredAt: at(20) }));
+      expect(await reg.get('i1')).toMatchObject({ service: 'search', metrics: null, lastHeartbeatAt: at(20) });
+      expect(await reg.history('i1', 20)).toEqual([]);
+      expect([await ids({ service: 'checkout' }), await ids({ service: 'search' })]).toEqual([[], ['i1']]);
+      expect(await reg.countByStatus()).toEqual(counts(1, 0, 0));
+    });
+
+    it('lists by service, environment and status, alone and combined', async () => {
+      expect(await ids()).toEqual([]);
+      await registerAll(instance('a'), instance('b', { environment: Environment.STAGING }), instance('c', { service: 'search' }));
+      await reg.register(instance('d', { service: 'search', environment: Environment.STAGING }));
+      await reg.setStatus('b', DEGRADED);
+      await reg.setStatus('c', DEGRADED);
+      expect(await ids()).toEqual(['a', 'b', 'c', 'd']);
+      expect(await ids({ service: 'checkout' })).toEqual(['a', 'b']);
+      expect(await ids({ environment: Environment.STAGING })).toEqual(['b', 'd']);
+      expect(await ids({ status: DEGRADED })).toEqual(['b', 'c']);
+      expect(await ids({ service: 'search', environment: Environment.STAGING })).toEqual(['d']);
+      expect(await ids({ service: 'checkout', status: DEGRADED })).toEqual(['b']);
+      expect(await ids({ environment: Environment.PRODUCTION, status: HEALTHY })).toEqual(['a']);
+      expect(await ids({ service: 'search', environment: Environment.PRODUCTION, status: DEGRADED })).toEqual(['c']);
+      expect(await ids({ service: 'other' })).toEqual([]);
+      expect(await ids({ environment: Environment.DEVELOPMENT })).toEqual([]);
+      expect(await ids({ status: STALE })).toEqual([]);
+      expect(await ids({ service: 'checkout', environment: Environment.DEVELOPMENT })).toEqual([]);
+    });
+
+    it('lists oldest registration first, then by id', async () => {
+      await registerAll(instance('c', { registeredAt: at(2) }), instance('b', { registeredAt: at(1) }), instance('a', { registeredAt: at(2) }));
+      expect(await ids()).toEqual(['b', 'a', 'c']);
+      expect(await ids({ service: 'checkout' })).toEqual(['b', 'a', 'c']);
+    });
+
+    it('heartbeat updates lastHeartbeatAt, metrics and history', async () => {
+      await reg.register(instance('i1'));
+      const metrics: InstanceMetrics = { errorRate: 0.01, latencyP99Ms: 120.5, requestCount: 42, custom: { queue: 3 } };
+      const record = await reg.heartbeat('i1', at(1000), metrics);
+      expect(record).toMatchObject({ id: 'i1', lastHeartbeatAt: at(1000), metrics, status: HEALTHY });
+      expect(await reg.get('i1')).toEqual(record);
+      expect(await reg.history('i1', 5)).toEqual([{ at: at(1000), metrics }]);
+    });
+
+    it('keeps the newest 20 samples, newest first, and honours the limit', async () => {
+      await reg.register(instance('i1'));
+      for (let n = 1; n <= 25; n += 1) await reg.heartbeat('i1', at(n), { requestCount: n });
+      const history = await reg.history('i1', 100);
+      expect(history).toHaveLength(METRICS_HISTORY_LENGTH);
+      expect(history.map((s) => s.metrics.requestCount)).toEqual(Array.from({ length: 20 }, (_, i) => 25 - i));
+      expect(history[0]?.at).toEqual(at(25));
+      expect((await reg.history('i1', 3)).map((s) => s.metrics.requestCount)).toEqual([25, 24, 23]);
+      expect(await reg.history('i1', 0)).toEqual([]);
+      expect(await reg.history('unknown', 5)).toEqual([]);
+    });
+
+    it('a heartbeat without metrics keeps the previous metrics and adds no sample', async () => {
+      await reg.register(instance('i1'));
+      await reg.heartbeat('i1', at(1), { errorRate: 0.2 });
+      const record = await reg.heartbeat('i1', at(2), null);
+      expect(record).toMatchObject({ lastHeartbeatAt: at(2), metrics: { errorRate: 0.2 } });
+      expect(await reg.history('i1', 20)).toHaveLength(1);
+    });
+
+    it('a heartbeat for an unknown id is null and creates nothing', async () => {
+      expect(await reg.heartbeat('ghost', at(1), { errorRate: 0 })).toBeNull();
+      expect(await reg.get('ghost')).toBeNull();
+      expect(await reg.history('ghost', 20)).toEqual([]);
+      expect(await reg.countByStatus()).toEqual(counts(0, 0, 0));
+      expect(await reg.markStale(at(10_000), at(10_000))).toEqual([]);
+    });
+
+    it('a heartbeat after deregister is null and does not resurrect the instance', async () => {
+      await reg.register(instance('i1'));
+      await reg.deregister('i1');
+      expect(await reg.heartbeat('i1', at(1), { errorRate: 0 })).toBeNull();
+      expect(await reg.setStatus('i1', DEGRADED)).toBeNull();
+      expect(await reg.get('i1')).toBeNull();
+      expect(await ids({ service: 'checkout' })).toEqual([]);
+      expect(await reg.countByStatus()).toEqual(counts(0, 0, 0));
+    });
+
+    it('setStatus switches HEALTHY and DEGRADED, null when unknown, refuses STALE', async () => {
+      await reg.register(instance('i1'));
+      expect(await reg.setStatus('i1', DEGRADED)).toMatchObject({ id: 'i1', status: DEGRADED });
+      expect((await reg.get('i1'))?.status).toBe(DEGRADED);
+      expect(await reg.setStatus('i1', HEALTHY)).toMatchObject({ status: HEALTHY });
+      expect(await reg.setStatus('unknown', DEGRADED)).toBeNull();
+      await expect(reg.setStatus('i1', STALE)).rejects.toBeInstanceOf(BadInputError);
+    });
+
+    it('deregister removes the record, its history and its index entries', async () => {
+      await registerAll(instance('a'), instance('b'));
+      await reg.heartbeat('a', at(1), { errorRate: 0 });
+      expect(await reg.deregister('a')).toBe(true);
+      expect(await reg.deregister('a')).toBe(false);
+      expect(await reg.deregister('never')).toBe(false);
+      expect(await reg.get('a')).toBeNull();
+      expect(await reg.history('a', 20)).toEqual([]);
+      expect(await ids({ service: 'checkout' })).toEqual(['b']);
+      expect(await ids({ status: HEALTHY })).toEqual(['b']);
+      expect(await reg.countByStatus()).toEqual(counts(1, 0, 0));
+    });
+
+    it('markStale marks only heartbeats before the cutoff, once', async () => {
+      await registerAll(instance('old'), instance('edge'), instance('fresh'), instance('deg'));
+      await reg.heartbeat('edge', at(100), null);
+      await reg.heartbeat('fresh', at(200), null);
+      await reg.setStatus('deg', DEGRADED);
+      expect((await reg.markStale(at(100), at(300))).sort()).toEqual(['deg', 'old']);
+      expect(await reg.get('old')).toMatchObject({ status: STALE, staleSince: at(300), lastHeartbeatAt: at(0) });
+      expect(await reg.get('edge')).toMatchObject({ status: HEALTHY, staleSince: null });
+      expect(await reg.markStale(at(100), at(400))).toEqual([]);
+      expect((await reg.get('old'))?.staleSince).toEqual(at(300));
+      expect(await ids({ status: STALE })).toEqual(['deg', 'old']);
+    });
+
+    it('concurrent markStale calls report each instance once', async () => {
+      await registerAll(instance('a'), instance('b'), instance('c'));
+      const results = await Promise.all([1, 2, 3].map(() => reg.markStale(at(1), at(2))));
+      expect(results.flat().sort()).toEqual(['a', 'b', 'c']);
+    });
+
+    it('a STALE instance that heartbeats is HEALTHY again and leaves the stale set', async () => {
+      await reg.register(instance('i1'));
+      await reg.markStale(at(1), at(10));
+      expect(await reg.heartbeat('i1', at(20), null)).toMatchObject({ status: HEALTHY, staleSince: null, lastHeartbeatAt: at(20) });
+      expect(await reg.removeStale(at(1_000_000))).toEqual([]);
+      expect(await reg.countByStatus()).toEqual(counts(1, 0, 0));
+      expect(await reg.markStale(at(21), at(30))).toEqual(['i1']);
+    });
+
+    it('setStatus on a STALE instance clears staleSince; the reaper can mark it again', async () => {
+      await reg.register(instance('i1'));
+      await reg.markStale(at(1), at(10));
+      expect(await reg.setStatus('i1', DEGRADED)).toMatchObject({ status: DEGRADED, staleSince: null });
+      expect(await reg.removeStale(at(1_000_000))).toEqual([]);
+      expect(await reg.markStale(at(1), at(50))).toEqual(['i1']);
+      expect((await reg.get('i1'))?.staleSince).toEqual(at(50));
+    });
+
+    it('removeStale removes only instances STALE since before the cutoff', async () => {
+      await registerAll(instance('a'), instance('b'), instance('c'), instance('live', { registeredAt: at(500) }));
+      await reg.heartbeat('a', at(1), { errorRate: 0.5 });
+      await reg.markStale(at(10), at(100));
+      await reg.heartbeat('c', at(150), null);
+      await reg.markStale(at(200), at(200));
+      expect(await reg.removeStale(at(100))).toEqual([]);
+      expect((await reg.removeStale(at(101))).sort()).toEqual(['a', 'b']);
+      expect(await reg.get('a')).toBeNull();
+      expect(await reg.history('a', 20)).toEqual([]);
+      expect(await ids()).toEqual(['c', 'live']);
+      expect(await reg.removeStale(at(10_000))).toEqual(['c']);
+      expect(await ids()).toEqual(['live']);
+    });
+
+    it('countByStatus follows every kind of change', async () => {
+      expect(await reg.countByStatus()).toEqual(counts(0, 0, 0));
+      await registerAll(instance('a'), instance('b'), instance('c', { registeredAt: at(50) }));
+      expect(await reg.countByStatus()).toEqual(counts(3, 0, 0));
+      await reg.setStatus('b', DEGRADED);
+      expect(await reg.countByStatus()).toEqual(counts(2, 1, 0));
+      await reg.markStale(at(10), at(10));
+      expect(await reg.countByStatus()).toEqual(counts(1, 0, 2));
+      await reg.heartbeat('a', at(20), null);
+      expect(await reg.countByStatus()).toEqual(counts(2, 0, 1));
+      await reg.removeStale(at(11));
+      expect(await reg.countByStatus()).toEqual(counts(2, 0, 0));
+      await reg.deregister('c');
+      expect(await reg.countByStatus()).toEqual(counts(1, 0, 0));
+    });
+
+    it('lists 1,000 instances of a service quickly', async () => {
+      const many = Array.from({ length: 1000 }, (_, i) => instance(`n${String(i).padStart(4, '0')}`, { registeredAt: at(i) }));
+      await Promise.all(many.map((item) => reg.register(item)));
+      await reg.register(instance('other', { service: 'search' }));
+      const started = performance.now();
+      const listed = await reg.list({ service: 'checkout' });
+      expect(performance.now() - started).toBeLessThan(2000);
+      expect(listed).toHaveLength(1000);
+      expect(listed[999]?.id).toBe('n0999');
+      expect((await reg.list({ service: 'checkout', environment: Environment.PRODUCTION, status: HEALTHY })).length).toBe(1000);
+    });
+
+    it('concurrent heartbeat and deregister never leave half an instance', async () => {
+      const pairs = Array.from({ length: 50 }, (_, i) => `c${i}`);
+      await Promise.all(pairs.map((id) => reg.register(instance(id))));
+      // Several orders (one connection runs commands as sent); every third id registers again at the end.
+      const beat = (id: string, i: number): Promise<unknown> => reg.heartbeat(id, at(i + 1), { requestCount: i });
+      await Promise.all(
+        pairs.flatMap((id, i) => {
+          if (i % 3 === 0) return [beat(id, i), reg.deregister(id), beat(id, i), reg.register(instance(id, { registeredAt: at(i) }))];
+          return i % 3 === 1 ? [beat(id, i), reg.deregister(id)] : [reg.deregister(id), beat(id, i)];
+        }),
+      );
+      const listed = await ids();
+      expect(listed).toEqual(pairs.filter((_, i) => i % 3 === 0));
+      for (const id of listed) expect(await reg.get(id)).toMatchObject({ id, service: 'checkout', host: `${id}.local` });
+      for (const id of pairs.filter((p) => !listed.includes(p))) expect(await reg.get(id)).toBeNull();
+      expect(await reg.countByStatus()).toEqual(counts(listed.length, 0, 0));
+    });
+  });
+}
+
+describeRegistryContract('memory', () => new MemoryInstanceRegistry());
+
+describe('RedisInstanceRegistry', () => {
+  const suitePrefix = `hotswap-test:${randomUUID()}:`;
+  let redis: Redis;
+  let n = 0;
+  beforeAll(() => void (redis = new Redis(inject('redisUrl'), { maxRetriesPerRequest: 2 })));
+  afterAll(async () => {
+    const keys = await keysUnder(redis, suitePrefix);
+    for (let i = 0; i < keys.length; i += 500) await redis.del(...keys.slice(i, i + 500));
+    await redis.quit();
+  });
+
+  describeRegistryContract('redis', () => new RedisInstanceRegistry(redis, `${suitePrefix}${(n += 1)}:`));
+
+  it('leaves no keys behind after deregister, and close() keeps the shared connection open', async () => {
+    const prefix = `${suitePrefix}cleanup:`;
+    const reg = new RedisInstanceRegistry(redis, prefix);
+    await reg.register(instance('i1', { color: Color.BLUE, metadata: { a: 1 } }));
+    await reg.heartbeat('i1', at(1), { errorRate: 0 });
+    expect(await keysUnder(redis, prefix)).toContain(`${prefix}history:i1`);
+    await reg.deregister('i1');
+    expect(await keysUnder(redis, prefix)).toEqual([]);
+    await reg.close();
+    expect(await redis.ping()).toBe('PONG');
+  });
+});
+
+/** SCAN for every key under the prefix. */
+async function keysUnder(redis: Redis, prefix: string): Promise<string[]> {
+  const keys: string[] = [];
+  for await (const batch of redis.scanStream({ match: `${prefix}*`, count: 1000 })) keys.push(...(batch as string[]));
+  return keys;
+}
