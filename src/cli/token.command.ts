@@ -2,6 +2,7 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { mintToken } from '../auth/tokens.js';
+import { loadConfig } from '../config.js';
 import { Environment, Role } from '../domain/enums.js';
 import { parseDurationSeconds } from './duration.js';
 
@@ -52,12 +53,15 @@ function parseLifetime(text: string): number {
   return seconds;
 }
 
+/** The secret the server verifies with: the same parsing as the server's (loadConfig). */
 async function readSecret(env: NodeJS.ProcessEnv): Promise<string> {
-  if (env.JWT_SECRET) return env.JWT_SECRET;
-  const file = path.resolve(env.HOTSWAP_DATA_DIR ?? '.hotswap', 'jwt-secret');
+  const config = loadConfig(env);
+  if (config.jwksUrl !== undefined) throw new Error('tokens are verified with JWKS_URL: mint them with your identity provider');
+  if (config.jwtSecret !== undefined) return config.jwtSecret;
+  const file = path.join(config.dataDir, 'jwt-secret');
   try {
     return (await readFile(file, 'utf8')).trim();
-  } catch {
-    throw new Error(`set JWT_SECRET, or start HotSwap once on its embedded default so that ${file} exists`);
+  } catch (error) {
+    throw new Error(`set JWT_SECRET, or start HotSwap once on its embedded default so that ${file} exists`, { cause: error });
   }
 }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { BadInputError } from './errors.js';
 import { describeJsonType, isJsonObject } from './json.js';
 import { toPointer } from './json-pointer.js';
-import { quoteForMessage } from './text.js';
+import { findLoneSurrogate, quoteForMessage, toWellFormedUnicode } from './text.js';
 
 /**
  * Serialises a JSON value canonically (RFC 8785 / JCS style): object keys sorted
@@ -13,8 +13,10 @@ import { quoteForMessage } from './text.js';
  * first with `jsonDepth`.
  *
  * @throws BadInputError for anything that is not JSON (undefined, functions,
- *   symbols, bigint, NaN, ±Infinity, class instances such as Date, cycles);
- *   `details.path` is the JSON Pointer of the offending value.
+ *   symbols, bigint, NaN, ±Infinity, class instances such as Date, cycles) and
+ *   for strings or object keys that are not well-formed Unicode (a lone UTF-16
+ *   surrogate, which PostgreSQL cannot store); `details.path` is the JSON
+ *   Pointer of the offending value or key (lone surrogates in it shown as U+FFFD).
  */
 export function canonicalJson(value: unknown): string {
   return write(value, [], new Set<object>());
@@ -33,6 +35,7 @@ export function sha256Hex(text: string): string {
 function write(value: unknown, path: Array<string | number>, ancestors: Set<object>): string {
   switch (typeof value) {
     case 'string':
+      checkWellFormed(value, 'string', path);
       return JSON.stringify(value);
     case 'boolean':
       return value ? 'true' : 'false';
@@ -60,6 +63,7 @@ function write(value: unknown, path: Array<string | number>, ancestors: Set<obje
     const parts: string[] = [];
     for (const key of Object.keys(value).sort()) {
       path.push(key);
+      checkWellFormed(key, 'key', path);
       parts.push(`${JSON.stringify(key)}:${write(value[key], path, ancestors)}`);
       path.pop();
     }
@@ -69,6 +73,18 @@ function write(value: unknown, path: Array<string | number>, ancestors: Set<obje
   }
   ancestors.delete(value);
   return out;
+}
+
+/** Refuses a string or key holding a lone surrogate (not valid Unicode). */
+function checkWellFormed(s: string, what: 'string' | 'key', path: ReadonlyArray<string | number>): void {
+  const surrogate = findLoneSurrogate(s);
+  if (surrogate === null) return;
+  const pointer = toWellFormedUnicode(toPointer(path));
+  const where = pointer === '' ? `the ${what}` : `the ${what} at ${quoteForMessage(pointer, 120)}`;
+  throw new BadInputError(
+    `${where} is not well-formed Unicode: it contains a lone UTF-16 surrogate (${surrogate}); characters outside the Basic Multilingual Plane must be encoded as a complete surrogate pair`,
+    { path: pointer },
+  );
 }
 
 function notJson(what: string, path: ReadonlyArray<string | number>): BadInputError {

@@ -36,7 +36,7 @@ const OPTION_KEYS = { CANARY: 'canary', ROLLING: 'rolling', BLUE_GREEN: 'blueGre
  */
 export function normalizeDeployment(req: StartDeploymentRequest): NormalizedDeployment {
   for (const [strategy, key] of Object.entries(OPTION_KEYS)) {
-    if (strategy !== req.strategy && req[key] != null) {
+    if (strategy !== req.strategy && req[key] !== undefined && req[key] !== null) {
       throw bad(key, `${key} options were given for a ${req.strategy} deployment; give only the options of its strategy`);
     }
   }

@@ -1,6 +1,7 @@
 import { Environment, isEnumValue } from './enums.js';
 import { BadInputError } from './errors.js';
 import { SLUG_PATTERN, validateSlug } from './slug.js';
+import { findLoneSurrogate } from './text.js';
 
 /** Profile names: lowercase letters, digits, hyphens; letter/digit at both ends; 1–63 chars. */
 export const PROFILE_NAME_PATTERN = SLUG_PATTERN;
@@ -30,8 +31,9 @@ export function validateServiceName(service: string): void {
 }
 
 /**
- * Accepts null/undefined (no description) or a string of at most
- * {@link MAX_DESCRIPTION_LENGTH} characters.
+ * Accepts null/undefined (no description) or a well-formed Unicode string (no
+ * lone UTF-16 surrogate, which PostgreSQL would silently store as U+FFFD) of at
+ * most {@link MAX_DESCRIPTION_LENGTH} characters.
  *
  * @throws BadInputError with `details.field = 'description'`
  */
@@ -39,6 +41,13 @@ export function validateDescription(d: string | null | undefined): void {
   if (d === null || d === undefined) return;
   if (typeof d !== 'string') {
     throw new BadInputError('description must be a string or null', { field: 'description' });
+  }
+  const surrogate = findLoneSurrogate(d);
+  if (surrogate !== null) {
+    throw new BadInputError(
+      `description is not well-formed Unicode: it contains a lone UTF-16 surrogate (${surrogate})`,
+      { field: 'description' },
+    );
   }
   // Cheap upper bound first: code points never outnumber UTF-16 units.
   if (d.length <= MAX_DESCRIPTION_LENGTH) return;

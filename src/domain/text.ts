@@ -36,3 +36,59 @@ export function findNulCharacter(value: unknown): string | null {
   }
   return null;
 }
+
+/** ES2024 string methods (Node ≥ 20); the project's TypeScript lib is ES2023. */
+interface Es2024String {
+  isWellFormed(): boolean;
+  toWellFormed(): string;
+}
+
+/**
+ * True when `s` is well-formed UTF-16: no lone surrogate (a high surrogate
+ * U+D800–U+DBFF not followed by a low one U+DC00–U+DFFF, or a low one not
+ * preceded by a high one). Such strings are not valid Unicode: PostgreSQL
+ * refuses them in jsonb and silently turns them into U+FFFD in text columns.
+ */
+export function isWellFormedUnicode(s: string): boolean {
+  return (s as unknown as Es2024String).isWellFormed();
+}
+
+/** `s` with every lone surrogate replaced by U+FFFD, safe to echo in a message. */
+export function toWellFormedUnicode(s: string): string {
+  return (s as unknown as Es2024String).toWellFormed();
+}
+
+/** The first lone surrogate of `s` as 'U+D800', or null when `s` is well-formed. */
+export function findLoneSurrogate(s: string): string | null {
+  if (isWellFormedUnicode(s)) return null;
+  // With the u flag a valid pair is one code point, so \p{Cs} matches only lone halves.
+  const unit = /\p{Cs}/u.exec(s)?.[0].charCodeAt(0);
+  return unit === undefined ? null : `U+${unit.toString(16).toUpperCase().padStart(4, '0')}`;
+}
+
+/**
+ * Where the first string or object key that is not well-formed UTF-16 (it holds
+ * a lone surrogate, see {@link isWellFormedUnicode}) sits in a parsed request,
+ * as a dotted path ('variables.input.data.x'), or null when there is none.
+ * Walks in document order and is iterative, so deeply nested input cannot
+ * overflow the stack. Lone surrogates in the returned path (a bad key names
+ * itself) are replaced by U+FFFD, so the path is safe to echo back.
+ */
+export function findMalformedString(value: unknown): string | null {
+  const stack: Array<{ node: unknown; path: string; badKey: boolean }> = [{ node: value, path: '', badKey: false }];
+  while (stack.length > 0) {
+    const { node, path, badKey } = stack.pop()!;
+    if (badKey) return toWellFormedUnicode(path);
+    if (typeof node === 'string') {
+      if (!isWellFormedUnicode(node)) return path || '(root)';
+    } else if (typeof node === 'object' && node !== null) {
+      const entries = Object.entries(node);
+      // Reversed onto the stack so the first entry is looked at first.
+      for (let i = entries.length - 1; i >= 0; i--) {
+        const [key, child] = entries[i]!;
+        stack.push({ node: child, path: path ? `${path}.${key}` : key, badKey: !isWellFormedUnicode(key) });
+      }
+    }
+  }
+  return null;
+}

@@ -29,9 +29,12 @@ export interface PreparedConfig {
 /**
  * Checks config data and computes its canonical form and content hash. Checks,
  * in order: a JSON object; nesting depth (iterative, before anything
- * recursive); only JSON values; canonical UTF-8 size.
+ * recursive); only JSON values, with every string and key well-formed Unicode
+ * (no lone UTF-16 surrogate, which PostgreSQL refuses in jsonb); canonical
+ * UTF-8 size.
  *
- * @throws BadInputError with `details.field = 'data'`
+ * @throws BadInputError with `details.field = 'data'` (and `details.path`, the
+ *   JSON Pointer of the offending value or key, when one value is to blame)
  */
 export function prepareConfig(data: unknown, limits: ConfigLimits): PreparedConfig {
   if (!isJsonObject(data)) {

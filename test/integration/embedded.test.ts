@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -39,12 +40,13 @@ describe('embedded default', () => {
     expect(created).toEqual({ data: { createProfile: { name: 'emb' } } });
     const published = await first.gql('mutation { publishVersion(profileName: "emb", input: { data: { a: 1 } }) { version } }');
     expect(published).toEqual({ data: { publishVersion: { version: 1 } } });
-    expect(await first.service.kill('SIGTERM')).not.toBeNull();
+    expect(await first.service.kill('SIGTERM')).toBe(0);
+    expect(existsSync(path.join(dataDir, 'hotswap.pid'))).toBe(false);
 
     const second = await start();
     const read = await second.gql('{ profile(name: "emb") { name latestVersion { version data } } }');
     expect(read).toEqual({ data: { profile: { name: 'emb', latestVersion: { version: 1, data: { a: 1 } } } } });
-    await second.service.kill('SIGTERM');
+    expect(await second.service.kill('SIGINT')).toBe(0);
   }, 120_000);
 
   it('recovers after being killed with SIGKILL (its PostgreSQL left running)', async () => {

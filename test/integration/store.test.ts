@@ -7,6 +7,7 @@ import { ProfileService } from '../../src/services/profile.service.js';
 import { VersionService } from '../../src/services/version.service.js';
 import { Database } from '../../src/store/database.js';
 import { migrate, openOrm } from '../../src/store/orm.js';
+import { migrationsList } from '../../migrations/index.js';
 import { sha256 } from '../support/api.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 
@@ -300,7 +301,7 @@ describe('storage on PostgreSQL', () => {
     it('migrate() is idempotent: a second call applies nothing', async () => {
       expect(await migrate(orm)).toEqual([]);
       const rows = await sql<{ name: string }>('select name from hotswap_migrations');
-      expect(rows.map((r) => r.name)).toEqual(['Migration20261124000000_profiles_and_versions']);
+      expect(rows.map((r) => r.name)).toEqual(migrationsList.map((m) => m.name));
     });
 
     it('two concurrent migrate() calls on a fresh empty database both succeed and apply once', async () => {
@@ -316,12 +317,12 @@ describe('storage on PostgreSQL', () => {
       const [o1, o2] = await Promise.all([openOrm(url, { poolMax: 3 }), openOrm(url, { poolMax: 3 })]);
       try {
         const [a1, a2] = await Promise.all([migrate(o1), migrate(o2)]);
-        expect([...a1, ...a2]).toEqual(['Migration20261124000000_profiles_and_versions']);
+        expect([...a1, ...a2].sort()).toEqual(migrationsList.map((m) => m.name).sort());
         const check = new pg.Client({ connectionString: url });
         await check.connect();
         try {
           const applied = await check.query('select name from hotswap_migrations');
-          expect(applied.rowCount).toBe(1);
+          expect(applied.rowCount).toBe(migrationsList.length);
           const tables = await check.query(`select table_name from information_schema.tables where table_schema = 'public' and table_name like 'config_%' order by 1`);
           expect(tables.rows.map((r: { table_name: string }) => r.table_name)).toEqual(['config_profile', 'config_version']);
         } finally {

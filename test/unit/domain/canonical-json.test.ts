@@ -54,6 +54,27 @@ describe('canonicalJson', () => {
     }
   });
 
+  it('refuses strings and keys holding a lone surrogate, naming their pointer', () => {
+    const details = (v: unknown): unknown => {
+      try {
+        canonicalJson(v);
+      } catch (err) {
+        expect(err).toBeInstanceOf(BadInputError);
+        expect((err as BadInputError).message).toMatch(/not well-formed Unicode: it contains a lone UTF-16 surrogate/);
+        return (err as BadInputError).details;
+      }
+      throw new Error('expected a BadInputError');
+    };
+    expect(details('\ud800')).toEqual({ path: '' });
+    expect(details({ a: ['x', { b: 'y\udc00' }] })).toEqual({ path: '/a/1/b' });
+    expect(details({ a: { '\ud800~': 1 } })).toEqual({ path: '/a/\ufffd~0' });
+    expect(() => contentHash({ x: '\ud800' })).toThrow(BadInputError);
+  });
+
+  it('accepts and keeps surrogate pairs', () => {
+    expect(canonicalJson({ '😀': '\ud83d\ude00' })).toBe('{"😀":"😀"}');
+  });
+
   it('refuses a cycle instead of overflowing', () => {
     const a: Record<string, unknown> = { x: 1 };
     a.me = a;

@@ -37,6 +37,14 @@ describe('profile and service names', () => {
     expect(SERVICE_NAME_PATTERN.test(name)).toBe(false);
   });
 
+  it('refuses names holding a lone surrogate, echoing them escaped', () => {
+    const err = caught(() => validateProfileName('abc\ud800'));
+    expect(err.details).toEqual({ field: 'name' });
+    expect(err.message).toContain('"abc\\ud800"');
+    expect(err.message).not.toMatch(/\p{Cs}/u);
+    expect(caught(() => validateServiceName('\udc00')).details).toEqual({ field: 'service' });
+  });
+
   it('says what is allowed', () => {
     expect(caught(() => validateProfileName('Bad_Name')).message).toMatch(
       /profile name "Bad_Name" is invalid.*1–63 lowercase letters, digits and hyphens/,
@@ -60,6 +68,21 @@ describe('validateDescription', () => {
 
   it('counts characters, not UTF-16 units', () => {
     expect(() => validateDescription('😀'.repeat(MAX_DESCRIPTION_LENGTH))).not.toThrow();
+  });
+
+  it.each([
+    ['a lone high surrogate', 'abc\ud800', 'U+D800'],
+    ['a lone low surrogate', '\udfffabc', 'U+DFFF'],
+    ['a reversed pair', '\ude00\ud83d', 'U+DE00'],
+  ])('refuses a description that is not well-formed Unicode (%s)', (_name, d, unit) => {
+    const err = caught(() => validateDescription(d));
+    expect(err.details).toEqual({ field: 'description' });
+    expect(err.message).toContain('not well-formed Unicode');
+    expect(err.message).toContain(unit);
+  });
+
+  it('accepts surrogate pairs in a description', () => {
+    expect(() => validateDescription('emoji \ud83d\ude00 and 𝄞')).not.toThrow();
   });
 
   it('refuses a description over the limit, naming the field and the limit', () => {

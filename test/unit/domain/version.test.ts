@@ -64,6 +64,26 @@ describe('prepareConfig', () => {
     expect(err.message).toMatch(/^config data: /);
   });
 
+  it.each([
+    ['a lone high surrogate in a value', { x: '\ud800' }, '/x', 'U+D800'],
+    ['a lone low surrogate deep in an array', { a: [{ b: ['ok', 'tail\udc00'] }] }, '/a/0/b/1', 'U+DC00'],
+    ['two high surrogates in a row', { s: '\ud83d\ud83d\ude00' }, '/s', 'U+D83D'],
+    ['a pair in the wrong order', { s: '\ude00\ud83d' }, '/s', 'U+DE00'],
+    ['a lone surrogate in a key', { ok: { 'k\ud800/': 1 } }, '/ok/k\ufffd~1', 'U+D800'],
+  ])('refuses %s, naming the field and the JSON Pointer', (_name, data, path, unit) => {
+    const err = caught(() => prepareConfig(data, limits), BadInputError);
+    expect(err.details).toEqual({ field: 'data', path });
+    expect(err.message).toMatch(/^config data: the (string|key) at .* is not well-formed Unicode/);
+    expect(err.message).toContain(unit);
+    // The message itself is well-formed, so it can be echoed and logged safely.
+    expect(err.message).not.toMatch(/\p{Cs}/u);
+  });
+
+  it('accepts well-formed text outside the BMP in values and keys', () => {
+    const data = { '😀': ['𝄞', 'a😀b'], s: '\ud83d\ude00' };
+    expect(prepareConfig(data, limits).data).toEqual(data);
+  });
+
   it('refuses data over maxBytes with both sizes human-readable', () => {
     const data = { blob: 'x'.repeat(1_258_291) }; // + 11 bytes of {"blob":""}
     const err = caught(() => prepareConfig(data, limits), BadInputError);
