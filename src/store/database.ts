@@ -1,6 +1,6 @@
 import { type EntityManager, type MikroORM } from '@mikro-orm/postgresql';
 import { BadInputError, DomainError, UnavailableError } from '../domain/errors.js';
-import { isConnectionFailure, isUnstorableText } from './pg-errors.js';
+import { isConnectionFailure, isInvalidUnicode, isUnstorableText } from './pg-errors.js';
 import { DeploymentRepository } from './deployment.repository.js';
 import { InstanceConfigRepository } from './instance-config.repository.js';
 import { ProfileRepository } from './profile.repository.js';
@@ -48,6 +48,9 @@ export class Database {
       }
       if (isUnstorableText(error)) {
         throw new BadInputError('text and config values may not contain NUL characters (\\u0000)');
+      }
+      if (isInvalidUnicode(error)) {
+        throw new BadInputError('text and config values must be well-formed Unicode (no lone surrogates)');
       }
       throw error;
     }

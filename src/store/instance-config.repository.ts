@@ -11,8 +11,6 @@ export interface AssignedConfig {
   version: number;
   hash: string;
   data: JsonObject;
-  /** The deployment that last pushed it; null when it is the profile's active version. */
-  deploymentId: string | null;
   /** False when nothing was ever sent to this instance for this profile. */
   recorded: boolean;
 }
@@ -52,7 +50,7 @@ export class InstanceConfigRepository {
   async assigned(instanceId: string, service: string, environment: Environment): Promise<AssignedConfig[]> {
     const rows = await this.em.execute<Row[]>(
       `select p.id as profile_id, p.name as profile_name, v.version, v.hash, v.data,
-              ic.sent_deployment_id, ic.instance_id is not null as recorded
+              ic.instance_id is not null as recorded
        from config_profile p
        left join instance_config ic on ic.profile_id = p.id and ic.instance_id = ?
        join config_version v on v.profile_id = p.id and v.version = coalesce(ic.sent_version, p.active_version)
@@ -66,7 +64,6 @@ export class InstanceConfigRepository {
       version: Number(r.version),
       hash: String(r.hash),
       data: r.data as JsonObject,
-      deploymentId: (r.sent_deployment_id as string | null) ?? null,
       recorded: Boolean(r.recorded),
     }));
   }

@@ -27,7 +27,7 @@ export interface TestWsClient {
 }
 
 /** A graphql-ws client for tests: connects lazily with `token` in the connection params. */
-export function connectWs(httpUrl: string, token: string | null, options: { retryAttempts?: number } = {}): TestWsClient {
+export function connectWs(httpUrl: string, token: string | null, options: { retryAttempts?: number; lazy?: boolean } = {}): TestWsClient {
   let resolveClosed: (code: number) => void = () => {};
   const closed = new Promise<number>((r) => (resolveClosed = r));
   const client = createClient({
@@ -35,7 +35,7 @@ export function connectWs(httpUrl: string, token: string | null, options: { retr
     webSocketImpl: WebSocket,
     connectionParams: token === null ? {} : { authorization: `Bearer ${token}` },
     retryAttempts: options.retryAttempts ?? 0,
-    lazy: true,
+    lazy: options.lazy ?? true,
     on: { closed: (event) => resolveClosed((event as { code: number }).code) },
   });
   const subscribe = <T>(query: string, variables: Record<string, unknown> = {}): TestSubscription<T> => {
@@ -67,11 +67,15 @@ export function connectWs(httpUrl: string, token: string | null, options: { retr
         const ready = pending.shift();
         if (ready) return Promise.resolve(ready);
         return new Promise((resolve, reject) => {
-          const timer = setTimeout(() => reject(new Error(`no subscription message within ${timeoutMs} ms`)), timeoutMs);
-          waiters.push((m) => {
+          const waiter = (m: Received<T>) => {
             clearTimeout(timer);
             resolve(m);
-          });
+          };
+          const timer = setTimeout(() => {
+            waiters.splice(waiters.indexOf(waiter), 1);
+            reject(new Error(`no subscription message within ${timeoutMs} ms`));
+          }, timeoutMs);
+          waiters.push(waiter);
         });
       },
     };
