@@ -84,7 +84,7 @@ export async function startApp(config: AppConfig, logger: Logger): Promise<Runni
     }
     const pubsub = createPubSub(config.redisUrl, logger);
     stack.push(() => pubsub.close());
-    const registry: InstanceRegistry = redis ? new RedisInstanceRegistry(redis) : new MemoryInstanceRegistry();
+    const registry: InstanceRegistry = redis ? new RedisInstanceRegistry(redis, config.redisKeyPrefix) : new MemoryInstanceRegistry();
 
     const hub = new ConfigPushHub(pubsub);
     const eventPublisher = new DeploymentEventPublisher(pubsub);
@@ -123,7 +123,7 @@ export async function startApp(config: AppConfig, logger: Logger): Promise<Runni
     });
     const gate = new CallerGate(
       cacheVerifiedTokens(createTokenVerifier(keySource)),
-      createRateLimiter(config.rateLimitPerSecond, redis),
+      createRateLimiter(config.rateLimitPerSecond, redis, config.redisKeyPrefix),
     );
     const http = await startHttpServer(
       {

@@ -44,6 +44,8 @@ export interface AppConfig {
   maxSubscriptionsPerCaller: number;
   /** Lifetime of the INSTANCE tokens registerInstance issues. @default 7 days */
   instanceTokenTtlSeconds: number;
+  /** Prefix of every Redis key HotSwap writes (several deployments may share one Redis). @default 'hotswap:' */
+  redisKeyPrefix: string;
   /** Run the background workers (deployment runner, reaper); off only in tests. @default true */
   workers: boolean;
 }
@@ -141,6 +143,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     maxSubscriptionsPerCaller: int('HOTSWAP_MAX_SUBSCRIPTIONS_PER_CALLER', 100, 1, 1_000_000),
     instanceTokenTtlSeconds: int('HOTSWAP_INSTANCE_TOKEN_TTL_SECONDS', 7 * 86_400, 60, 366 * 86_400),
     workers: bool('HOTSWAP_WORKERS', true),
+    redisKeyPrefix: str('HOTSWAP_REDIS_PREFIX') ?? 'hotswap:',
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

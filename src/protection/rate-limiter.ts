@@ -17,9 +17,9 @@ const WINDOW_SECONDS = 10;
  * Counted in Redis when there is one (shared by all replicas; an in-memory
  * limiter stands in while Redis is unreachable), in memory otherwise.
  */
-export function createRateLimiter(perSecond: number, redis?: Redis): RateLimiter {
+export function createRateLimiter(perSecond: number, redis?: Redis, keyPrefix = 'hotswap:'): RateLimiter {
   if (perSecond === 0) return { consume: () => Promise.resolve() };
-  const options = { points: perSecond * WINDOW_SECONDS, duration: WINDOW_SECONDS, keyPrefix: 'hotswap:ratelimit' };
+  const options = { points: perSecond * WINDOW_SECONDS, duration: WINDOW_SECONDS, keyPrefix: `${keyPrefix}ratelimit` };
   const memory = new RateLimiterMemory(options);
   const limiter: RateLimiterAbstract = redis
     ? new RateLimiterRedis({ ...options, storeClient: redis, insuranceLimiter: memory })

@@ -1,3 +1,4 @@
+import { Redis } from 'ioredis';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { migrate, openOrm } from '../../src/store/orm.js';
@@ -38,6 +39,22 @@ export default async function setup(project: TestProject): Promise<() => Promise
   return async () => {
     await admin.query(`drop database if exists ${template} with (force)`);
     await admin.end();
+    await deleteTestKeys(services.redisUrl);
     await services.stop();
   };
+}
+
+/** Removes the keys test servers wrote under their `test:` prefixes. */
+async function deleteTestKeys(redisUrl: string): Promise<void> {
+  const redis = new Redis(redisUrl);
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', 'test:*', 'COUNT', 1000);
+      if (keys.length > 0) await redis.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
 }

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { type RunningApp, startApp } from '../../src/app.js';
 import { mintToken } from '../../src/auth/tokens.js';
 import { type AppConfig, loadConfig } from '../../src/config.js';
@@ -6,6 +7,9 @@ import { createLogger } from '../../src/telemetry/logger.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 
 export const TEST_SECRET = 'test-secret-0123456789abcdef0123456789abcdef';
+
+/** Redis keys of this test file's servers: files share one Redis and must not see each other's instances. */
+export const TEST_REDIS_PREFIX = `test:${randomBytes(4).toString('hex')}:`;
 
 export interface GqlResponse<T = Record<string, unknown>> {
   status: number;
@@ -35,6 +39,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     HOST: '127.0.0.1',
     RATE_LIMIT_PER_SECOND: '0',
     LOG_LEVEL: 'silent',
+    HOTSWAP_REDIS_PREFIX: TEST_REDIS_PREFIX,
     ...env,
   });
   const app = await startApp(config, createLogger(config.logLevel));
