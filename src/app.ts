@@ -16,6 +16,7 @@ import { createPubSub } from './pubsub/pubsub.js';
 import type { InstanceRegistry } from './registry/instance-registry.js';
 import { MemoryInstanceRegistry } from './registry/memory-registry.js';
 import { RedisInstanceRegistry } from './registry/redis-registry.js';
+import { guardUnavailable } from './registry/unavailable-guard.js';
 import { DeploymentResolver } from './resolvers/deployment.resolver.js';
 import { InstanceResolver } from './resolvers/instance.resolver.js';
 import { ProfileResolver } from './resolvers/profile.resolver.js';
@@ -84,7 +85,9 @@ export async function startApp(config: AppConfig, logger: Logger): Promise<Runni
     }
     const pubsub = createPubSub(config.redisUrl, logger);
     stack.push(() => pubsub.close());
-    const registry: InstanceRegistry = redis ? new RedisInstanceRegistry(redis, config.redisKeyPrefix) : new MemoryInstanceRegistry();
+    const registry: InstanceRegistry = redis
+      ? guardUnavailable(new RedisInstanceRegistry(redis, config.redisKeyPrefix))
+      : new MemoryInstanceRegistry();
 
     const hub = new ConfigPushHub(pubsub);
     const eventPublisher = new DeploymentEventPublisher(pubsub);

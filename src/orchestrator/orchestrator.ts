@@ -31,6 +31,12 @@ interface VersionPayload {
 }
 
 const IDLE_WAIT_MS = 1000;
+/**
+ * Pushes not answered after this long are sent again (instances skip a version
+ * they already run): a push published while the pub/sub link was down, or
+ * lost with a replica, still arrives.
+ */
+const REPUSH_AFTER_MS = 5000;
 
 /**
  * Advances deployments one step at a time under a lease. Each step is one
@@ -40,6 +46,8 @@ const IDLE_WAIT_MS = 1000;
 export class Orchestrator {
   /** Version content per deployment, read once (versions are immutable). */
   private readonly payloads = new Map<string, VersionPayload>();
+  /** When each running deployment last published pushes. */
+  private readonly lastPushAt = new Map<string, number>();
 
   constructor(
     private readonly db: Database,
@@ -53,16 +61,22 @@ export class Orchestrator {
     const pushes = await this.db.transaction(async (r) => {
       const d = await r.deployments.lockLeased(deploymentId, owner);
       if (!d) throw new LeaseLostError(deploymentId);
-      const byVersion = new Map<number, string[]>();
-      for (const t of await r.deployments.targets(deploymentId)) {
-        if (t.state === TargetState.PUSHED && t.version !== null) {
-          byVersion.set(t.version, [...(byVersion.get(t.version) ?? []), t.instanceId]);
-        }
-      }
-      return Promise.all([...byVersion].map(([version, ids]) => this.pushMessage(r, d, version, ids)));
+      return this.awaitingPushes(r, d);
     });
     for (const p of pushes) await this.hub.publish(p);
+    this.lastPushAt.set(deploymentId, Date.now());
     if (pushes.length > 0) this.logger.info({ deploymentId, pushes: pushes.length }, 'resumed a deployment: re-sent unacknowledged pushes');
+  }
+
+  /** One push message per version for the targets that were pushed and have not answered. */
+  private async awaitingPushes(r: Repositories, d: DeploymentRecord): Promise<PushMessage[]> {
+    const byVersion = new Map<number, string[]>();
+    for (const t of await r.deployments.targets(d.id)) {
+      if (t.state === TargetState.PUSHED && t.version !== null) {
+        byVersion.set(t.version, [...(byVersion.get(t.version) ?? []), t.instanceId]);
+      }
+    }
+    return Promise.all([...byVersion].map(([version, ids]) => this.pushMessage(r, d, version, ids)));
   }
 
   async step(deploymentId: string, owner: string): Promise<StepResult> {
@@ -120,11 +134,15 @@ export class Orchestrator {
     const inFlight = phaseCounts[TargetState.PUSHED] ?? 0;
     const notPushed = counts.pending - inFlight;
     const room = strategy.maxInFlight(d.options, counts.total) - inFlight;
+    if (inFlight > 0 && Date.now() - (this.lastPushAt.get(d.id) ?? 0) > REPUSH_AFTER_MS) {
+      pushes.push(...(await this.awaitingPushes(r, d)));
+    }
     if (notPushed > 0 && room > 0) {
       const ids = await r.targets.pendingInPhase(d.id, d.phase, room);
       await r.targets.markPushed(d.id, d.profileId, ids, d.version, d.ackTimeoutSeconds);
       pushes.push(await this.pushMessage(r, d, d.version, ids));
     }
+    if (pushes.length > 0) this.lastPushAt.set(d.id, Date.now());
     if (counts.pending > 0) {
       const ms = await r.targets.msToNextDeadline(d.id);
       return { done: false, waitMs: Math.min(ms ?? IDLE_WAIT_MS, IDLE_WAIT_MS) };
@@ -155,6 +173,7 @@ export class Orchestrator {
   }
 
   private forget(deploymentId: string): void {
+    this.lastPushAt.delete(deploymentId);
     for (const key of this.payloads.keys()) if (key.startsWith(`${deploymentId}:`)) this.payloads.delete(key);
   }
 
