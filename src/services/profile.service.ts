@@ -1,5 +1,5 @@
 import type { Environment } from '../domain/enums.js';
-import { BadInputError, NotFoundError } from '../domain/errors.js';
+import { BadInputError, ConflictError, NotFoundError } from '../domain/errors.js';
 import { decodeCursor, encodeCursor, pageSize } from '../domain/pagination.js';
 import { type NewProfile, validateDescription, validateNewProfile, validateProfileName } from '../domain/profile.js';
 import { type Connection, type ProfileRecord, toConnection } from '../domain/records.js';
@@ -33,21 +33,23 @@ export class ProfileService {
   /** Deletes the profile with all its versions. */
   async delete(name: string): Promise<true> {
     validateProfileName(name);
-    const deleted = await this.db.transaction((r) => r.profiles.delete(name));
-    if (!deleted) throw profileNotFound(name);
+    await this.db.transaction(async (r) => {
+      const profile = await r.profiles.lockByName(name);
+      if (!profile) throw profileNotFound(name);
+      const running = await r.deployments.findActiveForProfile(profile.id);
+      if (running) {
+        throw new ConflictError(`profile "${name}" has deployment ${running.id} ${running.status}; wait for it to end or roll it back first`, {
+          runningDeploymentId: running.id,
+        });
+      }
+      await r.profiles.delete(name);
+    });
     return true;
   }
 
   /** The profile, or null when there is none of that name. */
   get(name: string): Promise<ProfileRecord | null> {
     return this.db.read((r) => r.profiles.findByName(name));
-  }
-
-  /** The profile; NOT_FOUND when there is none of that name. */
-  async require(name: string): Promise<ProfileRecord> {
-    const profile = await this.get(name);
-    if (!profile) throw profileNotFound(name);
-    return profile;
   }
 
   async list(args: ProfileListArgs): Promise<Connection<ProfileRecord>> {

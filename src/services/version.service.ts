@@ -89,11 +89,11 @@ export class VersionService {
     await this.db.transaction(async (r) => {
       const profile = await r.profiles.lockByName(profileName);
       if (!profile) throw profileNotFound(profileName);
-      if (profile.activeVersion === version) {
-        throw new ConflictError(`version ${version} is the active version of profile "${profileName}" and cannot be deleted`, {
-          profileName,
-          version,
-        });
+      if (profile.activeVersion === version || (await r.deployments.referencesVersion(profile.id, version))) {
+        throw new ConflictError(
+          `version ${version} of profile "${profileName}" is or was the active version of a deployment and cannot be deleted`,
+          { profileName, version },
+        );
       }
       if (!(await r.versions.delete(profile, version))) throw versionNotFound(profileName, version);
     });
