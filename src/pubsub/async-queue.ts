@@ -51,3 +51,7 @@ export class AsyncQueue<T> implements AsyncIterableIterator<T> {
     return this;
   }
 }
+
+export function isAsyncIterable<T>(value: unknown): value is AsyncGenerator<T> {
+  return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
+}

@@ -1,15 +1,18 @@
 import {
   type ExecutionArgs,
+  type ExecutionResult,
   getOperationAST,
   GraphQLError,
   type GraphQLFormattedError,
   type GraphQLSchema,
   parse,
+  subscribe,
   specifiedRules,
   validate,
   type ValidationRule,
 } from 'graphql';
 import { CloseCode } from 'graphql-ws';
+import { isAsyncIterable } from '../pubsub/async-queue.js';
 import { useServer } from 'graphql-ws/use/ws';
 import type http from 'node:http';
 import type { Logger } from 'pino';
@@ -48,6 +51,7 @@ type ConnectionExtra = {
 export function attachWebSocketServer(server: http.Server, o: WebSocketOptions): { dispose(): Promise<void> } {
   const wsServer = new WebSocketServer({ server, path: '/graphql', maxPayload: o.maxPayloadBytes });
   const refuse = (message: string, code: ErrorCode) => [new GraphQLError(message, { extensions: { code } })];
+  const startedStreams = new WeakMap<ExecutionArgs, AsyncGenerator<ExecutionResult>>();
   const cleanup = useServer<Record<string, unknown>, ConnectionExtra>(
     {
       schema: o.schema,
@@ -92,8 +96,16 @@ export function attachWebSocketServer(server: http.Server, o: WebSocketOptions):
         if (tooCostly) return [tooCostly];
         if (!getOperationAST(document, payload.operationName)) return refuse('no operation to run in this document', ErrorCode.BAD_USER_INPUT);
         const contextValue: GraphQLContext = { principal: ctx.extra.principal, feeds: o.feeds };
-        return { schema: o.schema, document, operationName: payload.operationName, variableValues: payload.variables, contextValue };
+        const args: ExecutionArgs = { schema: o.schema, document, operationName: payload.operationName, variableValues: payload.variables, contextValue };
+        if (getOperationAST(document, payload.operationName)?.operation !== 'subscription') return args;
+        // A refused subscription must be an `error` message (API.md), not a `next` carrying
+        // errors: start it here, and hand graphql-ws the stream only when it started.
+        const started = await subscribe(args);
+        if (!isAsyncIterable(started)) return started.errors ?? refuse('the subscription could not start', ErrorCode.BAD_USER_INPUT);
+        startedStreams.set(args, started);
+        return args;
       },
+      subscribe: (args) => startedStreams.get(args) ?? subscribe(args),
       onNext: (_ctx, _id, _payload, _args, result) =>
         result.errors ? { ...result, errors: result.errors.map((e) => o.formatError(e.toJSON(), e)) } : undefined,
       onError: (_ctx, _id, _payload, errors) => errors.map((e) => o.formatError(e.toJSON(), e)),

@@ -16,6 +16,9 @@ import type { Database } from '../store/database.js';
 import type { DeploymentCursor } from '../store/deployment.repository.js';
 import { profileNotFound } from './profile.service.js';
 
+/** Deployment ids are UUIDs; anything else names no deployment. */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 export interface StartDeploymentInput extends StartDeploymentRequest {
   profileName: string;
   version: number;
@@ -71,6 +74,7 @@ export class DeploymentService {
       at: now,
     };
     await this.db.transaction(async (r) => {
+      await r.profiles.lockByName(profile.name);
       await r.deployments.insert(
         {
           id,
@@ -98,13 +102,13 @@ export class DeploymentService {
     return this.require(id);
   }
 
-  get(principal: Principal | undefined, id: string): Promise<DeploymentRecord | null> {
+  async get(principal: Principal | undefined, id: string): Promise<DeploymentRecord | null> {
     authorize(principal, 'profile:read');
-    return this.db.read((r) => r.deployments.get(id));
+    return UUID.test(id) ? this.db.read((r) => r.deployments.get(id)) : null;
   }
 
   async require(id: string): Promise<DeploymentRecord> {
-    const found = await this.db.read((r) => r.deployments.get(id));
+    const found = UUID.test(id) ? await this.db.read((r) => r.deployments.get(id)) : null;
     if (!found) throw new NotFoundError(`deployment ${id} not found`, { deploymentId: id });
     return found;
   }

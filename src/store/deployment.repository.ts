@@ -58,8 +58,14 @@ const SELECT_DEPLOYMENT = `
 export class DeploymentRepository {
   constructor(private readonly em: EntityManager) {}
 
-  /** Inserts the deployment and its targets; CONFLICT when the profile already has an active one. */
+  /**
+   * Inserts the deployment and its targets; CONFLICT when the profile already
+   * has an active one. Call it with the profile row locked (lockByName), so the
+   * check and the insert cannot interleave with another start.
+   */
   async insert(d: NewDeployment, at: Date): Promise<void> {
+    const running = await this.findActiveForProfile(d.profileId);
+    if (running) throw activeConflict(running);
     try {
       await this.em.execute(
         `insert into deployment (id, profile_id, service, environment, version, previous_version, strategy, options,
@@ -69,14 +75,8 @@ export class DeploymentRepository {
           JSON.stringify(d.healthPolicy), d.ackTimeoutSeconds, d.status, d.phaseCount, d.startedBy, d.traceContext, at, at],
       );
     } catch (error) {
-      if (error instanceof UniqueConstraintViolationException) {
-        const running = await this.findActiveForProfile(d.profileId);
-        throw new ConflictError(
-          `deployment ${running?.id ?? '(unknown)'} of this profile is still ${running?.status ?? 'active'}; ` +
-            'wait for it to end, or roll it back, before starting another',
-          { runningDeploymentId: running?.id },
-        );
-      }
+      // The partial unique index is the backstop should a caller not hold the profile lock.
+      if (error instanceof UniqueConstraintViolationException) throw activeConflict(null);
       throw error;
     }
     await this.em.execute(
@@ -216,6 +216,14 @@ export class DeploymentRepository {
   async releaseLease(id: string, owner: string): Promise<void> {
     await this.em.execute('update deployment set lease_owner = null, lease_expires_at = null where id = ? and lease_owner = ?', [id, owner]);
   }
+}
+
+function activeConflict(running: { id: string; status: DeploymentStatus } | null): ConflictError {
+  return new ConflictError(
+    `deployment ${running?.id ?? '(another)'} of this profile is still ${running?.status ?? 'active'}; ` +
+      'wait for it to end, or roll it back, before starting another',
+    { runningDeploymentId: running?.id },
+  );
 }
 
 function whereOf(filter: DeploymentFilter): [string[], unknown[]] {

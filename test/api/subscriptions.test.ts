@@ -112,6 +112,7 @@ describe('subscriptions over graphql-ws', () => {
       const client = ws(mine.token);
       const refused = await client.subscribe<Update>(CONFIG_UPDATES, { id: other.id }).next();
       expect(refused.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+      expect(refused.via).toBe('error'); // an `error` message for that subscription, as API.md says
       const own = await client.subscribe<Update>(CONFIG_UPDATES, { id: mine.id }).next();
       expect(own.data?.configUpdates.version).toBe(1);
     });
@@ -119,6 +120,7 @@ describe('subscriptions over graphql-ws', () => {
     it('refuses an unknown instance with NOT_FOUND', async () => {
       const res = await ws(server.adminToken).subscribe(CONFIG_UPDATES, { id: '00000000-0000-4000-8000-000000000000' }).next();
       expect(res.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+      expect(res.via).toBe('error');
     });
 
     it('gives an instance that reconnects mid-deployment the version pushed to it', async () => {

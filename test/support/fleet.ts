@@ -78,7 +78,7 @@ export interface SimInstance {
   delayMs: number;
   /** The first received update matching `pred` (already received or still to come). */
   waitForUpdate(pred?: (u: ConfigUpdateMsg) => boolean, timeoutMs?: number): Promise<ConfigUpdateMsg>;
-  ack(update: { profileName: string; version: number }, decision: Exclude<AckDecision, 'ignore'>): Promise<GqlResponse<unknown>>;
+  ack(update: { profileName: string; version: number }, decision: Exclude<AckDecision, 'ignore'>): Promise<GqlResponse<{ reportConfigApplied: boolean }>>;
   heartbeat(metrics?: Record<string, unknown>): Promise<GqlResponse<unknown>>;
   /** Closes the websocket (the registration stays). */
   close(): Promise<void>;
@@ -163,7 +163,7 @@ export async function startInstance(a: Api, o: InstanceOptions): Promise<SimInst
     },
     async ack(update, decision) {
       const sentAt = Date.now();
-      const response = await a.gql(
+      const response = await a.gql<{ reportConfigApplied: boolean }>(
         REPORT_APPLIED,
         {
           id,

@@ -4,6 +4,8 @@ import WebSocket from 'ws';
 export interface Received<T> {
   data?: T;
   errors?: Array<{ message: string; extensions?: Record<string, unknown> }>;
+  /** 'error' when the server refused the operation with an `error` message, 'next' for a result. */
+  via?: 'next' | 'error';
 }
 
 /** A subscription whose messages queue up until a test takes them, with a timeout. */
@@ -51,9 +53,9 @@ export function connectWs(httpUrl: string, token: string | null, options: { retr
     const unsubscribe = client.subscribe<T>(
       { query, variables },
       {
-        next: (m) => push(m as Received<T>),
+        next: (m) => push({ ...(m as Received<T>), via: 'next' }),
         error: (e) => {
-          push({ errors: Array.isArray(e) ? (e as Received<T>['errors']) : [{ message: String((e as Error)?.message ?? e) }] });
+          push({ via: 'error', errors: Array.isArray(e) ? (e as Received<T>['errors']) : [{ message: String((e as Error)?.message ?? e) }] });
           endResolve();
         },
         complete: () => endResolve(),
