@@ -1,0 +1,278 @@
+import { hostname } from 'node:os';
+import WebSocket from 'ws';
+import { backoffDelay, type BackoffOptions, DEFAULT_BACKOFF, sleep } from './backoff.js';
+import { ConfigApplier } from './config-applier.js';
+import { ConfigCache } from './config-cache.js';
+import { describeError, GraphQLHttp, GraphQLRequestError, readTokenClaims, toWebSocketUrl } from './graphql-http.js';
+import { Heartbeat } from './heartbeat.js';
+import { type AckVariables, type Identity, InstanceApi, REPORT_CONFIG_APPLIED } from './operations.js';
+import { SocketUnavailableError, SubscriptionSession } from './subscription-session.js';
+import { type ClientLogger, type ConfigClient, ConfigClientError, type ConfigClientOptions, type ConfigUpdate } from './types.js';
+
+const SILENT: ClientLogger = { info: () => {}, warn: () => {}, error: () => {} };
+const HTTP_ACK_ATTEMPTS = 3;
+
+/**
+ * Creates the client of one service instance: it registers, heartbeats,
+ * subscribes to its config, applies each update with `onConfig` and
+ * acknowledges it. Nothing happens until `start()`.
+ */
+export function createConfigClient(options: ConfigClientOptions): ConfigClient {
+  return new HotSwapConfigClient(options);
+}
+
+class HotSwapConfigClient implements ConfigClient {
+  readonly ready: Promise<void>;
+  private resolveReady: () => void = () => {};
+  private rejectReady: (error: Error) => void = () => {};
+  private readonly logger: ClientLogger;
+  private readonly api: InstanceApi;
+  private readonly wsUrl: string;
+  private readonly backoff: BackoffOptions;
+  private readonly requestTimeoutMs: number;
+  private readonly cache: ConfigCache | undefined;
+  private readonly applier: ConfigApplier;
+  private readonly heartbeat: Heartbeat;
+  /** Aborted by stop(): ends every backoff wait. */
+  private readonly lifetime = new AbortController();
+  private identity: Identity | undefined;
+  private session: SubscriptionSession | undefined;
+  private sessionFailures = 0;
+  private recovering: Promise<void> | undefined;
+  /** The instance ids of the last connection_ack and the last accepted heartbeat; ready when both are the current one. */
+  private readonly seen = { connected: '', heartbeat: '' };
+  private starting: Promise<void> | undefined;
+  private stopping: Promise<void> | undefined;
+  private stopped = false;
+
+  constructor(private readonly o: ConfigClientOptions) {
+    if (typeof o.onConfig !== 'function') throw new TypeError('onConfig must be a function');
+    if (o.token === undefined && o.registration === undefined) throw new TypeError('pass token (an instance token) or registration');
+    if (o.token !== undefined && readTokenClaims(o.token)?.instanceId === undefined) {
+      throw new TypeError('token must be an INSTANCE token with an instanceId claim; a registration token goes in registration.token');
+    }
+    this.wsUrl = toWebSocketUrl(o.url);
+    this.logger = o.logger ?? SILENT;
+    this.backoff = { ...DEFAULT_BACKOFF, ...o.reconnect };
+    this.requestTimeoutMs = o.requestTimeoutMs ?? 10_000;
+    this.api = new InstanceApi(new GraphQLHttp(o.url, o.fetch ?? globalThis.fetch, this.requestTimeoutMs));
+    this.cache = o.cacheFile === undefined ? undefined : new ConfigCache(o.cacheFile, { service: o.service, environment: o.environment }, this.logger);
+    this.applier = new ConfigApplier({ onConfig: o.onConfig, cache: this.cache, sendAck: (who, ack) => this.sendAck(who, ack), logger: this.logger });
+    this.heartbeat = new Heartbeat({
+      intervalMs: o.heartbeatIntervalMs ?? 10_000,
+      api: this.api,
+      metrics: o.metrics,
+      logger: this.logger,
+      onAccepted: (who) => {
+        this.seen.heartbeat = who.instanceId;
+        this.checkReady();
+      },
+      onLost: (who, error) => {
+        if (who === this.identity) this.recover(new ConfigClientError(error.message, error.code, { cause: error }));
+      },
+    });
+    this.ready = new Promise<void>((resolve, reject) => {
+      this.resolveReady = resolve;
+      this.rejectReady = reject;
+    });
+    this.ready.catch(() => {}); // a caller that never awaits ready must not see an unhandled rejection
+  }
+
+  get instanceId(): string | undefined {
+    return this.identity?.instanceId;
+  }
+
+  current(profileName: string): ConfigUpdate | undefined {
+    return this.applier.current(profileName);
+  }
+
+  start(): Promise<void> {
+    this.starting ??= this.run();
+    return this.starting;
+  }
+
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      this.stopped = true;
+      this.lifetime.abort();
+      this.teardown();
+      this.rejectReady(new ConfigClientError('the client stopped before it was ready', 'STOPPED'));
+      await this.applier.close();
+      await this.recovering;
+      await this.starting?.catch(() => {});
+      if (this.o.deregisterOnStop && this.identity) {
+        try {
+          await this.api.deregister(this.identity);
+          this.logger.info('deregistered', { instanceId: this.identity.instanceId });
+        } catch (error) {
+          this.logger.warn('could not deregister', { instanceId: this.identity.instanceId, ...describeError(error) });
+        }
+      }
+    })();
+    return this.stopping;
+  }
+
+  private async run(): Promise<void> {
+    if (this.cache) await this.applier.restore(await this.cache.read());
+    if (this.stopped) return;
+    if (this.o.token !== undefined) {
+      const instanceId = readTokenClaims(this.o.token)?.instanceId as string;
+      this.connect({ instanceId, token: this.o.token });
+      return;
+    }
+    try {
+      const identity = await this.register();
+      if (this.stopped) this.identity = identity; // stopped meanwhile: kept only so stop() can deregister it
+      else this.connect(identity);
+    } catch (error) {
+      if (error instanceof GraphQLRequestError && error.transient) {
+        this.logger.warn('could not register with HotSwap; retrying in the background', describeError(error));
+        this.recover(new ConfigClientError(error.message, error.code, { cause: error }));
+        return;
+      }
+      this.stopped = true;
+      this.lifetime.abort();
+      this.rejectReady(error instanceof Error ? error : new Error(String(error)));
+      throw error;
+    }
+  }
+
+  private register(): Promise<Identity> {
+    const reg = this.o.registration!;
+    return this.api.register(reg.token, {
+      service: this.o.service,
+      environment: this.o.environment,
+      host: reg.host ?? hostname(),
+      ...(reg.color ? { color: reg.color } : {}),
+      ...(reg.metadata ? { metadata: reg.metadata } : {}),
+    });
+  }
+
+  /** Registers, retrying transient failures with backoff; undefined when stopped first. */
+  private async registerWithRetry(): Promise<Identity | undefined> {
+    for (let attempt = 0; !this.stopped; attempt++) {
+      try {
+        return await this.register();
+      } catch (error) {
+        if (!(error instanceof GraphQLRequestError) || !error.transient) throw error;
+        const delayMs = backoffDelay(attempt, this.backoff);
+        this.logger.warn('could not register with HotSwap; retrying', { ...describeError(error), delayMs });
+        await sleep(delayMs, this.lifetime.signal);
+      }
+    }
+    return undefined;
+  }
+
+  private connect(identity: Identity): void {
+    this.identity = identity;
+    this.sessionFailures = 0;
+    this.logger.info('instance identity in use', { instanceId: identity.instanceId });
+    this.heartbeat.start(identity);
+    this.openSession();
+  }
+
+  private openSession(): void {
+    const identity = this.identity!;
+    const session: SubscriptionSession = new SubscriptionSession(
+      { wsUrl: this.wsUrl, identity, webSocketImpl: this.o.webSocketImpl ?? WebSocket, backoff: this.backoff, requestTimeoutMs: this.requestTimeoutMs, logger: this.logger },
+      {
+        update: (update) => {
+          if (this.session !== session) return;
+          this.sessionFailures = 0;
+          void this.applier.receive(update, identity);
+        },
+        connected: () => {
+          if (this.session !== session) return;
+          this.logger.info('subscribed to config updates', { instanceId: identity.instanceId });
+          this.seen.connected = identity.instanceId;
+          this.checkReady();
+        },
+        refused: (error) => {
+          if (this.session === session) this.recover(error);
+        },
+        ended: (error) => {
+          if (this.session !== session) return;
+          this.session = undefined;
+          const delayMs = backoffDelay(this.sessionFailures++, this.backoff);
+          this.logger.warn('config subscription ended; subscribing again', { ...describeError(error), delayMs });
+          void sleep(delayMs, this.lifetime.signal).then(() => {
+            if (!this.stopped && this.identity === identity && this.session === undefined) this.openSession();
+          });
+        },
+      },
+    );
+    this.session = session;
+    session.open();
+  }
+
+  /** The registration is gone or refused: register again when possible, else give up and say so. One recovery at a time. */
+  private recover(reason: ConfigClientError): void {
+    if (this.stopped || this.recovering) return;
+    this.teardown();
+    if (!this.o.registration) {
+      this.giveUp(new ConfigClientError(`HotSwap refused instance ${this.identity?.instanceId ?? '?'} and there is no registration token to register again: ${reason.message}`, reason.code, { cause: reason }));
+      return;
+    }
+    this.logger.warn('registering again', { instanceId: this.identity?.instanceId, reason: reason.message, code: reason.code });
+    this.recovering = this.registerWithRetry()
+      .then((identity) => {
+        if (identity && this.stopped) this.identity = identity;
+        else if (identity) this.connect(identity);
+      })
+      .catch((error: unknown) => {
+        const { message, code } = describeError(error);
+        this.giveUp(new ConfigClientError(`could not register again: ${message}`, code ?? 'REGISTRATION_FAILED', { cause: error }));
+      })
+      .finally(() => {
+        this.recovering = undefined;
+      });
+  }
+
+  private giveUp(error: ConfigClientError): void {
+    this.teardown();
+    this.rejectReady(error);
+    if (this.o.onError) this.o.onError(error);
+    else this.logger.error(error.message, { code: error.code });
+  }
+
+  private teardown(): void {
+    this.heartbeat.stop();
+    this.session?.close();
+    this.session = undefined;
+  }
+
+  private checkReady(): void {
+    const id = this.identity?.instanceId;
+    if (id !== undefined && this.seen.connected === id && this.seen.heartbeat === id) this.resolveReady();
+  }
+
+  /** Over the websocket when it is up (no HTTP round trip of its own), else over HTTP, retrying transient failures. */
+  private async sendAck(who: Identity, ack: Omit<AckVariables, 'instanceId'>): Promise<boolean> {
+    const variables: AckVariables = { instanceId: who.instanceId, ...ack };
+    const session = this.session;
+    if (session?.connected && this.identity === who) {
+      try {
+        await session.request(REPORT_CONFIG_APPLIED, { ...variables });
+        return true;
+      } catch (error) {
+        if (!(error instanceof SocketUnavailableError)) return this.ackRefused(variables, error);
+      }
+    }
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.api.ack(who.token, variables);
+        return true;
+      } catch (error) {
+        if (!(error instanceof GraphQLRequestError && error.transient) || attempt + 1 >= HTTP_ACK_ATTEMPTS || this.stopped) {
+          return this.ackRefused(variables, error);
+        }
+        await sleep(backoffDelay(attempt, this.backoff), this.lifetime.signal);
+      }
+    }
+  }
+
+  private ackRefused(ack: AckVariables, error: unknown): false {
+    this.logger.warn('could not acknowledge a config', { profileName: ack.profileName, version: ack.version, success: ack.success, ...describeError(error) });
+    return false;
+  }
+}
