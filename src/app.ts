@@ -20,6 +20,7 @@ import { guardUnavailable } from './registry/unavailable-guard.js';
 import { DeploymentResolver } from './resolvers/deployment.resolver.js';
 import { InstanceResolver } from './resolvers/instance.resolver.js';
 import { ProfileResolver } from './resolvers/profile.resolver.js';
+import { SchemaResolver } from './resolvers/schema.resolver.js';
 import { SubscriptionResolver } from './resolvers/subscription.resolver.js';
 import { VersionResolver } from './resolvers/version.resolver.js';
 import { buildGraphQLSchema } from './schema/build-schema.js';
@@ -30,10 +31,12 @@ import { ConfigFeedService } from './services/config-feed.service.js';
 import { DeploymentService } from './services/deployment.service.js';
 import { InstanceService, type InstanceTokenSigner } from './services/instance.service.js';
 import { ProfileService } from './services/profile.service.js';
+import { SchemaService } from './services/schema.service.js';
 import { VersionService } from './services/version.service.js';
 import { Database } from './store/database.js';
 import { startEmbeddedPostgres } from './store/embedded-postgres.js';
 import { migrate, openOrm } from './store/orm.js';
+import { SchemaCompiler } from './validation/schema-compiler.js';
 import { DeploymentRunner } from './workers/deployment-runner.js';
 import { InstanceReaper } from './workers/instance-reaper.js';
 import { Scheduler } from './workers/scheduler.js';
@@ -91,8 +94,9 @@ export async function startApp(config: AppConfig, logger: Logger): Promise<Runni
 
     const hub = new ConfigPushHub(pubsub);
     const eventPublisher = new DeploymentEventPublisher(pubsub);
-    const profiles = new ProfileService(db);
-    const versions = new VersionService(db, { maxBytes: config.maxConfigBytes, maxDepth: config.maxConfigDepth });
+    const schemas = new SchemaService(db, new SchemaCompiler({ maxSchemaBytes: config.maxSchemaBytes }));
+    const profiles = new ProfileService(db, schemas);
+    const versions = new VersionService(db, { maxBytes: config.maxConfigBytes, maxDepth: config.maxConfigDepth }, schemas);
     const instances = new InstanceService(registry, db, instanceTokenSigner(keySource, config.instanceTokenTtlSeconds));
     const acks = new AckService(db, pubsub, logger);
     const deployments = new DeploymentService(db, registry, eventPublisher, pubsub);
@@ -118,11 +122,12 @@ export async function startApp(config: AppConfig, logger: Logger): Promise<Runni
     );
 
     const schema = buildGraphQLSchema({
-      profile: new ProfileResolver(profiles, versions),
+      profile: new ProfileResolver(profiles, versions, schemas),
       version: new VersionResolver(versions),
       instance: new InstanceResolver(instances, acks),
       deployment: new DeploymentResolver(deployments),
       subscription: new SubscriptionResolver(),
+      schema: new SchemaResolver(schemas),
     });
     const gate = new CallerGate(
       cacheVerifiedTokens(createTokenVerifier(keySource)),

@@ -22,6 +22,8 @@ export interface AppConfig {
   embeddedPgPort: number;
   /** Largest config a version may hold, as canonical JSON bytes. @default 1 MiB */
   maxConfigBytes: number;
+  /** Largest JSON Schema, as canonical JSON bytes. @default 512 KiB */
+  maxSchemaBytes: number;
   /** Deepest nesting a config may have. @default 64 */
   maxConfigDepth: number;
   /** Largest HTTP request body. @default maxConfigBytes × 2 + 64 KiB */
@@ -132,6 +134,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     embeddedPgPort: int('HOTSWAP_EMBEDDED_PG_PORT', 54329, 1, 65535),
     maxConfigBytes,
     maxConfigDepth: int('HOTSWAP_MAX_CONFIG_DEPTH', 64, 2, 1000),
+    maxSchemaBytes: int('HOTSWAP_MAX_SCHEMA_BYTES', 512 * 1024, 1024, 16 * 1024 * 1024),
     maxBodyBytes: int('HOTSWAP_MAX_BODY_BYTES', maxConfigBytes * 2 + 64 * 1024, 1024, 256 * 1024 * 1024),
     maxQueryDepth: int('HOTSWAP_MAX_QUERY_DEPTH', 12, 2, 100),
     maxQueryCost: int('HOTSWAP_MAX_QUERY_COST', 5000, 10, 1_000_000),

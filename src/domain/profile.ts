@@ -18,6 +18,8 @@ export interface NewProfile {
   service: string;
   environment: Environment;
   description?: string | null;
+  /** The JSON Schema its versions are validated against. */
+  schemaId?: string | null;
 }
 
 /** @throws BadInputError (`details.field = 'name'`) unless `name` matches {@link PROFILE_NAME_PATTERN} */

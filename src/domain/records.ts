@@ -1,4 +1,4 @@
-import type { Environment } from './enums.js';
+import type { Environment, SchemaStatus } from './enums.js';
 import type { JsonObject } from './json.js';
 
 /** A profile as the services see it (storage-independent). */
@@ -12,6 +12,8 @@ export interface ProfileRecord {
   lastVersion: number;
   /** Version of the last completed deployment, if any. */
   activeVersion: number | null;
+  /** The bound JSON Schema every published version is validated against. */
+  schemaId: string | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -50,4 +52,25 @@ export function toConnection<T>(rows: T[], limit: number, totalCount: number, cu
     pageInfo: { hasNextPage: rows.length > limit, endCursor: edges.at(-1)?.cursor ?? null },
     totalCount,
   };
+}
+
+/** A registered JSON Schema version and its approval state. */
+export interface SchemaRecord {
+  id: string;
+  name: string;
+  schemaVersion: number;
+  schema: JsonObject;
+  hash: string;
+  status: SchemaStatus;
+  description: string | null;
+  createdBy: string;
+  createdAt: Date;
+  submittedBy: string | null;
+  submittedAt: Date | null;
+  /** Who approved or rejected it, when, and with what comment. */
+  decidedBy: string | null;
+  decidedAt: Date | null;
+  decisionComment: string | null;
+  /** The breaking-change report computed on submission. */
+  compatibility: unknown;
 }

@@ -37,6 +37,12 @@ const IDLE_WAIT_MS = 1000;
  * lost with a replica, still arrives.
  */
 const REPUSH_AFTER_MS = 5000;
+/**
+ * Pushes persisted and published per step: a large fleet gets its pushes in
+ * chunks, each published as soon as it is committed, so the first instances
+ * receive while the next chunk is being written.
+ */
+const MAX_PUSHES_PER_STEP = 1000;
 
 /**
  * Advances deployments one step at a time under a lease. Each step is one
@@ -137,12 +143,15 @@ export class Orchestrator {
     if (inFlight > 0 && Date.now() - (this.lastPushAt.get(d.id) ?? 0) > REPUSH_AFTER_MS) {
       pushes.push(...(await this.awaitingPushes(r, d)));
     }
+    let morePushes = false;
     if (notPushed > 0 && room > 0) {
-      const ids = await r.targets.pendingInPhase(d.id, d.phase, room);
+      const ids = await r.targets.pendingInPhase(d.id, d.phase, Math.min(room, MAX_PUSHES_PER_STEP));
       await r.targets.markPushed(d.id, d.profileId, ids, d.version, d.ackTimeoutSeconds);
       pushes.push(await this.pushMessage(r, d, d.version, ids));
+      morePushes = ids.length < notPushed && room > ids.length;
     }
     if (pushes.length > 0) this.lastPushAt.set(d.id, Date.now());
+    if (morePushes) return { done: false, waitMs: 0 };
     if (counts.pending > 0) {
       const ms = await r.targets.msToNextDeadline(d.id);
       return { done: false, waitMs: Math.min(ms ?? IDLE_WAIT_MS, IDLE_WAIT_MS) };

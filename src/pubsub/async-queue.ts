@@ -55,3 +55,31 @@ export class AsyncQueue<T> implements AsyncIterableIterator<T> {
 export function isAsyncIterable<T>(value: unknown): value is AsyncGenerator<T> {
   return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
 }
+
+/**
+ * Maps each event of a source stream. Not an async generator: return() must
+ * reach the source at once (a subscriber leaving while no event is pending),
+ * where a generator's return() would wait for the pending next().
+ */
+export function mapEvents<S, T>(source: AsyncIterable<S>, map: (event: S) => Promise<T>): AsyncGenerator<T> {
+  const iterator = source[Symbol.asyncIterator]();
+  const done = async (): Promise<IteratorResult<T>> => {
+    await iterator.return?.();
+    return { value: undefined, done: true };
+  };
+  const mapped: AsyncGenerator<T> = {
+    async next() {
+      const next = await iterator.next();
+      return next.done ? { value: undefined, done: true } : { value: await map(next.value), done: false };
+    },
+    return: done,
+    async throw(error: unknown) {
+      await done();
+      throw error;
+    },
+    [Symbol.asyncIterator]() {
+      return mapped;
+    },
+  };
+  return mapped;
+}

@@ -2,9 +2,11 @@ import { Arg, Ctx, FieldResolver, Int, Mutation, Query, Resolver, Root } from 't
 import { authorize } from '../domain/authorization.js';
 import { Environment } from '../domain/enums.js';
 import type { ProfileService } from '../services/profile.service.js';
+import type { SchemaService } from '../services/schema.service.js';
 import type { VersionService } from '../services/version.service.js';
 import type { GraphQLContext } from '../schema/context.js';
-import { toConfigProfile, toConfigVersion, toProfileConnection, toVersionConnection } from '../schema/mappers.js';
+import { toConfigProfile, toConfigSchema, toConfigVersion, toProfileConnection, toVersionConnection } from '../schema/mappers.js';
+import { ConfigSchema } from '../schema/schema.type.js';
 import { CreateProfileInput, UpdateProfileInput } from '../schema/profile.input.js';
 import { ConfigProfile, ConfigProfileConnection } from '../schema/profile.type.js';
 import { ConfigVersion, ConfigVersionConnection } from '../schema/version.type.js';
@@ -14,6 +16,7 @@ export class ProfileResolver {
   constructor(
     private readonly profileService: ProfileService,
     private readonly versionService: VersionService,
+    private readonly schemaService: SchemaService,
   ) {}
 
   @Query(() => ConfigProfileConnection, { description: 'Profiles, newest first.' })
@@ -64,6 +67,13 @@ export class ProfileResolver {
   async latestVersion(@Root() profile: ConfigProfile): Promise<ConfigVersion | null> {
     const latest = await this.versionService.latest(profile);
     return latest ? toConfigVersion(latest) : null;
+  }
+
+  @FieldResolver(() => ConfigSchema, { nullable: true, description: 'The schema every version is validated against.' })
+  async schema(@Root() profile: ConfigProfile): Promise<ConfigSchema | null> {
+    if (profile.schemaId === null) return null;
+    const bound = await this.schemaService.bound(profile.schemaId);
+    return bound ? toConfigSchema(bound) : null;
   }
 
   @FieldResolver(() => ConfigVersion, { nullable: true, description: 'Version of the last completed deployment.' })

@@ -5,6 +5,7 @@ import { buildSchemaSync, type NonEmptyArray } from 'type-graphql';
 import { DeploymentResolver } from '../resolvers/deployment.resolver.js';
 import { InstanceResolver } from '../resolvers/instance.resolver.js';
 import { ProfileResolver } from '../resolvers/profile.resolver.js';
+import { SchemaResolver } from '../resolvers/schema.resolver.js';
 import { SubscriptionResolver } from '../resolvers/subscription.resolver.js';
 import { VersionResolver } from '../resolvers/version.resolver.js';
 
@@ -15,6 +16,7 @@ export interface ResolverInstances {
   instance: InstanceResolver;
   deployment: DeploymentResolver;
   subscription: SubscriptionResolver;
+  schema: SchemaResolver;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
@@ -24,6 +26,7 @@ const RESOLVER_CLASSES: NonEmptyArray<Function> = [
   InstanceResolver,
   DeploymentResolver,
   SubscriptionResolver,
+  SchemaResolver,
 ];
 
 /**

@@ -1,11 +1,13 @@
 import type { DeploymentRecord } from '../domain/deployment-model.js';
-import type { Connection, ProfileRecord, VersionRecord } from '../domain/records.js';
+import { SchemaStatus } from '../domain/enums.js';
+import type { Connection, ProfileRecord, SchemaRecord, VersionRecord } from '../domain/records.js';
 import type { InstanceRecord } from '../registry/instance-registry.js';
 import type { VersionDiffResult } from '../services/version.service.js';
 import { ConfigProfile, type ConfigProfileConnection } from './profile.type.js';
 import { ConfigVersion, type ConfigVersionConnection, type VersionDiff } from './version.type.js';
 import { Deployment, type DeploymentConnection } from './deployment.type.js';
 import { ServiceInstance } from './instance.type.js';
+import { ConfigSchema } from './schema.type.js';
 
 export function toConfigProfile(r: ProfileRecord): ConfigProfile {
   return Object.assign(new ConfigProfile(), {
@@ -18,6 +20,7 @@ export function toConfigProfile(r: ProfileRecord): ConfigProfile {
     updatedAt: r.updatedAt,
     lastVersion: r.lastVersion,
     activeVersion: r.activeVersion,
+    schemaId: r.schemaId,
   });
 }
 
@@ -80,3 +83,23 @@ export function toDeployment(r: DeploymentRecord): Deployment {
 }
 
 export const toDeploymentConnection = (c: Connection<DeploymentRecord>): DeploymentConnection => mapConnection(c, toDeployment);
+
+export function toConfigSchema(r: SchemaRecord): ConfigSchema {
+  return Object.assign(new ConfigSchema(), {
+    id: r.id,
+    name: r.name,
+    schemaVersion: r.schemaVersion,
+    schema: r.schema,
+    status: r.status,
+    description: r.description,
+    createdBy: r.createdBy,
+    approvedBy: r.status === SchemaStatus.APPROVED ? r.decidedBy : null,
+    rejectedBy: r.status === SchemaStatus.REJECTED ? r.decidedBy : null,
+    submittedBy: r.submittedBy,
+    submittedAt: r.submittedAt,
+    decidedAt: r.decidedAt,
+    decisionComment: r.decisionComment,
+    compatibility: r.compatibility,
+    createdAt: r.createdAt,
+  });
+}

@@ -1,4 +1,4 @@
-import { Field, InputType } from 'type-graphql';
+import { Field, ID, InputType } from 'type-graphql';
 import { Environment } from '../domain/enums.js';
 import type { JsonValue } from '../domain/json.js';
 import { JSONScalar } from './scalars.js';
@@ -16,12 +16,18 @@ export class CreateProfileInput {
 
   @Field(() => String, { nullable: true })
   description?: string | null;
+
+  @Field(() => ID, { nullable: true, description: 'The JSON Schema every version is validated against (APPROVED for PRODUCTION)' })
+  schemaId?: string | null;
 }
 
 @InputType()
 export class UpdateProfileInput {
   @Field(() => String, { nullable: true })
   description?: string | null;
+
+  @Field(() => ID, { nullable: true, description: 'Binds a schema (APPROVED for PRODUCTION); null unbinds it' })
+  schemaId?: string | null;
 }
 
 @InputType()

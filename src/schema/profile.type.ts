@@ -5,7 +5,7 @@ import { DateTimeScalar } from './scalars.js';
 
 /**
  * A config profile. `latestVersion`, `activeVersion` and `versions` are field
- * resolvers (ProfileResolver); `lastVersion`/`activeVersionNumber` carry what they need.
+ * resolvers (ProfileResolver), as is `schema`; `lastVersion`, `activeVersion` and `schemaId` carry what they need.
  */
 @ObjectType()
 export class ConfigProfile {
@@ -32,6 +32,7 @@ export class ConfigProfile {
 
   lastVersion!: number;
   activeVersion!: number | null;
+  schemaId!: string | null;
 }
 
 @ObjectType()

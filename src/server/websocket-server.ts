@@ -5,14 +5,12 @@ import {
   GraphQLError,
   type GraphQLFormattedError,
   type GraphQLSchema,
-  parse,
+  createSourceEventStream,
   subscribe,
-  specifiedRules,
-  validate,
   type ValidationRule,
 } from 'graphql';
 import { CloseCode } from 'graphql-ws';
-import { isAsyncIterable } from '../pubsub/async-queue.js';
+import { isAsyncIterable, mapEvents } from '../pubsub/async-queue.js';
 import { useServer } from 'graphql-ws/use/ws';
 import type http from 'node:http';
 import type { Logger } from 'pino';
@@ -23,6 +21,8 @@ import { findNulCharacter } from '../domain/text.js';
 import type { ConfigFeedService } from '../services/config-feed.service.js';
 import type { GraphQLContext } from '../schema/context.js';
 import type { CallerGate } from './caller-gate.js';
+import { DocumentCache } from './document-cache.js';
+import { SharedResults } from './shared-results.js';
 import { nulMessage } from './request-guards.js';
 
 export interface WebSocketOptions {
@@ -52,6 +52,13 @@ export function attachWebSocketServer(server: http.Server, o: WebSocketOptions):
   const wsServer = new WebSocketServer({ server, path: '/graphql', maxPayload: o.maxPayloadBytes });
   const refuse = (message: string, code: ErrorCode) => [new GraphQLError(message, { extensions: { code } })];
   const startedStreams = new WeakMap<ExecutionArgs, AsyncGenerator<ExecutionResult>>();
+  const shared = new SharedResults();
+  // Registered before graphql-ws's own handler: outgoing messages get their shared results put back.
+  wsServer.on('connection', (socket) => {
+    const send = socket.send.bind(socket) as (data: string, cb?: (error?: Error) => void) => void;
+    (socket as unknown as { send: typeof send }).send = (data, cb) => send(typeof data === 'string' ? shared.expand(data) : data, cb);
+  });
+  const documents = new DocumentCache(o.schema, o.rules);
   const cleanup = useServer<Record<string, unknown>, ConnectionExtra>(
     {
       schema: o.schema,
@@ -84,14 +91,9 @@ export function attachWebSocketServer(server: http.Server, o: WebSocketOptions):
           if (error instanceof DomainError) return refuse(error.message, error.code);
           throw error;
         }
-        let document;
-        try {
-          document = parse(payload.query, { maxTokens: 10_000 });
-        } catch (error) {
-          return [error instanceof GraphQLError ? error : new GraphQLError('the operation could not be parsed')];
-        }
-        const invalid = validate(o.schema, document, [...specifiedRules, ...o.rules]);
-        if (invalid.length > 0) return invalid;
+        const prepared = documents.prepare(payload.query);
+        if ('errors' in prepared) return prepared.errors;
+        const { document } = prepared;
         const tooCostly = o.checkCost(document, payload.operationName, payload.variables);
         if (tooCostly) return [tooCostly];
         if (!getOperationAST(document, payload.operationName)) return refuse('no operation to run in this document', ErrorCode.BAD_USER_INPUT);
@@ -100,8 +102,14 @@ export function attachWebSocketServer(server: http.Server, o: WebSocketOptions):
         if (getOperationAST(document, payload.operationName)?.operation !== 'subscription') return args;
         // A refused subscription must be an `error` message (API.md), not a `next` carrying
         // errors: start it here, and hand graphql-ws the stream only when it started.
+        if (SharedResults.isShareable(document, payload.operationName)) {
+          const source = await createSourceEventStream(args);
+          if (!isAsyncIterable<object>(source)) return (source as ExecutionResult).errors ?? refuse('the subscription could not start', ErrorCode.BAD_USER_INPUT);
+          startedStreams.set(args, mapEvents(source, (event) => shared.resultFor(event, args)));
+          return args;
+        }
         const started = await subscribe(args);
-        if (!isAsyncIterable(started)) return started.errors ?? refuse('the subscription could not start', ErrorCode.BAD_USER_INPUT);
+        if (!isAsyncIterable<ExecutionResult>(started)) return started.errors ?? refuse('the subscription could not start', ErrorCode.BAD_USER_INPUT);
         startedStreams.set(args, started);
         return args;
       },

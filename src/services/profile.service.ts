@@ -13,18 +13,33 @@ export interface ProfileListArgs {
   after?: string | null;
 }
 
+/** Says whether a profile in an environment may be bound to a schema. */
+export interface SchemaBindingCheck {
+  checkBinding(schemaId: string, environment: Environment): Promise<void>;
+}
+
 /** Creates, changes, lists and deletes config profiles. */
 export class ProfileService {
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly db: Database,
+    private readonly schemas: SchemaBindingCheck,
+  ) {}
 
   async create(input: NewProfile): Promise<ProfileRecord> {
     validateNewProfile(input);
+    if (input.schemaId) await this.schemas.checkBinding(input.schemaId, input.environment);
     return this.db.transaction((r) => r.profiles.insert(input));
   }
 
-  async update(name: string, patch: { description?: string | null }): Promise<ProfileRecord> {
+  /** Changes the description and the bound schema (`schemaId: null` unbinds it). */
+  async update(name: string, patch: { description?: string | null; schemaId?: string | null }): Promise<ProfileRecord> {
     validateProfileName(name);
     validateDescription(patch.description);
+    if (patch.schemaId) {
+      const profile = await this.get(name);
+      if (!profile) throw profileNotFound(name);
+      await this.schemas.checkBinding(patch.schemaId, profile.environment);
+    }
     const updated = await this.db.transaction((r) => r.profiles.update(name, patch));
     if (!updated) throw profileNotFound(name);
     return updated;

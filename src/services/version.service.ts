@@ -2,9 +2,10 @@ import { type ConfigDiff, diffConfigs } from '../domain/diff.js';
 import { BadInputError, ConflictError, NotFoundError } from '../domain/errors.js';
 import { decodeCursor, encodeCursor, pageSize } from '../domain/pagination.js';
 import { validateDescription } from '../domain/profile.js';
-import { type Connection, type ProfileRef, toConnection, type VersionRecord } from '../domain/records.js';
+import { type Connection, type ProfileRecord, type ProfileRef, toConnection, type VersionRecord } from '../domain/records.js';
 import { assertNotDuplicateOfLatest, type ConfigLimits, prepareConfig } from '../domain/version.js';
-import type { Database } from '../store/database.js';
+import type { JsonObject } from '../domain/json.js';
+import type { Database, Repositories } from '../store/database.js';
 import { profileNotFound } from './profile.service.js';
 
 export interface PublishInput {
@@ -18,11 +19,17 @@ export interface VersionDiffResult extends ConfigDiff {
   to: number;
 }
 
+/** Checks a config against what its profile requires (the bound schema). */
+export interface ConfigChecker {
+  checkConfig(r: Repositories, profile: ProfileRecord, data: JsonObject): Promise<void>;
+}
+
 /** Publishes immutable config versions and reads them back. */
 export class VersionService {
   constructor(
     private readonly db: Database,
     private readonly limits: ConfigLimits,
+    private readonly checker: ConfigChecker,
   ) {}
 
   /**
@@ -36,6 +43,7 @@ export class VersionService {
     return this.db.transaction(async (r) => {
       const profile = await r.profiles.lockByName(profileName);
       if (!profile) throw profileNotFound(profileName);
+      await this.checker.checkConfig(r, profile, prepared.data);
       const latest = await r.versions.latest(profile);
       assertNotDuplicateOfLatest(prepared.hash, latest, profileName);
       const version = await r.profiles.allocateVersionNumber(profile.id);

@@ -4,6 +4,7 @@ import { isConnectionFailure, isInvalidUnicode, isUnstorableText } from './pg-er
 import { DeploymentRepository } from './deployment.repository.js';
 import { InstanceConfigRepository } from './instance-config.repository.js';
 import { ProfileRepository } from './profile.repository.js';
+import { SchemaRepository } from './schema.repository.js';
 import { TargetRepository } from './target.repository.js';
 import { VersionRepository } from './version.repository.js';
 
@@ -14,6 +15,7 @@ export interface Repositories {
   deployments: DeploymentRepository;
   targets: TargetRepository;
   instanceConfigs: InstanceConfigRepository;
+  schemas: SchemaRepository;
 }
 
 /**
@@ -64,5 +66,6 @@ function createRepositories(em: EntityManager): Repositories {
     deployments: new DeploymentRepository(em),
     targets: new TargetRepository(em),
     instanceConfigs: new InstanceConfigRepository(em),
+    schemas: new SchemaRepository(em),
   };
 }

@@ -18,6 +18,8 @@ export interface ProfileCursor {
 
 export interface ProfilePatch {
   description?: string | null;
+  /** null unbinds the schema. */
+  schemaId?: string | null;
 }
 
 export class ProfileRepository {
@@ -54,6 +56,7 @@ export class ProfileRepository {
       service: profile.service,
       environment: profile.environment,
       description: profile.description ?? null,
+      schemaId: profile.schemaId ?? null,
     });
     try {
       await this.em.flush();
@@ -71,6 +74,7 @@ export class ProfileRepository {
     const entity = await this.em.findOne(ProfileEntity, { name });
     if (!entity) return null;
     if (patch.description !== undefined) entity.description = patch.description;
+    if (patch.schemaId !== undefined) entity.schemaId = patch.schemaId;
     entity.updatedAt = new Date();
     await this.em.flush();
     return toRecord(entity);
@@ -113,6 +117,7 @@ function toRecord(e: ProfileEntity): ProfileRecord {
     description: e.description,
     lastVersion: e.lastVersion,
     activeVersion: e.activeVersion,
+    schemaId: e.schemaId,
     createdAt: e.createdAt,
     updatedAt: e.updatedAt,
   };

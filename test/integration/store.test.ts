@@ -4,7 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Environment } from '../../src/domain/enums.js';
 import type { ProfileRecord, VersionRecord } from '../../src/domain/records.js';
 import { ProfileService } from '../../src/services/profile.service.js';
+import { SchemaService } from '../../src/services/schema.service.js';
 import { VersionService } from '../../src/services/version.service.js';
+import { SchemaCompiler } from '../../src/validation/schema-compiler.js';
 import { Database } from '../../src/store/database.js';
 import { migrate, openOrm } from '../../src/store/orm.js';
 import { migrationsList } from '../../migrations/index.js';
@@ -30,8 +32,9 @@ describe('storage on PostgreSQL', () => {
     tdb = await createTestDatabase();
     orm = await openOrm(tdb.url);
     db = new Database(orm);
-    profiles = new ProfileService(db);
-    versions = new VersionService(db, LIMITS);
+    const schemas = new SchemaService(db, new SchemaCompiler({ maxSchemaBytes: 512 * 1024 }));
+    profiles = new ProfileService(db, schemas);
+    versions = new VersionService(db, LIMITS, schemas);
   });
   afterAll(async () => {
     await orm?.close();
@@ -324,7 +327,7 @@ describe('storage on PostgreSQL', () => {
           const applied = await check.query('select name from hotswap_migrations');
           expect(applied.rowCount).toBe(migrationsList.length);
           const tables = await check.query(`select table_name from information_schema.tables where table_schema = 'public' and table_name like 'config_%' order by 1`);
-          expect(tables.rows.map((r: { table_name: string }) => r.table_name)).toEqual(['config_profile', 'config_version']);
+          expect(tables.rows.map((r: { table_name: string }) => r.table_name)).toEqual(['config_profile', 'config_schema', 'config_version']);
         } finally {
           await check.end();
         }
@@ -355,8 +358,8 @@ describe('storage on PostgreSQL', () => {
         const deadDb = new Database(dead);
         const started = Date.now();
         await expect(deadDb.ping()).rejects.toMatchObject({ code: 'UNAVAILABLE' });
-        await expect(new ProfileService(deadDb).get('any')).rejects.toMatchObject({ code: 'UNAVAILABLE', details: { retryable: true } });
-        await expect(new VersionService(deadDb, LIMITS).publish('any', { data: { a: 1 } }, 't')).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+        await expect(new ProfileService(deadDb, schemasOf(deadDb)).get('any')).rejects.toMatchObject({ code: 'UNAVAILABLE', details: { retryable: true } });
+        await expect(new VersionService(deadDb, LIMITS, schemasOf(deadDb)).publish('any', { data: { a: 1 } }, 't')).rejects.toMatchObject({ code: 'UNAVAILABLE' });
         expect(Date.now() - started).toBeLessThan(10_000);
       } finally {
         await dead.close();
@@ -372,7 +375,7 @@ describe('storage on PostgreSQL', () => {
       const viaProxy = await openOrm(proxied.toString(), { poolMax: 2 });
       try {
         const proxiedDb = new Database(viaProxy);
-        const service = new ProfileService(proxiedDb);
+        const service = new ProfileService(proxiedDb, schemasOf(proxiedDb));
         await expect(proxiedDb.ping()).resolves.toBeUndefined();
         expect((await service.get('cascade-bystander'))?.name).toBe('cascade-bystander');
 
@@ -461,4 +464,8 @@ function canonical(value: unknown): string {
     .sort()
     .map((k) => `${JSON.stringify(k)}:${canonical(obj[k])}`)
     .join(',')}}`;
+}
+
+function schemasOf(db: Database): SchemaService {
+  return new SchemaService(db, new SchemaCompiler({ maxSchemaBytes: 512 * 1024 }));
 }

@@ -170,13 +170,26 @@ export interface VersionShape {
 export async function createProfile(
   a: Api,
   name: string,
-  extra: { service?: string; environment?: Environment; description?: string } = {},
+  extra: { service?: string; environment?: Environment; description?: string; schemaId?: string } = {},
 ): Promise<ProfileShape> {
+  const environment = extra.environment ?? Environment.STAGING;
+  // A PRODUCTION profile publishes only under an APPROVED schema: give it a permissive one unless told otherwise.
+  const schemaId = extra.schemaId ?? (environment === Environment.PRODUCTION ? await approvedSchema(a, { type: 'object' }) : undefined);
   const res = await a.gql<{ createProfile: ProfileShape }>(
     `mutation($input: CreateProfileInput!) { createProfile(input: $input) { ${PROFILE_FIELDS} } }`,
-    { input: { name, service: extra.service ?? 'orders', environment: extra.environment ?? Environment.STAGING, description: extra.description } },
+    { input: { name, service: extra.service ?? 'orders', environment, description: extra.description, schemaId } },
   );
   return ok(res).createProfile;
+}
+
+/** Registers, submits and approves (as ADMIN) a schema; returns its id. */
+export async function approvedSchema(a: Api, schema: Record<string, unknown>, name = 'permissive'): Promise<string> {
+  const registered = ok(
+    await a.gql<{ registerSchema: { id: string } }>('mutation($n: String!, $s: JSON!) { registerSchema(input: { name: $n, schema: $s }) { id } }', { n: name, s: schema }),
+  ).registerSchema.id;
+  ok(await a.gql('mutation($id: ID!) { submitSchemaForApproval(id: $id) { status } }', { id: registered }));
+  ok(await a.gql('mutation($id: ID!) { approveSchema(id: $id) { status } }', { id: registered }));
+  return registered;
 }
 
 /** Publishes a version as ADMIN; fails the test when that does not work. */

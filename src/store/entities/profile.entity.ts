@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 
 @Entity({ tableName: 'config_profile' })
 export class ProfileEntity {
-  [OptionalProps]?: 'id' | 'description' | 'lastVersion' | 'activeVersion' | 'createdAt' | 'updatedAt';
+  [OptionalProps]?: 'id' | 'description' | 'lastVersion' | 'activeVersion' | 'schemaId' | 'createdAt' | 'updatedAt';
 
   @PrimaryKey({ type: 'uuid' })
   id: string = randomUUID();
@@ -27,6 +27,9 @@ export class ProfileEntity {
   /** Version of the last completed deployment. */
   @Property({ type: 'integer', nullable: true })
   activeVersion: number | null = null;
+
+  @Property({ type: 'uuid', nullable: true })
+  schemaId: string | null = null;
 
   @Property({ type: 'timestamptz' })
   createdAt: Date = new Date();

@@ -1,0 +1,45 @@
+// Loaded into the server process by bench/fanout.bench.ts (NODE_OPTIONS=
+// "--expose-gc --import <this file>"; plain JavaScript so it loads before tsx).
+// Writes into FANOUT_HOOK_DIR:
+// - on SIGWINCH: a full GC, then process.memoryUsage() as mem-<pid>-<n>.json
+//   (what the subscribers retain, without the garbage RSS also counts);
+// - on SIGUSR2, when FANOUT_CPU_PROFILE=1: the first starts a CPU profile, the
+//   second stops it and writes server-<pid>.cpuprofile (--cpu-prof is not allowed
+//   in NODE_OPTIONS on Node 20). Open it in Chrome DevTools or speedscope.
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import path from 'node:path';
+
+const dir = process.env.FANOUT_HOOK_DIR;
+const fail = (error) => process.stderr.write(`fanout-server-hook: ${String(error)}\n`);
+if (dir) {
+  let memSeq = 0;
+  process.on('SIGWINCH', () => {
+    try {
+      globalThis.gc?.();
+      globalThis.gc?.();
+      writeFileSync(path.join(dir, `mem-${process.pid}-${memSeq++}.json`), JSON.stringify(process.memoryUsage()));
+    } catch (error) {
+      fail(error);
+    }
+  });
+}
+if (dir && process.env.FANOUT_CPU_PROFILE === '1') {
+  const session = new Session();
+  session.connect();
+  let running = false;
+  process.on('SIGUSR2', () => {
+    void (async () => {
+      if (!running) {
+        running = true;
+        await session.post('Profiler.enable');
+        await session.post('Profiler.setSamplingInterval', { interval: 250 });
+        await session.post('Profiler.start');
+        return;
+      }
+      running = false;
+      const { profile } = await session.post('Profiler.stop');
+      writeFileSync(path.join(dir, `server-${process.pid}.cpuprofile`), JSON.stringify(profile));
+    })().catch(fail);
+  });
+}
