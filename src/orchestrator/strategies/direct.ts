@@ -1,6 +1,7 @@
 import { describeFailures, type PhaseDecision, type PhaseOutcome } from '../../domain/decision.js';
 import type { StrategyOptions } from '../../domain/deployment-model.js';
-import type { Plan, Strategy } from './strategy.js';
+import type { Plan } from '../../domain/planning.js';
+import type { Strategy } from './strategy.js';
 
 /**
  * DIRECT: every target in one phase, at most `maxConcurrency` pushes awaiting an

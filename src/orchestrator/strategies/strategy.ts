@@ -1,11 +1,6 @@
 import type { PhaseDecision, PhaseOutcome } from '../../domain/decision.js';
 import type { StrategyOptions } from '../../domain/deployment-model.js';
-
-/** Targets split into phases: phase numbers start at 1. */
-export interface Plan {
-  phaseCount: number;
-  targets: Array<{ instanceId: string; phase: number }>;
-}
+import type { Plan } from '../../domain/planning.js';
 
 /**
  * A deployment strategy. The orchestrator pushes each phase's targets (at most
