@@ -27,7 +27,7 @@ export class ProfileService {
 
   async create(input: NewProfile): Promise<ProfileRecord> {
     validateNewProfile(input);
-    if (input.schemaId) await this.schemas.checkBinding(input.schemaId, input.environment);
+    if (input.schemaId !== undefined && input.schemaId !== null) await this.schemas.checkBinding(input.schemaId, input.environment);
     return this.db.transaction((r) => r.profiles.insert(input));
   }
 
@@ -35,7 +35,7 @@ export class ProfileService {
   async update(name: string, patch: { description?: string | null; schemaId?: string | null }): Promise<ProfileRecord> {
     validateProfileName(name);
     validateDescription(patch.description);
-    if (patch.schemaId) {
+    if (patch.schemaId !== undefined && patch.schemaId !== null) {
       const profile = await this.get(name);
       if (!profile) throw profileNotFound(name);
       await this.schemas.checkBinding(patch.schemaId, profile.environment);
