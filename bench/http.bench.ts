@@ -9,6 +9,7 @@ import pg from 'pg';
 import { mintToken } from '../src/auth/tokens.js';
 import { Role } from '../src/domain/enums.js';
 import { spawnService } from '../test/support/process.js';
+import { buildConfig, buildSchema } from './validation-fixtures.js';
 
 const SECRET = randomBytes(32).toString('hex');
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -40,23 +41,52 @@ interface Row {
   errors: number;
 }
 
-async function run(scenario: string, url: string, token: string, body: (n: number) => string): Promise<Row> {
+async function run(scenario: string, url: string, token: string, body: (n: number) => string, connections = CONNECTIONS): Promise<Row> {
   let n = 0;
+  let graphqlErrors = 0;
   const result = await autocannon({
     url,
-    connections: CONNECTIONS,
+    connections,
     duration: SECONDS,
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    requests: [{ setupRequest: (req) => ({ ...req, body: body(n++) }) }],
+    requests: [
+      {
+        setupRequest: (req) => ({ ...req, body: body(n++) }),
+        // GraphQL refusals come with HTTP 200: count them as errors too.
+        onResponse: (_status, responseBody) => {
+          if (responseBody.includes('"errors"')) graphqlErrors++;
+        },
+      },
+    ],
   });
   return {
     scenario,
     'req/s': Math.round(result.requests.average),
     'p50 ms': result.latency.p50,
     'p99 ms': result.latency.p99,
-    errors: result.errors + result.non2xx,
+    errors: result.errors + result.non2xx + graphqlErrors,
   };
+}
+
+/** Registers, submits and approves the benchmark schema; returns its id. */
+async function registerApproved(gql: (q: string, v?: Record<string, unknown>) => Promise<unknown>, token: string, url: string): Promise<string> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ query: 'mutation($s: JSON!) { registerSchema(input: { name: "bench", schema: $s }) { id } }', variables: { s: buildSchema() } }),
+  });
+  const id = ((await res.json()) as { data: { registerSchema: { id: string } } }).data.registerSchema.id;
+  await gql('mutation($id: ID!) { submitSchemaForApproval(id: $id) { status } }', { id });
+  await gql('mutation($id: ID!) { approveSchema(id: $id) { status } }', { id });
+  return id;
+}
+
+/** How many services make the fixture config about 50 KiB. */
+function servicesFor50KiB(): number {
+  let services = 1;
+  while (Buffer.byteLength(JSON.stringify(buildConfig(services + 1))) <= 50 * 1024) services++;
+  return services;
 }
 
 async function main(): Promise<void> {
@@ -95,7 +125,15 @@ async function main(): Promise<void> {
         JSON.stringify({ query: publish, variables: { p: `bench-${n % CONNECTIONS}`, d: sampleConfig(n + 1_000_000) } }),
       ),
     );
-    console.log(`\nHotSwap HTTP benchmark: ${CONNECTIONS} connections, ${SECONDS} s each, ~2 KB config\n`);
+    // A ~50 KB config validated against a ~200-line schema on every publish.
+    const schemaId = await registerApproved(gql, token, url!);
+    await gql('mutation($s: ID!) { createProfile(input: { name: "bench-validated", service: "bench", environment: STAGING, schemaId: $s }) { id } }', { s: schemaId });
+    const big = buildConfig(servicesFor50KiB());
+    const validated = (offset: number) => (n: number) =>
+      JSON.stringify({ query: publish, variables: { p: 'bench-validated', d: { ...big, updatedAt: new Date(Date.UTC(2025, 0, 1) + (offset + n) * 1000).toISOString() } } });
+    rows.push(await run('publish 50 KB, validated', url!, token, validated(0)));
+    rows.push(await run('publish 50 KB, validated, 1 client', url!, token, validated(10_000_000), 1));
+    console.log(`\nHotSwap HTTP benchmark: ${CONNECTIONS} connections, ${SECONDS} s each, ~2 KB config (50 KB where said)\n`);
     console.table(rows);
   } finally {
     await server.kill('SIGTERM');
