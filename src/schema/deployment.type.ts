@@ -1,6 +1,6 @@
 import { Field, Float, ID, Int, ObjectType } from 'type-graphql';
 import { DeploymentStatus, DeploymentStrategy } from '../domain/enums.js';
-import { PageInfo } from './page-info.type.js';
+import { connectionOf } from './connection.type.js';
 import { DateTimeScalar } from './scalars.js';
 
 @ObjectType()
@@ -95,23 +95,5 @@ export class Deployment {
   finishedAt!: Date | null;
 }
 
-@ObjectType()
-export class DeploymentEdge {
-  @Field(() => String)
-  cursor!: string;
-
-  @Field(() => Deployment)
-  node!: Deployment;
-}
-
-@ObjectType()
-export class DeploymentConnection {
-  @Field(() => [DeploymentEdge])
-  edges!: DeploymentEdge[];
-
-  @Field(() => PageInfo)
-  pageInfo!: PageInfo;
-
-  @Field(() => Int)
-  totalCount!: number;
-}
+export const DeploymentConnection = connectionOf(Deployment, 'Deployment');
+export type DeploymentConnection = InstanceType<typeof DeploymentConnection>;

@@ -1,6 +1,6 @@
-import { Field, ID, Int, ObjectType } from 'type-graphql';
+import { Field, ID, ObjectType } from 'type-graphql';
 import { Environment } from '../domain/enums.js';
-import { PageInfo } from './page-info.type.js';
+import { connectionOf } from './connection.type.js';
 import { DateTimeScalar } from './scalars.js';
 
 /**
@@ -35,23 +35,5 @@ export class ConfigProfile {
   schemaId!: string | null;
 }
 
-@ObjectType()
-export class ConfigProfileEdge {
-  @Field(() => String)
-  cursor!: string;
-
-  @Field(() => ConfigProfile)
-  node!: ConfigProfile;
-}
-
-@ObjectType()
-export class ConfigProfileConnection {
-  @Field(() => [ConfigProfileEdge])
-  edges!: ConfigProfileEdge[];
-
-  @Field(() => PageInfo)
-  pageInfo!: PageInfo;
-
-  @Field(() => Int)
-  totalCount!: number;
-}
+export const ConfigProfileConnection = connectionOf(ConfigProfile, 'ConfigProfile');
+export type ConfigProfileConnection = InstanceType<typeof ConfigProfileConnection>;

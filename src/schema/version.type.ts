@@ -1,7 +1,7 @@
 import { Field, ID, Int, ObjectType } from 'type-graphql';
 import { ChangeOp } from '../domain/enums.js';
 import type { JsonValue } from '../domain/json.js';
-import { PageInfo } from './page-info.type.js';
+import { connectionOf } from './connection.type.js';
 import { DateTimeScalar, JSONScalar } from './scalars.js';
 
 @ObjectType({ description: 'An immutable published version of a profile\'s config.' })
@@ -31,26 +31,8 @@ export class ConfigVersion {
   createdAt!: Date;
 }
 
-@ObjectType()
-export class ConfigVersionEdge {
-  @Field(() => String)
-  cursor!: string;
-
-  @Field(() => ConfigVersion)
-  node!: ConfigVersion;
-}
-
-@ObjectType()
-export class ConfigVersionConnection {
-  @Field(() => [ConfigVersionEdge])
-  edges!: ConfigVersionEdge[];
-
-  @Field(() => PageInfo)
-  pageInfo!: PageInfo;
-
-  @Field(() => Int)
-  totalCount!: number;
-}
+export const ConfigVersionConnection = connectionOf(ConfigVersion, 'ConfigVersion');
+export type ConfigVersionConnection = InstanceType<typeof ConfigVersionConnection>;
 
 @ObjectType()
 export class ConfigChange {
