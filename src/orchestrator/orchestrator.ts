@@ -77,10 +77,10 @@ export class Orchestrator {
   /** One push message per version for the targets that were pushed and have not answered. */
   private async awaitingPushes(r: Repositories, d: DeploymentRecord): Promise<PushMessage[]> {
     const byVersion = new Map<number, string[]>();
-    for (const t of await r.deployments.targets(d.id)) {
-      if (t.state === TargetState.PUSHED && t.version !== null) {
-        byVersion.set(t.version, [...(byVersion.get(t.version) ?? []), t.instanceId]);
-      }
+    for (const t of await r.targets.awaitingAck(d.id)) {
+      const ids = byVersion.get(t.version) ?? [];
+      ids.push(t.instanceId);
+      byVersion.set(t.version, ids);
     }
     return Promise.all([...byVersion].map(([version, ids]) => this.pushMessage(r, d, version, ids)));
   }
@@ -89,8 +89,9 @@ export class Orchestrator {
     const pushes: PushMessage[] = [];
     const events: DeploymentEventRecord[] = [];
     const result = await this.db.transaction(async (r): Promise<StepResult> => {
-      const d = await r.deployments.lockLeased(deploymentId, owner);
-      if (!d) throw new LeaseLostError(deploymentId);
+      const locked = await r.deployments.lockLeased(deploymentId, owner);
+      if (!locked) throw new LeaseLostError(deploymentId);
+      let d: DeploymentRecord = locked;
       const now = new Date();
       const emit = async (type: EventType, patch: Partial<DeploymentRecord>, message: string | null) => {
         const counts = await r.targets.counts(d.id, null);
@@ -112,7 +113,9 @@ export class Orchestrator {
         case DeploymentStatus.PENDING: {
           await r.deployments.update(d.id, { status: DeploymentStatus.IN_PROGRESS, phase: 1 }, now);
           await emit(EventType.PHASE_STARTED, { status: DeploymentStatus.IN_PROGRESS, phase: 1 }, `phase 1 of ${d.phaseCount} started`);
-          return { done: false, waitMs: 0 };
+          // Push in the same step: no second round trip before the first instances receive.
+          d = { ...d, status: DeploymentStatus.IN_PROGRESS, phase: 1 };
+          return this.advancePhase(r, d, now, pushes, emit);
         }
         case DeploymentStatus.IN_PROGRESS:
           return this.advancePhase(r, d, now, pushes, emit);

@@ -17,13 +17,13 @@ export class TargetRepository {
     return rows.map((r) => String(r.instance_id));
   }
 
-  /** Targets of a phase (all phases when null) in one state. */
-  async inState(deploymentId: string, state: TargetState, phase: number | null = null): Promise<string[]> {
+  /** Targets pushed and not answered yet, with the version they were sent. */
+  async awaitingAck(deploymentId: string): Promise<Array<{ instanceId: string; version: number }>> {
     const rows = await this.em.execute<Row[]>(
-      `select instance_id from deployment_target where deployment_id = ? and state = ? ${phase === null ? '' : 'and phase = ?'}`,
-      phase === null ? [deploymentId, state] : [deploymentId, state, phase],
+      `select instance_id, version from deployment_target where deployment_id = ? and state = 'PUSHED' and version is not null`,
+      [deploymentId],
     );
-    return rows.map((r) => String(r.instance_id));
+    return rows.map((r) => ({ instanceId: String(r.instance_id), version: Number(r.version) }));
   }
 
   /** Counts by state, for one phase or (null) the whole deployment. */
