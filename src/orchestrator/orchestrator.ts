@@ -38,11 +38,12 @@ const IDLE_WAIT_MS = 1000;
  */
 const REPUSH_AFTER_MS = 5000;
 /**
- * Pushes persisted and published per step: a large fleet gets its pushes in
- * chunks, each published as soon as it is committed, so the first instances
- * receive while the next chunk is being written.
+ * The first pushes of a phase go out in a chunk of at most this many, published
+ * as soon as it is committed, so the first instances receive while the rest of
+ * a large fleet is written in the next step (all of it at once: acks from the
+ * first chunk would otherwise compete with every further chunk).
  */
-const MAX_PUSHES_PER_STEP = 1000;
+const FIRST_CHUNK = 1000;
 
 /**
  * Advances deployments one step at a time under a lease. Each step is one
@@ -148,7 +149,8 @@ export class Orchestrator {
     }
     let morePushes = false;
     if (notPushed > 0 && room > 0) {
-      const ids = await r.targets.pendingInPhase(d.id, d.phase, Math.min(room, MAX_PUSHES_PER_STEP));
+      const first = notPushed === counts.total;
+      const ids = await r.targets.pendingInPhase(d.id, d.phase, first ? Math.min(room, FIRST_CHUNK) : room);
       await r.targets.markPushed(d.id, d.profileId, ids, d.version, d.ackTimeoutSeconds);
       pushes.push(await this.pushMessage(r, d, d.version, ids));
       morePushes = ids.length < notPushed && room > ids.length;
