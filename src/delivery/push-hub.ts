@@ -42,8 +42,15 @@ export class ConfigPushHub {
     const own = group.subscribers.get(instance.id) ?? new Set<Deliver>();
     own.add(deliver);
     group.subscribers.set(instance.id, own);
-    await group.subscription;
     const g = group;
+    try {
+      await g.subscription;
+    } catch (error) {
+      // The pub/sub subscription failed: forget the group so the next listen tries again.
+      own.delete(deliver);
+      if (this.groups.get(topic) === g) this.groups.delete(topic);
+      throw error;
+    }
     return () => {
       own.delete(deliver);
       if (own.size === 0) g.subscribers.delete(instance.id);

@@ -37,6 +37,8 @@ const IDLE_WAIT_MS = 1000;
  * lost with a replica, still arrives.
  */
 const REPUSH_AFTER_MS = 5000;
+/** How often a running deployment looks for such pushes. */
+const REPUSH_CHECK_MS = 1000;
 /**
  * The first pushes of a phase go out in a chunk of at most this many, published
  * as soon as it is committed, so the first instances receive while the rest of
@@ -53,8 +55,8 @@ const FIRST_CHUNK = 1000;
 export class Orchestrator {
   /** Version content per deployment, read once (versions are immutable). */
   private readonly payloads = new Map<string, VersionPayload>();
-  /** When each running deployment last published pushes. */
-  private readonly lastPushAt = new Map<string, number>();
+  /** When each running deployment last looked for pushes to send again. */
+  private readonly lastRepushCheck = new Map<string, number>();
 
   constructor(
     private readonly db: Database,
@@ -68,17 +70,22 @@ export class Orchestrator {
     const pushes = await this.db.transaction(async (r) => {
       const d = await r.deployments.lockLeased(deploymentId, owner);
       if (!d) throw new LeaseLostError(deploymentId);
-      return this.awaitingPushes(r, d);
+      return this.awaitingPushes(r, d, 0);
     });
     for (const p of pushes) await this.hub.publish(p);
-    this.lastPushAt.set(deploymentId, Date.now());
     if (pushes.length > 0) this.logger.info({ deploymentId, pushes: pushes.length }, 'resumed a deployment: re-sent unacknowledged pushes');
   }
 
-  /** One push message per version for the targets that were pushed and have not answered. */
-  private async awaitingPushes(r: Repositories, d: DeploymentRecord): Promise<PushMessage[]> {
+  /**
+   * One push message per version for the targets pushed at least `olderThanMs`
+   * ago that have not answered; their send time is renewed, so each target is
+   * sent again every REPUSH_AFTER_MS until it answers or times out.
+   */
+  private async awaitingPushes(r: Repositories, d: DeploymentRecord, olderThanMs: number): Promise<PushMessage[]> {
+    const awaiting = await r.targets.awaitingAck(d.id, olderThanMs);
+    await r.targets.markSent(d.id, awaiting.map((t) => t.instanceId));
     const byVersion = new Map<number, string[]>();
-    for (const t of await r.targets.awaitingAck(d.id)) {
+    for (const t of awaiting) {
       const ids = byVersion.get(t.version) ?? [];
       ids.push(t.instanceId);
       byVersion.set(t.version, ids);
@@ -138,14 +145,15 @@ export class Orchestrator {
     emit: (type: EventType, patch: Partial<DeploymentRecord>, message: string | null) => Promise<void>,
   ): Promise<StepResult> {
     const strategy = strategyFor(d.options.strategy);
-    await r.targets.timeOutExpired(d.id);
+    await r.targets.timeOutExpired(d.id, d.ackTimeoutSeconds);
     const phaseCounts = await r.targets.counts(d.id, d.phase);
     const counts = summarizeCounts(phaseCounts);
     const inFlight = phaseCounts[TargetState.PUSHED] ?? 0;
     const notPushed = counts.pending - inFlight;
     const room = strategy.maxInFlight(d.options, counts.total) - inFlight;
-    if (inFlight > 0 && Date.now() - (this.lastPushAt.get(d.id) ?? 0) > REPUSH_AFTER_MS) {
-      pushes.push(...(await this.awaitingPushes(r, d)));
+    if (inFlight > 0 && Date.now() - (this.lastRepushCheck.get(d.id) ?? 0) > REPUSH_CHECK_MS) {
+      this.lastRepushCheck.set(d.id, Date.now());
+      pushes.push(...(await this.awaitingPushes(r, d, REPUSH_AFTER_MS)));
     }
     let morePushes = false;
     if (notPushed > 0 && room > 0) {
@@ -155,7 +163,6 @@ export class Orchestrator {
       pushes.push(await this.pushMessage(r, d, d.version, ids));
       morePushes = ids.length < notPushed && room > ids.length;
     }
-    if (pushes.length > 0) this.lastPushAt.set(d.id, Date.now());
     if (morePushes) return { done: false, waitMs: 0 };
     if (counts.pending > 0) {
       const ms = await r.targets.msToNextDeadline(d.id);
@@ -187,7 +194,7 @@ export class Orchestrator {
   }
 
   private forget(deploymentId: string): void {
-    this.lastPushAt.delete(deploymentId);
+    this.lastRepushCheck.delete(deploymentId);
     for (const key of this.payloads.keys()) if (key.startsWith(`${deploymentId}:`)) this.payloads.delete(key);
   }
 

@@ -9,6 +9,9 @@ export type PreparedDocument = { document: DocumentNode } | { errors: readonly G
  * validation runs once per text (CPU). Refusals are not cached.
  */
 export class DocumentCache {
+  /** Longer operation texts are prepared every time instead of being kept. */
+  static readonly MAX_CACHED_LENGTH = 8 * 1024;
+
   private readonly documents = new Map<string, DocumentNode>();
 
   constructor(
@@ -28,8 +31,10 @@ export class DocumentCache {
     }
     const errors = validate(this.schema, document, [...specifiedRules, ...this.rules]);
     if (errors.length > 0) return { errors };
-    if (this.documents.size >= this.maxEntries) this.documents.delete(this.documents.keys().next().value!);
-    this.documents.set(query, document);
+    if (query.length <= DocumentCache.MAX_CACHED_LENGTH) {
+      if (this.documents.size >= this.maxEntries) this.documents.delete(this.documents.keys().next().value!);
+      this.documents.set(query, document);
+    }
     return { document };
   }
 }

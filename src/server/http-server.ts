@@ -11,7 +11,7 @@ import type { ConfigFeedService } from '../services/config-feed.service.js';
 import type { GraphQLContext } from '../schema/context.js';
 import { createErrorFormatter, toGraphQLError } from '../schema/format-error.js';
 import type { CallerGate } from './caller-gate.js';
-import { bodyErrorHandler, refuseNulCharacters } from './request-guards.js';
+import { bodyErrorHandler, refuseUnsafeRequests } from './request-guards.js';
 import { checkQueryCost, type QueryLimits, queryLimitRules } from './validation-rules.js';
 import { attachWebSocketServer } from './websocket-server.js';
 
@@ -85,7 +85,7 @@ export async function startHttpServer(o: HttpServerOptions, host: string, port: 
   app.use(
     '/graphql',
     express.json({ limit: o.limits.maxBodyBytes }),
-    refuseNulCharacters,
+    refuseUnsafeRequests,
     expressMiddleware(apollo, {
       context: async ({ req }): Promise<GraphQLContext> => {
         try {

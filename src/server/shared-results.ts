@@ -1,8 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import {
   type DocumentNode,
   execute,
   type ExecutionArgs,
   type ExecutionResult,
+  type FormattedExecutionResult,
   getOperationAST,
   Kind,
   visit,
@@ -12,6 +14,8 @@ const MARKER = '\u0001hotswap-result:';
 /** How the marker reads inside a JSON-encoded message (JSON escapes U+0001). */
 const ENCODED_MARKER = JSON.stringify(MARKER).slice(1, -1);
 const JSON_TEXT = Symbol('json');
+/** A claim not used within this long (its socket closed before the send) is dropped. */
+const CLAIM_TTL_MS = 60_000;
 
 type SharedResult = ExecutionResult & { [JSON_TEXT]: string };
 
@@ -19,14 +23,15 @@ type SharedResult = ExecutionResult & { [JSON_TEXT]: string };
  * Serializes a pushed config once for all its subscribers. graphql-ws would
  * execute the selection and JSON.stringify the result once per subscriber;
  * for a push to 10,000 instances that is most of the fan-out's cost. Here the
- * result is executed once per (push, document) and travels as a short marker
- * that the socket's send puts back as the pre-serialized JSON.
+ * result is executed and serialized once per (push, document); each send
+ * claims it with a random single-use token, graphql-ws stringifies only that
+ * token, and the socket's send splices the JSON back in. A token is never
+ * seen by a client and works once, so text a client controls (metadata, ids)
+ * cannot make the server send anything but what it echoes.
  */
 export class SharedResults {
   private readonly byEvent = new WeakMap<object, Map<DocumentNode, Promise<ExecutionResult>>>();
-  private readonly live = new Map<number, WeakRef<SharedResult>>();
-  private readonly finalizer = new FinalizationRegistry<number>((id) => this.live.delete(id));
-  private nextId = 0;
+  private readonly claims = new Map<string, { json: string; at: number }>();
 
   /**
    * True when the operation's result cannot depend on the subscriber: its
@@ -61,24 +66,33 @@ export class SharedResults {
     return result;
   }
 
-  /** Puts the serialized result back in an outgoing message that carries a marker. */
+  /** For graphql-ws's onNext: a shared result becomes a single-use token to splice in at send; null otherwise. */
+  claim(result: ExecutionResult): FormattedExecutionResult | null {
+    const json = (result as Partial<SharedResult>)[JSON_TEXT];
+    if (json === undefined) return null;
+    const now = Date.now();
+    if (this.claims.size > 1000) for (const [t, c] of this.claims) if (now - c.at > CLAIM_TTL_MS) this.claims.delete(t);
+    const token = randomBytes(12).toString('base64url');
+    this.claims.set(token, { json, at: now });
+    const marker = `${MARKER}${token}`;
+    return { toJSON: () => marker } as unknown as FormattedExecutionResult;
+  }
+
+  /** Splices a claimed result back into an outgoing message; other messages pass unchanged. */
   expand(message: string): string {
     const at = message.indexOf(ENCODED_MARKER);
     if (at < 0) return message;
     const end = message.indexOf('"', at);
-    const json = this.live.get(Number(message.slice(at + ENCODED_MARKER.length, end)))?.deref()?.[JSON_TEXT];
-    return json === undefined ? message : message.slice(0, at - 1) + json + message.slice(end + 1);
+    const token = message.slice(at + ENCODED_MARKER.length, end);
+    const claim = this.claims.get(token);
+    if (!claim) return message;
+    this.claims.delete(token);
+    return message.slice(0, at - 1) + claim.json + message.slice(end + 1);
   }
 
   private async build(event: object, args: ExecutionArgs): Promise<ExecutionResult> {
     const result = await execute({ ...args, rootValue: event });
     if (result.errors) return result;
-    const id = this.nextId++;
-    const marker = `${MARKER}${id}`;
-    // Own properties: graphql-ws spreads the result into its message, so toJSON and the text go along.
-    const shared = { toJSON: () => marker, [JSON_TEXT]: JSON.stringify(result) } as unknown as SharedResult;
-    this.live.set(id, new WeakRef(shared));
-    this.finalizer.register(shared, id);
-    return shared;
+    return Object.assign({ ...result }, { [JSON_TEXT]: JSON.stringify(result) }) as SharedResult;
   }
 }

@@ -17,13 +17,12 @@ import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
 import type { Principal } from '../domain/authorization.js';
 import { DomainError, ErrorCode } from '../domain/errors.js';
-import { findNulCharacter } from '../domain/text.js';
 import type { ConfigFeedService } from '../services/config-feed.service.js';
 import type { GraphQLContext } from '../schema/context.js';
 import type { CallerGate } from './caller-gate.js';
 import { DocumentCache } from './document-cache.js';
 import { SharedResults } from './shared-results.js';
-import { nulMessage } from './request-guards.js';
+import { refusalOf } from './request-guards.js';
 
 export interface WebSocketOptions {
   schema: GraphQLSchema;
@@ -83,8 +82,8 @@ export function attachWebSocketServer(server: http.Server, o: WebSocketOptions):
       // Parses, validates and prices each operation itself, so the same limits
       // apply as over HTTP (graphql-ws then runs the returned arguments as they are).
       onSubscribe: async (ctx, _id, payload): Promise<ExecutionArgs | readonly GraphQLError[]> => {
-        const where = findNulCharacter(payload);
-        if (where !== null) return refuse(nulMessage(where), ErrorCode.BAD_USER_INPUT);
+        const refusal = refusalOf(payload);
+        if (refusal !== null) return refuse(refusal, ErrorCode.BAD_USER_INPUT);
         try {
           if (ctx.extra.principal) await o.gate.charge(ctx.extra.principal);
         } catch (error) {
@@ -115,7 +114,7 @@ export function attachWebSocketServer(server: http.Server, o: WebSocketOptions):
       },
       subscribe: (args) => startedStreams.get(args) ?? subscribe(args),
       onNext: (_ctx, _id, _payload, _args, result) =>
-        result.errors ? { ...result, errors: result.errors.map((e) => o.formatError(e.toJSON(), e)) } : undefined,
+        shared.claim(result) ?? (result.errors ? { ...result, errors: result.errors.map((e) => o.formatError(e.toJSON(), e)) } : undefined),
       onError: (_ctx, _id, _payload, errors) => errors.map((e) => o.formatError(e.toJSON(), e)),
     },
     wsServer,

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { authorize, type Principal } from '../domain/authorization.js';
 import { BadInputError } from '../domain/errors.js';
 import { validateProfileName } from '../domain/profile.js';
+import { toWellFormedUnicode } from '../domain/text.js';
 import type { PubSub } from '../pubsub/pubsub.js';
 import { Topics, type WakeMessage } from '../pubsub/topics.js';
 import type { Database } from '../store/database.js';
@@ -9,6 +10,8 @@ import type { Ack } from '../store/instance-config.repository.js';
 
 interface Pending {
   ack: Ack;
+  /** Retried alone after its batch failed. */
+  alone?: boolean;
   resolve: (accepted: boolean) => void;
   reject: (error: unknown) => void;
 }
@@ -41,7 +44,8 @@ export class AckService {
     if (ack.reloadMs !== null && !(Number.isFinite(ack.reloadMs) && ack.reloadMs >= 0)) {
       throw new BadInputError(`reloadMs must be a finite number of milliseconds ≥ 0, got ${ack.reloadMs}`, { field: 'reloadMs' });
     }
-    const error = ack.error === null ? null : ack.error.slice(0, MAX_ERROR_LENGTH);
+    // Cut by code points and repair lone surrogates: one unstorable error must not fail a whole batch.
+    const error = ack.error === null ? null : toWellFormedUnicode(Array.from(ack.error).slice(0, MAX_ERROR_LENGTH).join(''));
     const accepted = await new Promise<boolean>((resolve, reject) => {
       this.queue.push({ ack: { ...ack, error }, resolve, reject });
       if (!this.writing) setImmediate(() => void this.drain());
@@ -60,7 +64,7 @@ export class AckService {
     this.writing = true;
     try {
       while (this.queue.length > 0) {
-        const batch = this.queue.splice(0, MAX_BATCH);
+        const batch = this.queue[0]?.alone ? this.queue.splice(0, 1) : this.queue.splice(0, MAX_BATCH);
         try {
           const outcome = await this.db.transaction((r) => r.instanceConfigs.recordAcks(batch.map((p) => p.ack)));
           batch.forEach((p, i) => p.resolve(outcome.accepted[i] ?? false));
@@ -71,7 +75,9 @@ export class AckService {
             );
           }
         } catch (error) {
-          for (const p of batch) p.reject(error);
+          // One bad ack must not fail the others: write them one by one.
+          if (batch.length === 1) batch[0]!.reject(error);
+          else this.queue.unshift(...batch.map((p) => ({ ...p, alone: true })));
         }
       }
     } finally {

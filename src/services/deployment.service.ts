@@ -74,7 +74,11 @@ export class DeploymentService {
       at: now,
     };
     await this.db.transaction(async (r) => {
-      await r.profiles.lockByName(profile.name);
+      // Under the profile lock: the version cannot be deleted meanwhile, and the active version is current.
+      const locked = await r.profiles.lockByName(profile.name);
+      if (!locked || !(await r.versions.get(locked, input.version))) {
+        throw new NotFoundError(`version ${input.version} of profile "${profile.name}" not found`, { field: 'version' });
+      }
       await r.deployments.insert(
         {
           id,
@@ -82,7 +86,7 @@ export class DeploymentService {
           service: profile.service,
           environment: profile.environment,
           version: input.version,
-          previousVersion: profile.activeVersion,
+          previousVersion: locked.activeVersion,
           options: normalized.options,
           healthPolicy: normalized.healthPolicy,
           ackTimeoutSeconds: normalized.ackTimeoutSeconds,
@@ -145,7 +149,8 @@ export class DeploymentService {
 function parseCursor(cursor: string): DeploymentCursor {
   const { c, i } = decodeCursor(cursor);
   const createdAt = new Date(String(c));
-  if (typeof i !== 'string' || Number.isNaN(createdAt.getTime())) {
+  const year = createdAt.getUTCFullYear();
+  if (typeof i !== 'string' || !UUID.test(i) || Number.isNaN(createdAt.getTime()) || year < 1970 || year > 9999) {
     throw new BadInputError('invalid cursor: it does not come from the deployments list', { field: 'after' });
   }
   return { createdAt, id: i };

@@ -11,8 +11,8 @@ export interface AssignedConfig {
   version: number;
   hash: string;
   data: JsonObject;
-  /** False when nothing was ever sent to this instance for this profile. */
-  recorded: boolean;
+  /** The version recorded as sent to this instance for this profile, if any. */
+  recordedVersion: number | null;
 }
 
 export interface AppliedConfig {
@@ -44,16 +44,19 @@ export class InstanceConfigRepository {
   constructor(private readonly em: EntityManager) {}
 
   /**
-   * For each profile of the service and environment: the version last sent to
-   * the instance, else the profile's active version; profiles with neither are left out.
+   * For each profile of the service and environment: the version a deployment
+   * last pushed to the instance, else the profile's active version (what an
+   * instance was merely sent on subscribe follows the active version as it
+   * moves); profiles with neither are left out.
    */
   async assigned(instanceId: string, service: string, environment: Environment): Promise<AssignedConfig[]> {
     const rows = await this.em.execute<Row[]>(
       `select p.id as profile_id, p.name as profile_name, v.version, v.hash, v.data,
-              ic.instance_id is not null as recorded
+              ic.sent_version as recorded_version
        from config_profile p
        left join instance_config ic on ic.profile_id = p.id and ic.instance_id = ?
-       join config_version v on v.profile_id = p.id and v.version = coalesce(ic.sent_version, p.active_version)
+       join config_version v on v.profile_id = p.id
+         and v.version = case when ic.sent_deployment_id is not null then ic.sent_version else p.active_version end
        where p.service = ? and p.environment = ?
        order by p.name`,
       [instanceId, service, environment],
@@ -64,7 +67,7 @@ export class InstanceConfigRepository {
       version: Number(r.version),
       hash: String(r.hash),
       data: r.data as JsonObject,
-      recorded: Boolean(r.recorded),
+      recordedVersion: r.recorded_version === null ? null : Number(r.recorded_version),
     }));
   }
 

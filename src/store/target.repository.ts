@@ -17,11 +17,13 @@ export class TargetRepository {
     return rows.map((r) => String(r.instance_id));
   }
 
-  /** Targets pushed and not answered yet, with the version they were sent. */
-  async awaitingAck(deploymentId: string): Promise<Array<{ instanceId: string; version: number }>> {
+  /** Targets pushed at least `olderThanMs` ago and not answered yet, with the version they were sent. */
+  async awaitingAck(deploymentId: string, olderThanMs: number): Promise<Array<{ instanceId: string; version: number }>> {
     const rows = await this.em.execute<Row[]>(
-      `select instance_id, version from deployment_target where deployment_id = ? and state = 'PUSHED' and version is not null`,
-      [deploymentId],
+      `select instance_id, version from deployment_target
+       where deployment_id = ? and state = 'PUSHED' and version is not null
+         and pushed_at <= now() - (? * interval '1 millisecond')`,
+      [deploymentId, olderThanMs],
     );
     return rows.map((r) => ({ instanceId: String(r.instance_id), version: Number(r.version) }));
   }
@@ -57,8 +59,8 @@ export class TargetRepository {
     await this.recordSent(instanceIds, profileId, version, deploymentId);
   }
 
-  /** Records that `version` of a profile was sent to each instance (push or subscribe). */
-  async recordSent(instanceIds: string[], profileId: string, version: number, deploymentId: string | null): Promise<void> {
+  /** Records that a deployment pushed `version` of a profile to each instance. */
+  private async recordSent(instanceIds: string[], profileId: string, version: number, deploymentId: string): Promise<void> {
     await this.em.execute(
       `insert into instance_config (instance_id, profile_id, sent_version, sent_versions, sent_deployment_id, sent_at)
        select i, ?, ?, array[?::int], ?, now() from jsonb_array_elements_text(?::jsonb) as i
@@ -72,13 +74,41 @@ export class TargetRepository {
     );
   }
 
+  /**
+   * Records a version sent on subscribe (no deployment). It never replaces a
+   * deployment's push recorded meanwhile (a subscribe racing a push): it only
+   * adds the version to those the instance may ack, and follows the active
+   * version while no deployment has pushed to the instance.
+   */
+  async recordSentOnSubscribe(instanceId: string, profileId: string, version: number): Promise<void> {
+    await this.em.execute(
+      `insert into instance_config (instance_id, profile_id, sent_version, sent_versions, sent_deployment_id, sent_at)
+       values (?, ?, ?, array[?::int], null, now())
+       on conflict (instance_id, profile_id) do update set
+         sent_version = case when instance_config.sent_deployment_id is null then excluded.sent_version else instance_config.sent_version end,
+         sent_at = case when instance_config.sent_deployment_id is null then excluded.sent_at else instance_config.sent_at end,
+         sent_versions = case when excluded.sent_version = any(instance_config.sent_versions)
+           then instance_config.sent_versions else instance_config.sent_versions || excluded.sent_version end`,
+      [instanceId, profileId, version, version],
+    );
+  }
+
+  /** Renews the send time of targets pushed again (their ack deadline stays). */
+  async markSent(deploymentId: string, instanceIds: string[]): Promise<void> {
+    if (instanceIds.length === 0) return;
+    await this.em.execute(
+      `update deployment_target set pushed_at = now()
+       where deployment_id = ? and instance_id in (select jsonb_array_elements_text(?::jsonb))`,
+      [deploymentId, JSON.stringify(instanceIds)],
+    );
+  }
+
   /** PUSHED targets past their deadline become TIMED_OUT; returns how many. */
-  async timeOutExpired(deploymentId: string): Promise<number> {
+  async timeOutExpired(deploymentId: string, ackTimeoutSeconds: number): Promise<number> {
     const rows = await this.em.execute<Row[]>(
-      `update deployment_target set state = 'TIMED_OUT',
-         error = 'no ack within ' || extract(epoch from deadline_at - pushed_at)::int || ' s'
+      `update deployment_target set state = 'TIMED_OUT', error = ?
        where deployment_id = ? and state = 'PUSHED' and deadline_at <= now() returning instance_id`,
-      [deploymentId],
+      [`no ack within ${ackTimeoutSeconds} s`, deploymentId],
     );
     return rows.length;
   }
