@@ -36,6 +36,7 @@ import { VersionService } from './services/version.service.js';
 import { Database } from './store/database.js';
 import { startEmbeddedPostgres } from './store/embedded-postgres.js';
 import { migrate, openOrm } from './store/orm.js';
+import { SandboxedValidator } from './validation/sandboxed-validator.js';
 import { SchemaCompiler } from './validation/schema-compiler.js';
 import { DeploymentRunner } from './workers/deployment-runner.js';
 import { InstanceReaper } from './workers/instance-reaper.js';
@@ -94,7 +95,9 @@ export async function startApp(config: AppConfig, logger: Logger): Promise<Runni
 
     const hub = new ConfigPushHub(pubsub);
     const eventPublisher = new DeploymentEventPublisher(pubsub);
-    const schemas = new SchemaService(db, new SchemaCompiler({ maxSchemaBytes: config.maxSchemaBytes }));
+    const sandbox = new SandboxedValidator({ maxSchemaBytes: config.maxSchemaBytes, timeoutMs: 2000, memoryMb: 256 });
+    stack.push(() => sandbox.close());
+    const schemas = new SchemaService(db, new SchemaCompiler({ maxSchemaBytes: config.maxSchemaBytes }), sandbox);
     const profiles = new ProfileService(db, schemas);
     const versions = new VersionService(db, { maxBytes: config.maxConfigBytes, maxDepth: config.maxConfigDepth }, schemas);
     const instances = new InstanceService(registry, db, instanceTokenSigner(keySource, config.instanceTokenTtlSeconds));

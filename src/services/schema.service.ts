@@ -8,7 +8,8 @@ import type { ProfileRecord, SchemaRecord } from '../domain/records.js';
 import { assertSchemaTransition, validateSchemaName } from '../domain/schema.js';
 import type { Database, Repositories } from '../store/database.js';
 import { compareSchemas } from '../validation/compatibility.js';
-import type { CompiledSchema, SchemaCompiler } from '../validation/schema-compiler.js';
+import type { SandboxedValidator } from '../validation/sandboxed-validator.js';
+import type { SchemaCompiler } from '../validation/schema-compiler.js';
 import { buildCompatibilityReport } from './compatibility-report.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -22,12 +23,12 @@ export interface RegisterSchemaInput {
 
 /** The schema registry: registration, the approval workflow, and validation of configs. */
 export class SchemaService {
-  /** Compiled validators by schema id (a schema's content never changes). */
-  private readonly validators = new Map<string, CompiledSchema>();
-
   constructor(
     private readonly db: Database,
+    /** Checks a schema compiles, at registration. */
     private readonly compiler: SchemaCompiler,
+    /** Runs validations, in a thread with a time and memory budget. */
+    private readonly sandbox: SandboxedValidator,
     private readonly now: () => Date = () => new Date(),
   ) {}
 
@@ -44,7 +45,6 @@ export class SchemaService {
         this.now(),
       ),
     );
-    this.validators.set(id, compiled);
     return record;
   }
 
@@ -74,12 +74,14 @@ export class SchemaService {
       const schema = await this.lockOrThrow(r, id);
       assertSchemaTransition(schema.status, SchemaStatus.PENDING_APPROVAL);
       const previous = await r.schemas.previousApproved(schema.name, schema.schemaVersion);
-      const compiled = this.validatorOf(schema);
+      const profiles = await r.schemas.boundProfiles(schema.name);
+      const issues = new Map<JsonObject, ValidationIssue[]>();
+      for (const p of profiles) for (const c of p.configs) issues.set(c.data, await this.issuesOf(schema, c.data));
       const report = buildCompatibilityReport({
         previous,
         breakingChanges: previous ? compareSchemas(previous.schema, schema.schema) : [],
-        profiles: await r.schemas.boundProfiles(schema.name),
-        validate: (data) => compiled.validate(data),
+        profiles,
+        validate: (data) => issues.get(data) ?? [],
         at: this.now(),
       });
       return r.schemas.submit(id, caller.sub, this.now(), report);
@@ -103,7 +105,7 @@ export class SchemaService {
   async validate(principal: Principal | undefined, schemaId: string, data: unknown): Promise<{ valid: boolean; errors: ValidationIssue[] }> {
     authorize(principal, 'profile:read');
     const schema = await this.require(schemaId);
-    const errors = this.validatorOf(schema).validate(data);
+    const errors = await this.issuesOf(schema, data);
     return { valid: errors.length === 0, errors };
   }
 
@@ -137,7 +139,7 @@ export class SchemaService {
     }
     const schema = await r.schemas.get(profile.schemaId);
     if (!schema) throw new NotFoundError(`schema ${profile.schemaId} of profile "${profile.name}" not found`);
-    const errors = this.validatorOf(schema).validate(data);
+    const errors = await this.issuesOf(schema, data);
     if (errors.length > 0) {
       throw new ValidationFailedError(
         `the config does not match schema ${schema.name} v${schema.schemaVersion}: ${errors.length} error${errors.length === 1 ? '' : 's'}`,
@@ -154,13 +156,8 @@ export class SchemaService {
     });
   }
 
-  private validatorOf(schema: SchemaRecord): CompiledSchema {
-    let compiled = this.validators.get(schema.id);
-    if (!compiled) {
-      compiled = this.compiler.compile(schema.schema);
-      this.validators.set(schema.id, compiled);
-    }
-    return compiled;
+  private issuesOf(schema: SchemaRecord, data: unknown): Promise<ValidationIssue[]> {
+    return this.sandbox.validate(schema.hash, schema.schema, data);
   }
 
   private async require(id: string): Promise<SchemaRecord> {

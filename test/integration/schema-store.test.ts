@@ -10,6 +10,7 @@ import { SchemaService } from '../../src/services/schema.service.js';
 import { VersionService } from '../../src/services/version.service.js';
 import { Database } from '../../src/store/database.js';
 import { openOrm } from '../../src/store/orm.js';
+import { SandboxedValidator } from '../../src/validation/sandboxed-validator.js';
 import { SchemaCompiler } from '../../src/validation/schema-compiler.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 
@@ -29,6 +30,7 @@ describe('schema storage on PostgreSQL', () => {
   let orm: MikroORM;
   let db: Database;
   let compiler: SchemaCompiler;
+  const sandbox = new SandboxedValidator({ maxSchemaBytes: 512 * 1024, timeoutMs: 5000, memoryMb: 128 });
   let schemas: SchemaService;
   let profiles: ProfileService;
   let versions: VersionService;
@@ -38,7 +40,7 @@ describe('schema storage on PostgreSQL', () => {
     orm = await openOrm(tdb.url);
     db = new Database(orm);
     compiler = new SchemaCompiler({ maxSchemaBytes: 512 * 1024 });
-    schemas = new SchemaService(db, compiler);
+    schemas = new SchemaService(db, compiler, sandbox);
     profiles = new ProfileService(db, schemas);
     versions = new VersionService(db, LIMITS, schemas);
   });
@@ -200,7 +202,7 @@ describe('schema storage on PostgreSQL', () => {
 
     it('the service stamps each step with its caller and its clock', async () => {
       let now = at(1000);
-      const clocked = new SchemaService(db, compiler, () => now);
+      const clocked = new SchemaService(db, compiler, sandbox, () => now);
       const s = await clocked.register(dev('dana'), { name: 'who-service', schema: { type: 'object' } });
       expect(s).toMatchObject({ createdBy: 'dana', createdAt: at(1000), submittedBy: null, decidedBy: null });
       now = at(1001);

@@ -6,6 +6,7 @@ import type { ProfileRecord, VersionRecord } from '../../src/domain/records.js';
 import { ProfileService } from '../../src/services/profile.service.js';
 import { SchemaService } from '../../src/services/schema.service.js';
 import { VersionService } from '../../src/services/version.service.js';
+import { SandboxedValidator } from '../../src/validation/sandboxed-validator.js';
 import { SchemaCompiler } from '../../src/validation/schema-compiler.js';
 import { Database } from '../../src/store/database.js';
 import { migrate, openOrm } from '../../src/store/orm.js';
@@ -32,7 +33,7 @@ describe('storage on PostgreSQL', () => {
     tdb = await createTestDatabase();
     orm = await openOrm(tdb.url);
     db = new Database(orm);
-    const schemas = new SchemaService(db, new SchemaCompiler({ maxSchemaBytes: 512 * 1024 }));
+    const schemas = schemasOf(db);
     profiles = new ProfileService(db, schemas);
     versions = new VersionService(db, LIMITS, schemas);
   });
@@ -466,6 +467,8 @@ function canonical(value: unknown): string {
     .join(',')}}`;
 }
 
+const SANDBOX = new SandboxedValidator({ maxSchemaBytes: 512 * 1024, timeoutMs: 5000, memoryMb: 128 });
+
 function schemasOf(db: Database): SchemaService {
-  return new SchemaService(db, new SchemaCompiler({ maxSchemaBytes: 512 * 1024 }));
+  return new SchemaService(db, new SchemaCompiler({ maxSchemaBytes: 512 * 1024 }), SANDBOX);
 }
