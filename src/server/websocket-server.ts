@@ -67,6 +67,8 @@ export function attachWebSocketServer(server: http.Server, o: WebSocketOptions):
           if (!admitted.principal || admitted.expiresAtMs === null) return false;
           ctx.extra.principal = admitted.principal;
           const socket = ctx.extra.socket;
+          // The socket may have closed while the token was checked; then there is nothing to time.
+          if (socket.readyState !== socket.OPEN) return false;
           ctx.extra.expiryTimer = setTimeout(
             () => socket.close(CloseCode.Forbidden, 'Forbidden: the token expired'),
             Math.max(0, Math.min(admitted.expiresAtMs - Date.now(), 2 ** 31 - 1)),

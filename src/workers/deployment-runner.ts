@@ -107,17 +107,25 @@ export class DeploymentRunner {
 
   private async run(id: string, controller: AbortController, sleep: (ms: number) => Promise<void>): Promise<void> {
     const { owner, leaseMs } = this.options;
-    const renewal = setInterval(() => {
-      this.db
-        .transaction((r) => r.deployments.renewLease(id, owner, leaseMs))
-        .then((held) => {
-          if (!held) {
-            this.logger.warn({ deploymentId: id }, 'lost the lease on a deployment; another replica runs it now');
-            controller.abort();
-          }
-        })
-        .catch((error: unknown) => this.logger.warn({ err: error, deploymentId: id }, 'lease renewal failed'));
-    }, Math.max(100, Math.floor(leaseMs / 3)));
+    // Renewals never overlap: the next is scheduled when the previous one ended.
+    let renewal: NodeJS.Timeout | undefined;
+    const renew = () => {
+      renewal = setTimeout(() => {
+        this.db
+          .transaction((r) => r.deployments.renewLease(id, owner, leaseMs))
+          .then((held) => {
+            if (!held) {
+              this.logger.warn({ deploymentId: id }, 'lost the lease on a deployment; another replica runs it now');
+              controller.abort();
+            }
+          })
+          .catch((error: unknown) => this.logger.warn({ error: describeForLog(error), deploymentId: id }, 'lease renewal failed'))
+          .finally(() => {
+            if (!controller.signal.aborted) renew();
+          });
+      }, Math.max(100, Math.floor(leaseMs / 3)));
+    };
+    renew();
     try {
       await this.orchestrator.resume(id, owner);
       while (!controller.signal.aborted) {
@@ -134,7 +142,8 @@ export class DeploymentRunner {
     } catch (error) {
       if (!(error instanceof LeaseLostError)) this.logger.error({ error: describeForLog(error), deploymentId: id }, 'deployment run failed');
     } finally {
-      clearInterval(renewal);
+      controller.abort();
+      clearTimeout(renewal);
       if (this.stopped) {
         // Hand the deployment over at once instead of after the lease expires.
         await this.db.transaction((r) => r.deployments.releaseLease(id, owner)).catch(() => undefined);
