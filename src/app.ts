@@ -113,7 +113,7 @@ export async function startApp(config: AppConfig, logger: Logger): Promise<Runni
     );
 
     const scheduler = new Scheduler(logger);
-    const runner = new DeploymentRunner(db, new Orchestrator(db, hub, eventPublisher, logger), pubsub, logger, {
+    const runner = new DeploymentRunner(db, new Orchestrator(db, hub, eventPublisher, registry, logger), pubsub, logger, {
       owner: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
       leaseMs: config.leaseMs,
       claimIntervalMs: 1000,

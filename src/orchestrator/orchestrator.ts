@@ -2,10 +2,11 @@ import type { Logger } from 'pino';
 import { type PhaseDecision } from '../domain/decision.js';
 import { summarizeCounts, TargetState } from '../domain/deployment.js';
 import { type DeploymentEventRecord, type DeploymentRecord, EventType } from '../domain/deployment-model.js';
-import { DeploymentStatus } from '../domain/enums.js';
+import { DeploymentStatus, InstanceStatus } from '../domain/enums.js';
 import type { JsonObject } from '../domain/json.js';
 import type { ConfigPushHub } from '../delivery/push-hub.js';
 import type { PushMessage } from '../delivery/push-message.js';
+import type { InstanceRegistry } from '../registry/instance-registry.js';
 import type { Database, Repositories } from '../store/database.js';
 import type { DeploymentEventPublisher } from './events.js';
 import { strategyFor } from './strategies/select-strategy.js';
@@ -62,6 +63,7 @@ export class Orchestrator {
     private readonly db: Database,
     private readonly hub: ConfigPushHub,
     private readonly events: DeploymentEventPublisher,
+    private readonly registry: InstanceRegistry,
     private readonly logger: Logger,
   ) {}
 
@@ -181,16 +183,37 @@ export class Orchestrator {
         await emit(EventType.PHASE_STARTED, { phase }, `phase ${phase} of ${d.phaseCount} started`);
         return { done: false, waitMs: 0 };
       }
-      case 'complete':
+      case 'complete': {
         await r.deployments.update(d.id, { status: DeploymentStatus.COMPLETED, finished: true }, now);
         await r.profiles.setActiveVersion(d.profileId, d.version);
-        await emit(EventType.COMPLETED, { status: DeploymentStatus.COMPLETED }, `version ${d.version} is active`);
+        const late = await this.lateJoiners(r, d);
+        if (late.length > 0) pushes.push(await this.pushMessage(r, d, d.version, late));
+        await emit(
+          EventType.COMPLETED,
+          { status: DeploymentStatus.COMPLETED },
+          `version ${d.version} is active${late.length > 0 ? `; sent to ${late.length} instances that joined meanwhile` : ''}`,
+        );
         return { done: true, waitMs: 0 };
+      }
       case 'fail':
         await r.deployments.update(d.id, { status: DeploymentStatus.FAILED, failureReason: decision.reason, finished: true }, now);
         await emit(EventType.FAILED, { status: DeploymentStatus.FAILED }, decision.reason);
         return { done: true, waitMs: 0 };
     }
+  }
+
+  /**
+   * Instances of the service that registered after the deployment started: they
+   * were sent the old active version on subscribe and are not targets. Once the
+   * deployment completes they get the new one too (recorded as sent on
+   * subscribe, so their ack is accepted and no deployment pushes are overridden).
+   */
+  private async lateJoiners(r: Repositories, d: DeploymentRecord): Promise<string[]> {
+    const targets = new Set((await r.deployments.targets(d.id)).map((t) => t.instanceId));
+    const live = await this.registry.list({ service: d.service, environment: d.environment });
+    const late = live.filter((i) => i.status !== InstanceStatus.STALE && !targets.has(i.id)).map((i) => i.id);
+    for (const id of late) await r.targets.recordSentOnSubscribe(id, d.profileId, d.version);
+    return late;
   }
 
   private forget(deploymentId: string): void {

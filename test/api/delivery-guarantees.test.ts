@@ -55,7 +55,7 @@ describe('delivery guarantees', () => {
     }
   };
 
-  it('an instance that joined mid-deployment gets the new active version once the deployment completes', async () => {
+  it('an instance that joined mid-deployment is sent the new version when the deployment completes', async () => {
     await createProfile(a, 'late-join', { service: 'late' });
     await publish(a, 'late-join', { v: 1 });
     await publish(a, 'late-join', { v: 2 });
@@ -74,6 +74,8 @@ describe('delivery guarantees', () => {
     expect((await lateSub.next()).data?.configUpdates).toEqual({ version: 1, deploymentId: null });
     await ack(first, 'late-join', 2);
     await waitStatus(d2, 'COMPLETED');
+    // Caught up when the deployment completes, without resubscribing.
+    expect((await lateSub.next()).data?.configUpdates).toEqual({ version: 2, deploymentId: d2 });
 
     const again = subscribe(late);
     expect((await again.next()).data?.configUpdates).toEqual({ version: 2, deploymentId: null });

@@ -551,7 +551,7 @@ describe('deployments API', () => {
   });
 
   describe('instances that join during a deployment', () => {
-    it('are not targets, and get the active (old) version on subscribe', async () => {
+    it('are not targets, get the active (old) version on subscribe, and the new one when the deployment completes', async () => {
       const profileName = 'mid-join';
       const service = 'mid-join-svc';
       await profileWithVersions(profileName, service, 2);
@@ -575,8 +575,9 @@ describe('deployments API', () => {
       const done = await waitForDeployment(a, running.id);
       expect(done.status).toBe('COMPLETED');
       expect(done.targets.map((t) => t.instanceId)).toEqual([old.id]);
-      expect(late.received.filter((r) => r.update.deploymentId === running.id)).toEqual([]);
       expect(await activeVersion(profileName)).toBe(2);
+      const caughtUp = await late.waitForUpdate((u) => u.version === 2);
+      expect(caughtUp).toMatchObject({ profileName, version: 2, deploymentId: running.id });
     });
   });
 });
