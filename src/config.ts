@@ -144,7 +144,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     staleGraceMs: int('HOTSWAP_STALE_GRACE_MS', 300_000, 0, 86_400_000),
     leaseMs: int('HOTSWAP_LEASE_MS', 15_000, 500, 600_000),
     maxSubscriptionsPerCaller: int('HOTSWAP_MAX_SUBSCRIPTIONS_PER_CALLER', 100, 1, 1_000_000),
-    instanceTokenTtlSeconds: int('HOTSWAP_INSTANCE_TOKEN_TTL_SECONDS', 7 * 86_400, 60, 366 * 86_400),
+    instanceTokenTtlSeconds: int('HOTSWAP_INSTANCE_TOKEN_TTL_SECONDS', 7 * 86_400, 5, 366 * 86_400),
     workers: bool('HOTSWAP_WORKERS', true),
     redisKeyPrefix: str('HOTSWAP_REDIS_PREFIX') ?? 'hotswap:',
   };

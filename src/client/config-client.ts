@@ -37,6 +37,7 @@ class HotSwapConfigClient implements ConfigClient {
   private readonly lifetime = new AbortController();
   private identity: Identity | undefined;
   private session: SubscriptionSession | undefined;
+  private refreshTimer: NodeJS.Timeout | undefined;
   private sessionFailures = 0;
   private recovering: Promise<void> | undefined;
   /** The instance ids of the last connection_ack and the last accepted heartbeat; ready when both are the current one. */
@@ -95,6 +96,7 @@ class HotSwapConfigClient implements ConfigClient {
     this.stopping ??= (async () => {
       this.stopped = true;
       this.lifetime.abort();
+      clearTimeout(this.refreshTimer);
       this.teardown();
       this.rejectReady(new ConfigClientError('the client stopped before it was ready', 'STOPPED'));
       await this.applier.close();
@@ -169,6 +171,33 @@ class HotSwapConfigClient implements ConfigClient {
     this.logger.info('instance identity in use', { instanceId: identity.instanceId });
     this.heartbeat.start(identity);
     this.openSession();
+    this.scheduleRefresh(identity);
+  }
+
+  /** Renews the instance token at 80% of its lifetime, keeping the instance id (no new registration). */
+  private scheduleRefresh(identity: Identity, delayMs?: number): void {
+    clearTimeout(this.refreshTimer);
+    const exp = readTokenClaims(identity.token)?.exp;
+    if (exp === undefined) return;
+    const ms = delayMs ?? Math.max(1000, (exp * 1000 - Date.now()) * 0.8);
+    this.refreshTimer = setTimeout(() => void this.refreshToken(identity), Math.min(ms, 2 ** 31 - 1));
+    this.refreshTimer.unref();
+  }
+
+  private async refreshToken(identity: Identity): Promise<void> {
+    if (this.stopped || this.identity !== identity) return;
+    try {
+      const token = await this.api.refreshToken(identity);
+      if (this.stopped || this.identity !== identity) return;
+      this.logger.info('instance token renewed', { instanceId: identity.instanceId });
+      // The socket authenticated with the old token: reconnect with the new one (the assigned config comes again and is skipped).
+      this.session?.close();
+      this.session = undefined;
+      this.connect({ instanceId: identity.instanceId, token });
+    } catch (error) {
+      this.logger.warn('could not renew the instance token; retrying in 30 s', describeError(error));
+      this.scheduleRefresh(identity, 30_000);
+    }
   }
 
   private openSession(): void {

@@ -19,6 +19,8 @@ const HEARTBEAT = `mutation Heartbeat($instanceId: ID!, $metrics: InstanceMetric
 
 const DEREGISTER = `mutation DeregisterInstance($id: ID!) { deregisterInstance(id: $id) }`;
 
+const REFRESH_TOKEN = `mutation RefreshInstanceToken($instanceId: ID!) { refreshInstanceToken(instanceId: $instanceId) }`;
+
 /** An instance's identity: its id and its own INSTANCE token. */
 export interface Identity {
   instanceId: string;
@@ -62,6 +64,12 @@ export class InstanceApi {
 
   async ack(token: string, ack: AckVariables): Promise<void> {
     await this.http.request(REPORT_CONFIG_APPLIED, { ...ack }, token);
+  }
+
+  /** A fresh token for the same instance. */
+  async refreshToken(who: Identity): Promise<string> {
+    const data = await this.http.request<{ refreshInstanceToken: string }>(REFRESH_TOKEN, { instanceId: who.instanceId }, who.token);
+    return data.refreshInstanceToken;
   }
 
   async deregister(who: Identity): Promise<void> {

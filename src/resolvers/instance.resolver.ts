@@ -33,6 +33,11 @@ export class InstanceResolver {
     return { instance: toServiceInstance(instance), token };
   }
 
+  @Mutation(() => String, { description: 'A fresh INSTANCE token for the instance (its own token), before the old one expires.' })
+  refreshInstanceToken(@Ctx() ctx: GraphQLContext, @Arg('instanceId', () => ID) instanceId: string): Promise<string> {
+    return this.instanceService.refreshToken(ctx.principal, instanceId);
+  }
+
   @Mutation(() => ServiceInstance)
   async heartbeat(
     @Ctx() ctx: GraphQLContext,

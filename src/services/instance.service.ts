@@ -56,6 +56,21 @@ export class InstanceService {
     return { instance, token };
   }
 
+  /**
+   * A fresh token for a registered instance, with a full lifetime, so a
+   * long-running instance keeps its id instead of registering again when its
+   * token expires.
+   */
+  async refreshToken(principal: Principal | undefined, instanceId: string): Promise<string> {
+    authorize(principal, 'instance:act', { instanceId });
+    const instance = await this.registry.get(instanceId);
+    if (!instance) throw instanceNotFound(instanceId);
+    if (!this.signToken) {
+      throw new UnavailableError('instance tokens need JWT_SECRET on the server: tokens are verified with JWKS_URL');
+    }
+    return this.signToken({ instanceId, service: instance.service, environment: instance.environment });
+  }
+
   async heartbeat(principal: Principal | undefined, instanceId: string, metrics: InstanceMetrics | null): Promise<InstanceRecord> {
     authorize(principal, 'instance:act', { instanceId });
     validateMetrics(metrics);
