@@ -87,7 +87,7 @@ export async function startApp(config: AppConfig, logger: Logger): Promise<Runni
       stack.push(() => client.quit());
       redis = client;
     }
-    const pubsub = createPubSub(config.redisUrl, logger);
+    const pubsub = createPubSub(config.redisUrl, logger, config.redisKeyPrefix);
     stack.push(() => pubsub.close());
     const registry: InstanceRegistry = redis
       ? guardUnavailable(new RedisInstanceRegistry(redis, config.redisKeyPrefix))

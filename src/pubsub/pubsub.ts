@@ -13,10 +13,10 @@ export interface PubSub {
   close(): Promise<void>;
 }
 
-function wrap(engine: PubSubEngine, close: () => Promise<void>): PubSub {
+function wrap(engine: PubSubEngine, prefix: string, close: () => Promise<void>): PubSub {
   return {
-    publish: (topic, payload) => engine.publish(topic, payload),
-    subscribe: (topic, onMessage) => engine.subscribe(topic, onMessage, {}),
+    publish: (topic, payload) => engine.publish(prefix + topic, payload),
+    subscribe: (topic, onMessage) => engine.subscribe(prefix + topic, onMessage, {}),
     unsubscribe: (id) => engine.unsubscribe(id),
     close,
   };
@@ -24,14 +24,15 @@ function wrap(engine: PubSubEngine, close: () => Promise<void>): PubSub {
 
 /**
  * RedisPubSub (graphql-redis-subscriptions) over two ioredis connections when
- * `redisUrl` is set. Publishes made while Redis is unreachable wait in ioredis's
+ * `redisUrl` is set; every channel starts with `prefix` (HOTSWAP_REDIS_PREFIX).
+ * Publishes made while Redis is unreachable wait in ioredis's
  * offline queue and go out on reconnect; subscriptions are restored on reconnect.
  */
-export function createPubSub(redisUrl: string | undefined, logger: Logger): PubSub {
+export function createPubSub(redisUrl: string | undefined, logger: Logger, prefix = 'hotswap:'): PubSub {
   if (redisUrl === undefined) {
     const emitter = new EventEmitter();
     emitter.setMaxListeners(0);
-    return wrap(new InProcessPubSub({ eventEmitter: emitter }), async () => {});
+    return wrap(new InProcessPubSub({ eventEmitter: emitter }), prefix, async () => {});
   }
   const options = { maxRetriesPerRequest: null, retryStrategy: (times: number) => Math.min(times * 100, 2000) };
   const publisher = new Redis(redisUrl, options);
@@ -40,7 +41,7 @@ export function createPubSub(redisUrl: string | undefined, logger: Logger): PubS
     client.on('error', (error) => logger.warn({ err: error, role }, 'redis pub/sub connection error'));
   }
   const engine = new RedisPubSub({ publisher, subscriber });
-  return wrap(engine, async () => {
+  return wrap(engine, prefix, async () => {
     await engine.close();
   });
 }
