@@ -19,15 +19,8 @@ export interface InstanceRecord {
   staleSince: Date | null;
 }
 
-export interface NewInstance {
-  id: string;
-  service: string;
-  environment: Environment;
-  host: string;
-  color: Color | null;
-  metadata: JsonObject | null;
-  registeredAt: Date;
-}
+/** An instance to store: HEALTHY, with its registration as its first heartbeat. */
+export type NewInstance = Omit<InstanceRecord, 'status' | 'lastHeartbeatAt' | 'metrics' | 'staleSince'>;
 
 export interface InstanceFilter {
   service?: string;

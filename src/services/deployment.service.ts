@@ -15,9 +15,7 @@ import type { InstanceRegistry } from '../registry/instance-registry.js';
 import type { Database } from '../store/database.js';
 import type { DeploymentCursor } from '../store/deployment.repository.js';
 import { profileNotFound } from './profile.service.js';
-
-/** Deployment ids are UUIDs; anything else names no deployment. */
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+import { isUuid } from '../domain/ids.js';
 
 export interface StartDeploymentInput extends StartDeploymentRequest {
   profileName: string;
@@ -108,11 +106,11 @@ export class DeploymentService {
 
   async get(principal: Principal | undefined, id: string): Promise<DeploymentRecord | null> {
     authorize(principal, 'profile:read');
-    return UUID.test(id) ? this.db.read((r) => r.deployments.get(id)) : null;
+    return isUuid(id) ? this.db.read((r) => r.deployments.get(id)) : null;
   }
 
   async require(id: string): Promise<DeploymentRecord> {
-    const found = UUID.test(id) ? await this.db.read((r) => r.deployments.get(id)) : null;
+    const found = isUuid(id) ? await this.db.read((r) => r.deployments.get(id)) : null;
     if (!found) throw new NotFoundError(`deployment ${id} not found`, { deploymentId: id });
     return found;
   }
@@ -150,7 +148,7 @@ function parseCursor(cursor: string): DeploymentCursor {
   const { c, i } = decodeCursor(cursor);
   const createdAt = new Date(String(c));
   const year = createdAt.getUTCFullYear();
-  if (typeof i !== 'string' || !UUID.test(i) || Number.isNaN(createdAt.getTime()) || year < 1970 || year > 9999) {
+  if (typeof i !== 'string' || !isUuid(i) || Number.isNaN(createdAt.getTime()) || year < 1970 || year > 9999) {
     throw new BadInputError('invalid cursor: it does not come from the deployments list', { field: 'after' });
   }
   return { createdAt, id: i };

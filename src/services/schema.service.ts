@@ -11,8 +11,8 @@ import { compareSchemas } from '../validation/compatibility.js';
 import type { SandboxedValidator } from '../validation/sandboxed-validator.js';
 import type { SchemaCompiler } from '../validation/schema-compiler.js';
 import { buildCompatibilityReport } from './compatibility-report.js';
+import { isUuid } from '../domain/ids.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MAX_REASON_LENGTH = 2000;
 
 export interface RegisterSchemaInput {
@@ -55,7 +55,7 @@ export class SchemaService {
 
   async get(principal: Principal | undefined, id: string): Promise<SchemaRecord | null> {
     authorize(principal, 'profile:read');
-    return UUID.test(id) ? this.db.read((r) => r.schemas.get(id)) : null;
+    return isUuid(id) ? this.db.read((r) => r.schemas.get(id)) : null;
   }
 
   /** The schema bound to a profile (no role check: the caller already read the profile). */
@@ -161,13 +161,13 @@ export class SchemaService {
   }
 
   private async require(id: string): Promise<SchemaRecord> {
-    const schema = UUID.test(id) ? await this.db.read((r) => r.schemas.get(id)) : null;
+    const schema = isUuid(id) ? await this.db.read((r) => r.schemas.get(id)) : null;
     if (!schema) throw new NotFoundError(`schema ${id} not found`, { field: 'schemaId' });
     return schema;
   }
 
   private async lockOrThrow(r: Repositories, id: string): Promise<SchemaRecord> {
-    const schema = UUID.test(id) ? await r.schemas.lock(id) : null;
+    const schema = isUuid(id) ? await r.schemas.lock(id) : null;
     if (!schema) throw new NotFoundError(`schema ${id} not found`);
     return schema;
   }

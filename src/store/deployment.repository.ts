@@ -11,22 +11,12 @@ import type { DeploymentStatus, Environment } from '../domain/enums.js';
 import { ConflictError } from '../domain/errors.js';
 import { summarizeCounts } from '../domain/deployment.js';
 
-export interface NewDeployment {
-  id: string;
-  profileId: string;
-  service: string;
-  environment: Environment;
-  version: number;
-  previousVersion: number | null;
-  options: StrategyOptions;
-  healthPolicy: HealthPolicy;
-  ackTimeoutSeconds: number;
-  status: DeploymentStatus;
-  phaseCount: number;
-  startedBy: string;
-  traceContext: string | null;
-  targets: Array<{ instanceId: string; phase: number }>;
-}
+/** A deployment to insert, with its planned targets. */
+export type NewDeployment = Pick<
+  DeploymentRecord,
+  | 'id' | 'profileId' | 'service' | 'environment' | 'version' | 'previousVersion' | 'options' | 'healthPolicy'
+  | 'ackTimeoutSeconds' | 'status' | 'phaseCount' | 'startedBy' | 'traceContext'
+> & { targets: Array<{ instanceId: string; phase: number }> };
 
 export interface DeploymentFilter {
   profileId?: string;

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Environment, Role } from '../../src/domain/enums.js';
 import { api, type Api, createProfile, ok, publish } from '../support/api.js';
 import { startTestServer, type TestServer } from '../support/server.js';
+import { pollUntil } from '../support/wait.js';
 import { connectWs, type TestWsClient } from '../support/ws-client.js';
 
 const SUBSCRIBE = 'subscription($id: ID!) { configUpdates(instanceId: $id) { version deploymentId } }';
@@ -47,13 +48,8 @@ describe('delivery guarantees', () => {
   const deploy = async (p: string, v: number, extra = '') =>
     ok(await a.gql<{ startDeployment: { id: string } }>(`mutation { startDeployment(input: { profileName: "${p}", version: ${v}, strategy: DIRECT ${extra} }) { id } }`)).startDeployment.id;
   const statusOf = async (id: string) => ok(await a.gql<{ deployment: { status: string } }>('query($id: ID!) { deployment(id: $id) { status } }', { id })).deployment.status;
-  const waitStatus = async (id: string, want: string, ms = 15_000) => {
-    const deadline = Date.now() + ms;
-    while ((await statusOf(id)) !== want) {
-      if (Date.now() > deadline) throw new Error(`deployment ${id} never became ${want}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  };
+  const waitStatus = (id: string, want: string) =>
+    pollUntil(() => statusOf(id), (s) => s === want, { timeoutMs: 15_000, what: `deployment ${id} to be ${want}` });
 
   it('an instance that joined mid-deployment is sent the new version when the deployment completes', async () => {
     await createProfile(a, 'late-join', { service: 'late' });
@@ -106,14 +102,11 @@ describe('delivery guarantees', () => {
     await new Promise((r) => setTimeout(r, 200));
     const id = await deploy('repush', 1, ', ackTimeoutSeconds: 20, direct: { maxConcurrency: 2 }');
     const pushed = async (n: number) => {
-      const deadline = Date.now() + 10_000;
-      for (;;) {
-        const { targets } = ok(await a.gql<{ deployment: { targets: Array<{ instanceId: string; state: string }> } }>('query($id: ID!) { deployment(id: $id) { targets { instanceId state } } }', { id })).deployment;
-        const ids = targets.filter((t) => t.state !== 'PENDING').map((t) => t.instanceId);
-        if (ids.length >= n) return ids;
-        if (Date.now() > deadline) throw new Error(`only ${ids.length} targets pushed`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
+      const readPushed = async () =>
+        ok(await a.gql<{ deployment: { targets: Array<{ instanceId: string; state: string }> } }>('query($id: ID!) { deployment(id: $id) { targets { instanceId state } } }', { id }))
+          .deployment.targets.filter((t) => t.state !== 'PENDING')
+          .map((t) => t.instanceId);
+      return pollUntil(readPushed, (ids) => ids.length >= n, { timeoutMs: 10_000, what: `${n} targets pushed` });
     };
     const [silentId, otherId] = await pushed(2);
     const silent = fleet.find((f) => f.id === silentId)!;

@@ -9,7 +9,6 @@ import {
   type DeploymentShape,
   type Fleet,
   noAck,
-  pollUntil,
   readDeployment,
   registerInstance,
   type SimInstance,
@@ -19,6 +18,7 @@ import {
   startInstance,
   waitForDeployment,
 } from '../support/fleet.js';
+import { pollUntil } from '../support/wait.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 const LIST = `query($profileName: String, $status: DeploymentStatus, $first: Int, $after: String) {

@@ -6,7 +6,6 @@ import {
   deployAndWait,
   HEARTBEAT,
   noAck,
-  pollUntil,
   CONFIG_UPDATES,
   registerInstance,
   REGISTER,
@@ -14,6 +13,7 @@ import {
   type SimInstance,
   startInstance,
 } from '../support/fleet.js';
+import { pollUntil } from '../support/wait.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { connectWs, type TestWsClient } from '../support/ws-client.js';
 

@@ -3,6 +3,7 @@ import { mintToken } from '../../src/auth/tokens.js';
 import { Environment, Role } from '../../src/domain/enums.js';
 import { api, type Api, createProfile, ok, publish } from '../support/api.js';
 import { startTestServer, TEST_SECRET, type TestServer } from '../support/server.js';
+import { pollUntil } from '../support/wait.js';
 import { connectWs, type TestWsClient } from '../support/ws-client.js';
 
 const CONFIG_UPDATES = 'subscription($id: ID!) { configUpdates(instanceId: $id) { profileName version hash data deploymentId } }';
@@ -46,14 +47,10 @@ describe('subscriptions over graphql-ws', () => {
   }
 
   async function waitForStatus(id: string, status: string): Promise<void> {
-    const deadline = Date.now() + 10_000;
-    for (;;) {
-      const res = ok(await a.gql<{ deployment: { status: string } }>('query($id: ID!) { deployment(id: $id) { status } }', { id }));
-      if (res.deployment.status === status) return;
-      if (Date.now() > deadline) throw new Error(`deployment ${id} is ${res.deployment.status}, not ${status}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    const read = async () => ok(await a.gql<{ deployment: { status: string } }>('query($id: ID!) { deployment(id: $id) { status } }', { id })).deployment.status;
+    await pollUntil(read, (s) => s === status, { timeoutMs: 10_000, what: `deployment ${id} to be ${status}` });
   }
+
 
   describe('connection', () => {
     it('closes with 4403 Forbidden when connection_init carries no token', async () => {

@@ -5,23 +5,11 @@ import { loadConfig } from '../../src/config.js';
 import { Environment, Role } from '../../src/domain/enums.js';
 import { createLogger } from '../../src/telemetry/logger.js';
 import { startTestServer, TEST_REDIS_PREFIX, TEST_SECRET, type TestServer } from '../support/server.js';
+import { ok } from '../support/api.js';
+import { waitFor } from '../support/wait.js';
 
 const ENV = Environment.STAGING;
 
-async function waitFor<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-function data<T>(res: { data?: T | null; errors?: unknown }): T {
-  expect(res.errors, JSON.stringify(res.errors)).toBeUndefined();
-  return res.data as T;
-}
 
 /**
  * The server goes away and a new one comes up on the same port and database:
@@ -61,18 +49,18 @@ describe('instance client across a server restart', () => {
     });
     await client.start();
     await client.ready;
-    data(await s.gql(`mutation($i: CreateProfileInput!) { createProfile(input: $i) { id } }`, { i: { name: profile, service, environment: ENV } }));
+    ok(await s.gql(`mutation($i: CreateProfileInput!) { createProfile(input: $i) { id } }`, { i: { name: profile, service, environment: ENV } }));
     const deployed = async (config: Record<string, unknown>) => {
       const v = await s.gql<{ publishVersion: { version: number } }>(
         `mutation($p: String!, $i: PublishVersionInput!) { publishVersion(profileName: $p, input: $i) { version } }`,
         { p: profile, i: { data: config } },
       );
       const started = await s.gql<{ startDeployment: { id: string } }>(`mutation($i: StartDeploymentInput!) { startDeployment(input: $i) { id } }`, {
-        i: { profileName: profile, version: data(v).publishVersion.version, strategy: 'DIRECT' },
+        i: { profileName: profile, version: ok(v).publishVersion.version, strategy: 'DIRECT' },
       });
-      const id = data(started).startDeployment.id;
+      const id = ok(started).startDeployment.id;
       return waitFor(`deployment ${id}`, async () => {
-        const d = data(await s.gql<{ deployment: { status: string } }>(`query($id: ID!) { deployment(id: $id) { status } }`, { id })).deployment;
+        const d = ok(await s.gql<{ deployment: { status: string } }>(`query($id: ID!) { deployment(id: $id) { status } }`, { id })).deployment;
         return ['COMPLETED', 'FAILED'].includes(d.status) ? d.status : undefined;
       });
     };

@@ -6,26 +6,14 @@ import { type ConfigClient, ConfigClientError, type ConfigClientOptions, type Co
 import { mintToken } from '../../src/auth/tokens.js';
 import { Environment, Role } from '../../src/domain/enums.js';
 import { startTestServer, TEST_SECRET, type TestServer } from '../support/server.js';
+import { ok } from '../support/api.js';
+import { waitFor } from '../support/wait.js';
 
 const ENV = Environment.STAGING;
 let seq = 0;
 /** A service name no other test uses, so deployments target only this test's instances. */
 const uniqueService = (label: string) => `${label}-${process.pid}-${++seq}`;
 
-async function waitFor<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-function data<T>(res: { data?: T | null; errors?: unknown }): T {
-  expect(res.errors, JSON.stringify(res.errors)).toBeUndefined();
-  return res.data as T;
-}
 
 describe('instance client against the real server', () => {
   let server: TestServer;
@@ -62,7 +50,7 @@ describe('instance client against the real server', () => {
   }
 
   async function createProfile(name: string, service: string): Promise<void> {
-    data(await server.gql(`mutation($i: CreateProfileInput!) { createProfile(input: $i) { id } }`, { i: { name, service, environment: ENV } }));
+    ok(await server.gql(`mutation($i: CreateProfileInput!) { createProfile(input: $i) { id } }`, { i: { name, service, environment: ENV } }));
   }
 
   async function publish(profileName: string, config: Record<string, unknown>): Promise<number> {
@@ -70,7 +58,7 @@ describe('instance client against the real server', () => {
       `mutation($p: String!, $i: PublishVersionInput!) { publishVersion(profileName: $p, input: $i) { version } }`,
       { p: profileName, i: { data: config } },
     );
-    return data(res).publishVersion.version;
+    return ok(res).publishVersion.version;
   }
 
   interface DeploymentShape {
@@ -84,7 +72,7 @@ describe('instance client against the real server', () => {
       `mutation($i: StartDeploymentInput!) { startDeployment(input: $i) { id } }`,
       { i: { profileName, version, strategy: 'DIRECT', ackTimeoutSeconds } },
     );
-    return data(res).startDeployment.id;
+    return ok(res).startDeployment.id;
   }
 
   async function settled(id: string): Promise<DeploymentShape> {
@@ -93,7 +81,7 @@ describe('instance client against the real server', () => {
         `query($id: ID!) { deployment(id: $id) { id status targets { instanceId state reloadMs error } } }`,
         { id },
       );
-      const d = data(res).deployment;
+      const d = ok(res).deployment;
       return ['COMPLETED', 'FAILED', 'ROLLED_BACK', 'CANCELLED'].includes(d.status) ? d : undefined;
     }, 15_000);
   }
@@ -103,7 +91,7 @@ describe('instance client against the real server', () => {
       `query($id: ID!) { instance(id: $id) { appliedVersions { profileName version reloadMs } } }`,
       { id: instanceId },
     );
-    return data(res).instance?.appliedVersions ?? [];
+    return ok(res).instance?.appliedVersions ?? [];
   }
 
   describe('one service, step by step', () => {
@@ -204,7 +192,7 @@ describe('instance client against the real server', () => {
         `query($id: ID!) { instance(id: $id) { lastHeartbeatAt metrics { errorRate latencyP99Ms requestCount custom } } }`,
         { id: client.instanceId },
       );
-      const found = data(res).instance;
+      const found = ok(res).instance;
       return found.metrics?.errorRate === 0.25 ? found : undefined;
     });
     expect(instance.metrics).toEqual({ errorRate: 0.25, latencyP99Ms: 120, requestCount: 42, custom: { queueDepth: 3 } });
@@ -260,7 +248,7 @@ describe('instance client against the real server', () => {
       { i: { service, environment: ENV, host: 'h' } },
       registrationToken,
     );
-    const instanceId = data(registered).registerInstance.instance.id;
+    const instanceId = ok(registered).registerInstance.instance.id;
     const shortLived = await mintToken(TEST_SECRET, { sub: instanceId, role: Role.INSTANCE, instanceId, service, environment: ENV, expiresInSeconds: 2 });
     const { client, applied } = await startClient(service, { token: shortLived, heartbeatIntervalMs: 60_000 });
     await client.ready;
@@ -298,7 +286,7 @@ describe('instance client against the real server', () => {
     await leaves.stop();
     await leaves.stop(); // idempotent
     const res = await server.gql<{ instances: Array<{ id: string }> }>(`query($s: String!) { instances(service: $s) { id } }`, { s: service });
-    expect(data(res).instances.map((i) => i.id)).toEqual([keptId]);
+    expect(ok(res).instances.map((i) => i.id)).toEqual([keptId]);
     expect(leftId).toBeDefined();
   });
 });

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { Environment, Role } from '../../src/domain/enums.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
+import { pollUntil } from '../support/wait.js';
 import { connectWs, type TestWsClient } from '../support/ws-client.js';
 
 const SUBSCRIBE = 'subscription($id: ID!) { configUpdates(instanceId: $id) { version deploymentId } }';
@@ -68,12 +69,9 @@ describe('Redis dropping during a deployment', () => {
       );
       expect(acked.errors).toBeUndefined();
     }
-    const deadline = Date.now() + 10_000;
-    let status = '';
-    while (Date.now() < deadline && status !== 'COMPLETED') {
-      status = (await server.gql<{ deployment: { status: string } }>('query($id: ID!) { deployment(id: $id) { status } }', { id })).data!.deployment.status;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    const readStatus = async () =>
+      (await server.gql<{ deployment: { status: string } }>('query($id: ID!) { deployment(id: $id) { status } }', { id })).data!.deployment.status;
+    const status = await pollUntil(readStatus, (s) => s === 'COMPLETED', { timeoutMs: 10_000, what: 'COMPLETED' });
     expect(status).toBe('COMPLETED');
   }, 40_000);
 });

@@ -4,6 +4,7 @@ import { mintToken } from '../../src/auth/tokens.js';
 import { Environment, Role } from '../../src/domain/enums.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { type ServiceProcess, spawnService } from '../support/process.js';
+import { pollUntil } from '../support/wait.js';
 import { connectWs, type TestWsClient } from '../support/ws-client.js';
 
 const SECRET = 'replica-secret-0123456789abcdef0123456789';
@@ -70,15 +71,7 @@ describe('several replicas', () => {
   const ack = (replica: Replica, inst: { id: string; token: string }, profile: string, version: number) =>
     gql(replica, 'mutation($i: ID!, $p: String!, $v: Int!) { reportConfigApplied(instanceId: $i, profileName: $p, version: $v, success: true) }', { i: inst.id, p: profile, v: version }, inst.token);
 
-  const waitFor = async <T>(read: () => Promise<T>, done: (v: T) => boolean, what: string, ms = 15_000): Promise<T> => {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      const value = await read();
-      if (done(value)) return value;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(value)}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  };
+
 
   beforeAll(async () => {
     db = await createTestDatabase();
@@ -104,10 +97,10 @@ describe('several replicas', () => {
     const pushed = await sub.next(5000);
     expect(pushed.data?.configUpdates).toEqual({ version: 1, deploymentId: startDeployment.id, profileName: 'multi' });
     await ack(b, inst, 'multi', 1);
-    const done = await waitFor(
+    const done = await pollUntil(
       () => gql<{ deployment: { status: string } }>(a, 'query($id: ID!) { deployment(id: $id) { status } }', { id: startDeployment.id }),
       (d) => d.deployment.status === 'COMPLETED',
-      'COMPLETED',
+      { timeoutMs: 15_000, what: 'COMPLETED' },
     );
     expect(done.deployment.status).toBe('COMPLETED');
   }, 30_000);
@@ -134,10 +127,10 @@ describe('several replicas', () => {
     expect(await runner.process.kill('SIGKILL')).toBeNull();
 
     for (const inst of fleet) await ack(survivor, inst, 'takeover', 1);
-    const finished = await waitFor(
+    const finished = await pollUntil(
       () => gql<{ deployment: { status: string; targets: Array<{ state: string }> } }>(survivor, 'query($id: ID!) { deployment(id: $id) { status targets { state } } }', { id: startDeployment.id }),
       (d) => d.deployment.status === 'COMPLETED',
-      'takeover and COMPLETED',
+      { timeoutMs: 15_000, what: 'takeover and COMPLETED' },
     );
     expect(finished.deployment.targets.map((t) => t.state)).toEqual(['APPLIED', 'APPLIED', 'APPLIED']);
     const lease = await db.query<{ lease_owner: string | null }>('select lease_owner from deployment where id = $1', [startDeployment.id]);

@@ -2,6 +2,7 @@ import { Environment, Role } from '../../src/domain/enums.js';
 import { type Api, ok } from './api.js';
 import type { GqlResponse } from './server.js';
 import { connectWs, type TestWsClient } from './ws-client.js';
+import { pollUntil } from './wait.js';
 
 /** Simulated service instances for the API tests: real graphql-ws subscribers that ack over HTTP. */
 
@@ -249,21 +250,6 @@ export async function startFleet(
       await Promise.allSettled(instances.map((i) => i.close()));
     },
   };
-}
-
-/** Calls `read` until `done` holds for its answer or the deadline passes (then fails with the last answer). */
-export async function pollUntil<T>(
-  read: () => Promise<T>,
-  done: (value: T) => boolean,
-  { timeoutMs = 8000, intervalMs = 25, what = 'condition' }: { timeoutMs?: number; intervalMs?: number; what?: string } = {},
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last: ${JSON.stringify(value)}`);
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
 }
 
 export const TARGET_FIELDS = 'instanceId phase state reloadMs error';
