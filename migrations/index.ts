@@ -2,10 +2,12 @@ import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261124000000_profiles_and_versions } from './Migration20261124000000_profiles_and_versions.js';
 import { Migration20261124100000_deployments } from './Migration20261124100000_deployments.js';
 import { Migration20261124200000_schemas } from './Migration20261124200000_schemas.js';
+import { Migration20261124300000_progressive_delivery } from './Migration20261124300000_progressive_delivery.js';
 
 /** Every migration, in order. Listed by hand so tsx, vitest and dist load the same classes. */
 export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261124000000_profiles_and_versions', class: Migration20261124000000_profiles_and_versions },
   { name: 'Migration20261124100000_deployments', class: Migration20261124100000_deployments },
   { name: 'Migration20261124200000_schemas', class: Migration20261124200000_schemas },
+  { name: 'Migration20261124300000_progressive_delivery', class: Migration20261124300000_progressive_delivery },
 ];

@@ -9,6 +9,7 @@ import type { AppConfig } from './config.js';
 import { ConfigPushHub } from './delivery/push-hub.js';
 import { Role } from './domain/enums.js';
 import { DeploymentEventPublisher } from './orchestrator/events.js';
+import { HealthMonitor } from './orchestrator/health-monitor.js';
 import { Orchestrator } from './orchestrator/orchestrator.js';
 import { createRateLimiter } from './protection/rate-limiter.js';
 import { SubscriptionLimiter } from './protection/subscription-limiter.js';
@@ -39,6 +40,7 @@ import { migrate, openOrm } from './store/orm.js';
 import { SandboxedValidator } from './validation/sandboxed-validator.js';
 import { SchemaCompiler } from './validation/schema-compiler.js';
 import { DeploymentRunner } from './workers/deployment-runner.js';
+import { HealthChecker } from './workers/health-checker.js';
 import { InstanceReaper } from './workers/instance-reaper.js';
 import { Scheduler } from './workers/scheduler.js';
 
@@ -102,7 +104,8 @@ export async function startApp(config: AppConfig, logger: Logger): Promise<Runni
     const versions = new VersionService(db, { maxBytes: config.maxConfigBytes, maxDepth: config.maxConfigDepth }, schemas);
     const instances = new InstanceService(registry, db, instanceTokenSigner(keySource, config.instanceTokenTtlSeconds));
     const acks = new AckService(db, pubsub, logger);
-    const deployments = new DeploymentService(db, registry, eventPublisher, pubsub);
+    const health = new HealthMonitor(registry);
+    const deployments = new DeploymentService(db, registry, health, eventPublisher, pubsub);
     const feeds = new ConfigFeedService(
       db,
       hub,
@@ -113,13 +116,15 @@ export async function startApp(config: AppConfig, logger: Logger): Promise<Runni
     );
 
     const scheduler = new Scheduler(logger);
-    const runner = new DeploymentRunner(db, new Orchestrator(db, hub, eventPublisher, registry, logger), pubsub, logger, {
+    const orchestrator = new Orchestrator(db, hub, eventPublisher, registry, health, logger);
+    const runner = new DeploymentRunner(db, orchestrator, pubsub, logger, {
       owner: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
       leaseMs: config.leaseMs,
       claimIntervalMs: 1000,
       maxConcurrent: 50,
     });
     scheduler.register(runner.job());
+    scheduler.register(new HealthChecker(orchestrator, runner, logger, { intervalMs: config.healthCheckIntervalMs }).job());
     scheduler.register(
       new InstanceReaper(registry, { heartbeatIntervalMs: config.heartbeatIntervalMs, graceMs: config.staleGraceMs }).job(),
     );

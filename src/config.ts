@@ -42,6 +42,8 @@ export interface AppConfig {
   staleGraceMs: number;
   /** Deployment lease; another replica takes a deployment over this long after its runner died. @default 15 s */
   leaseMs: number;
+  /** How often running deployments' health is checked besides phase ends. @default 30 s */
+  healthCheckIntervalMs: number;
   /** Open subscriptions per caller (token `sub`) on one replica. @default 100 */
   maxSubscriptionsPerCaller: number;
   /** Lifetime of the INSTANCE tokens registerInstance issues. @default 7 days */
@@ -143,6 +145,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     heartbeatIntervalMs: int('HOTSWAP_HEARTBEAT_INTERVAL_MS', 10_000, 100, 3_600_000),
     staleGraceMs: int('HOTSWAP_STALE_GRACE_MS', 300_000, 0, 86_400_000),
     leaseMs: int('HOTSWAP_LEASE_MS', 15_000, 500, 600_000),
+    healthCheckIntervalMs: int('HOTSWAP_HEALTH_CHECK_INTERVAL_MS', 30_000, 100, 3_600_000),
     maxSubscriptionsPerCaller: int('HOTSWAP_MAX_SUBSCRIPTIONS_PER_CALLER', 100, 1, 1_000_000),
     instanceTokenTtlSeconds: int('HOTSWAP_INSTANCE_TOKEN_TTL_SECONDS', 7 * 86_400, 5, 366 * 86_400),
     workers: bool('HOTSWAP_WORKERS', true),

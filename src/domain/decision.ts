@@ -1,10 +1,16 @@
 import type { DeploymentResult } from './deployment.js';
+import type { HealthPolicy } from './deployment-model.js';
+import type { HealthReport } from './health.js';
 
-/** What the orchestrator does once every target of a phase has answered. */
+/** What the orchestrator does once a phase has been judged. */
 export type PhaseDecision =
   | { kind: 'next-phase' }
   | { kind: 'complete' }
-  | { kind: 'fail'; reason: string };
+  | { kind: 'fail'; reason: string }
+  /** Give the previous version back to every instance that got the new one. */
+  | { kind: 'rollback'; reason: string }
+  /** Stop and wait for an operator (degraded, but autoRollback is off). */
+  | { kind: 'pause'; reason: string };
 
 /** How a phase ended, as a strategy sees it. */
 export interface PhaseOutcome {
@@ -14,14 +20,46 @@ export interface PhaseOutcome {
   phaseResult: DeploymentResult;
   /** Per-instance reasons of the phase's failures, a few of them. */
   failures: Array<{ instanceId: string; state: string; error: string | null }>;
+  /** The health verdict at the end of the phase; null when the strategy does not judge health. */
+  health: HealthReport | null;
+  /** An operator resumed this phase after it was paused as degraded. */
+  healthOverridden: boolean;
 }
 
 /** "3 of 10 instances did not apply: i-1 (TIMED_OUT: no ack within 30 s), …" */
-export function describeFailures(outcome: PhaseOutcome): string {
+export function describeFailures(outcome: Pick<PhaseOutcome, 'phaseResult' | 'failures'>, verb = 'did not apply'): string {
   const { failed, timedOut, total } = outcome.phaseResult;
   const shown = outcome.failures
     .map((f) => `${f.instanceId} (${f.state}${f.error ? `: ${f.error}` : ''})`)
     .join(', ');
   const more = failed + timedOut - outcome.failures.length;
-  return `${failed + timedOut} of ${total} instances did not apply: ${shown}${more > 0 ? `, and ${more} more` : ''}`;
+  return `${failed + timedOut} of ${total} instances ${verb}: ${shown}${more > 0 ? `, and ${more} more` : ''}`;
+}
+
+/** "health degraded: p99 latency 480 ms vs baseline 200 ms: +140% > 50%; …" */
+export function describeDegradation(report: HealthReport): string {
+  return `health degraded: ${report.reasons.join('; ')}`;
+}
+
+/**
+ * The verdict on a phase of a progressive deployment (canary, rolling, blue-green):
+ * - an instance that did not apply → roll back (or FAILED when autoRollback is off);
+ * - degraded health → roll back (or pause for an operator when autoRollback is off),
+ *   unless an operator already resumed this phase as it was;
+ * - otherwise the next phase, or complete after the last.
+ */
+export function judgePhase(outcome: PhaseOutcome, policy: HealthPolicy): PhaseDecision {
+  const { failed, timedOut } = outcome.phaseResult;
+  if (failed + timedOut > 0) {
+    const reason = `phase ${outcome.phase} of ${outcome.phaseCount}: ${describeFailures(outcome)}`;
+    return policy.autoRollback ? { kind: 'rollback', reason } : { kind: 'fail', reason };
+  }
+  const health = outcome.health;
+  if (health !== null && !health.healthy && !outcome.healthOverridden) {
+    const reason = `phase ${outcome.phase} of ${outcome.phaseCount}: ${describeDegradation(health)}`;
+    return policy.autoRollback
+      ? { kind: 'rollback', reason }
+      : { kind: 'pause', reason: `${reason}; autoRollback is off: resume to go on, or roll back` };
+  }
+  return outcome.phase >= outcome.phaseCount ? { kind: 'complete' } : { kind: 'next-phase' };
 }

@@ -25,6 +25,9 @@ export interface NormalizedDeployment {
 }
 
 export const DEFAULT_CANARY_PHASES = [0.1, 0.3, 0.5, 1.0];
+/** Health limits when a deployment names none: +5 points of error rate, p99 latency +50%. */
+export const DEFAULT_MAX_ERROR_RATE_INCREASE = 0.05;
+export const DEFAULT_MAX_LATENCY_INCREASE_PCT = 50;
 const DAY = 86_400;
 
 const OPTION_KEYS = { CANARY: 'canary', ROLLING: 'rolling', BLUE_GREEN: 'blueGreen', DIRECT: 'direct' } as const;
@@ -84,12 +87,12 @@ function strategyOptions(req: StartDeploymentRequest): StrategyOptions {
 }
 
 function healthPolicy(h: StartDeploymentRequest['health']): HealthPolicy {
-  const maxErrorRateIncrease = h?.maxErrorRateIncrease ?? null;
-  if (maxErrorRateIncrease !== null && !(Number.isFinite(maxErrorRateIncrease) && maxErrorRateIncrease >= 0 && maxErrorRateIncrease <= 1)) {
+  const maxErrorRateIncrease = h?.maxErrorRateIncrease ?? DEFAULT_MAX_ERROR_RATE_INCREASE;
+  if (!(Number.isFinite(maxErrorRateIncrease) && maxErrorRateIncrease >= 0 && maxErrorRateIncrease <= 1)) {
     throw bad('health.maxErrorRateIncrease', `health.maxErrorRateIncrease must be in [0, 1] (0.05 = +5 points), got ${maxErrorRateIncrease}`);
   }
-  const maxLatencyIncreasePct = h?.maxLatencyIncreasePct ?? null;
-  if (maxLatencyIncreasePct !== null && !(Number.isFinite(maxLatencyIncreasePct) && maxLatencyIncreasePct >= 0)) {
+  const maxLatencyIncreasePct = h?.maxLatencyIncreasePct ?? DEFAULT_MAX_LATENCY_INCREASE_PCT;
+  if (!(Number.isFinite(maxLatencyIncreasePct) && maxLatencyIncreasePct >= 0)) {
     throw bad('health.maxLatencyIncreasePct', `health.maxLatencyIncreasePct must be a percentage ≥ 0, got ${maxLatencyIncreasePct}`);
   }
   const thresholds = h?.customThresholds ?? null;

@@ -1,5 +1,6 @@
 import type { DeploymentResult, TargetState } from './deployment.js';
-import type { DeploymentStatus, DeploymentStrategy, Environment } from './enums.js';
+import type { Color, DeploymentStatus, DeploymentStrategy, Environment } from './enums.js';
+import type { HealthReport, HealthSnapshot } from './health.js';
 
 /** Event types of API.md, plus CURRENT_STATE: the first message of a deploymentEvents subscription. */
 export const EventType = {
@@ -49,6 +50,41 @@ export interface HealthPolicy {
   autoRollback: boolean;
 }
 
+/**
+ * Where a deployment stands inside its current phase, persisted with it so a
+ * replica that takes it over continues exactly there (strategy_state column).
+ */
+export interface StrategyState {
+  /** ROLLOUT: pushing the phase and awaiting acks; OBSERVE: every target answered, watching health until observeUntil. */
+  stage: 'ROLLOUT' | 'OBSERVE';
+  /** ISO time the bake / verify / interval of the current phase ends. */
+  observeUntil: string | null;
+  /** Health of the targets captured when the deployment started (null for strategies that do not judge health). */
+  baseline: HealthSnapshot | null;
+  /** An operator resumed the current phase after it was paused as degraded: its health no longer blocks it. */
+  healthOverridden: boolean;
+  /** Blue-green: the color the new version goes to, and the color that was active before. */
+  color: Color | null;
+  previousColor: Color | null;
+  /** Blue-green: traffic was switched to `color`. */
+  switched: boolean;
+  /** Rollback: the previous version has been pushed; from which status the rollback started. */
+  rollbackPushed: boolean;
+  rollbackFrom: DeploymentStatus | null;
+}
+
+export const INITIAL_STRATEGY_STATE: Readonly<StrategyState> = Object.freeze({
+  stage: 'ROLLOUT',
+  observeUntil: null,
+  baseline: null,
+  healthOverridden: false,
+  color: null,
+  previousColor: null,
+  switched: false,
+  rollbackPushed: false,
+  rollbackFrom: null,
+});
+
 export interface DeploymentRecord {
   id: string;
   profileId: string;
@@ -64,6 +100,7 @@ export interface DeploymentRecord {
   /** 0 before the first phase. */
   phase: number;
   phaseCount: number;
+  state: StrategyState;
   rollbackReason: string | null;
   /** Why it FAILED, in a sentence (per-instance reasons are on the targets). */
   failureReason: string | null;
@@ -96,6 +133,7 @@ export interface DeploymentEventRecord {
   phase: number;
   progress: number;
   message: string | null;
-  health: unknown;
+  /** The verdict of a HEALTH_CHECKED event (and of the event that acted on it). */
+  health: HealthReport | null;
   at: Date;
 }

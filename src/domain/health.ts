@@ -260,3 +260,16 @@ export function evaluateHealth(input: {
   }
   return report(reasons, false);
 }
+
+/** A HealthReport read back from JSON (stored with an event, or sent between replicas): `checkedAt` as a Date again. */
+export function healthReportFromJson(json: unknown): HealthReport {
+  const r = json as Omit<HealthReport, 'checkedAt'> & { checkedAt: string };
+  return { ...r, checkedAt: new Date(r.checkedAt) };
+}
+
+/** One line for an event: "healthy: 3 updated instances reporting", or the reasons it is degraded. */
+export function summarizeHealth(report: HealthReport): string {
+  if (report.insufficientData) return 'no metrics from the updated instances yet: nothing to judge';
+  if (report.healthy) return `healthy: ${report.current.instances} updated instance${report.current.instances === 1 ? '' : 's'} reporting`;
+  return `degraded: ${report.reasons.join('; ')}`;
+}

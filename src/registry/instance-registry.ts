@@ -52,6 +52,8 @@ export interface InstanceRegistry {
   heartbeat(id: string, at: Date, metrics: InstanceMetrics | null): Promise<InstanceRecord | null>;
   /** The last `limit` metrics samples, newest first (at most 20 are kept). */
   history(id: string, limit: number): Promise<MetricsSample[]>;
+  /** The last `limit` samples of each instance, newest first, in one round trip; unknown ids get an empty list. */
+  histories(ids: readonly string[], limit: number): Promise<Map<string, MetricsSample[]>>;
   /** Sets HEALTHY or DEGRADED (health evaluation); null when unknown. */
   setStatus(id: string, status: InstanceStatus): Promise<InstanceRecord | null>;
   /** Removes the instance and its history; false when it was not there. */

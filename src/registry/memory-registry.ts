@@ -73,6 +73,12 @@ export class MemoryInstanceRegistry implements InstanceRegistry {
     return Promise.resolve(limit > 0 ? structuredClone(samples.slice(0, limit)) : []);
   }
 
+  async histories(ids: readonly string[], limit: number): Promise<Map<string, MetricsSample[]>> {
+    const out = new Map<string, MetricsSample[]>();
+    for (const id of ids) out.set(id, await this.history(id, limit));
+    return out;
+  }
+
   /**
    * Leaving STALE this way clears `staleSince`; the reaper marks the instance
    * again if it stays silent.

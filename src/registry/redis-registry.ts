@@ -177,13 +177,22 @@ export class RedisInstanceRegistry implements InstanceRegistry {
   }
 
   async history(id: string, limit: number): Promise<MetricsSample[]> {
+    return (await this.histories([id], limit)).get(id) ?? [];
+  }
+
+  async histories(ids: readonly string[], limit: number): Promise<Map<string, MetricsSample[]>> {
     const count = Math.min(Math.floor(limit), METRICS_HISTORY_LENGTH);
-    if (!(count > 0)) return [];
-    const raw = await this.redis.lrange(this.k(`history:${id}`), 0, count - 1);
-    return raw.map((json) => {
-      const sample = JSON.parse(json) as { at: number; metrics: InstanceMetrics };
-      return { at: new Date(sample.at), metrics: sample.metrics };
+    const out = new Map<string, MetricsSample[]>(ids.map((id) => [id, []]));
+    if (!(count > 0) || ids.length === 0) return out;
+    const pipe = this.redis.pipeline();
+    for (const id of ids) pipe.lrange(this.k(`history:${id}`), 0, count - 1);
+    results<string[]>(await pipe.exec()).forEach((raw, i) => {
+      out.set(ids[i]!, raw.map((json) => {
+        const sample = JSON.parse(json) as { at: number; metrics: InstanceMetrics };
+        return { at: new Date(sample.at), metrics: sample.metrics };
+      }));
     });
+    return out;
   }
 
   /**

@@ -22,6 +22,7 @@ export function guardUnavailable(registry: InstanceRegistry): InstanceRegistry {
     list: guard((f) => registry.list(f)),
     heartbeat: guard((id, at, m) => registry.heartbeat(id, at, m)),
     history: guard((id, n) => registry.history(id, n)),
+    histories: guard((ids, n) => registry.histories(ids, n)),
     setStatus: guard((id, s) => registry.setStatus(id, s)),
     deregister: guard((id) => registry.deregister(id)),
     markStale: guard((c, n) => registry.markStale(c, n)),

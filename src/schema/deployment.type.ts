@@ -1,4 +1,5 @@
 import { Field, Float, ID, Int, ObjectType } from 'type-graphql';
+import { InstanceMetrics } from './instance.type.js';
 import { DeploymentStatus, DeploymentStrategy } from '../domain/enums.js';
 import { connectionOf } from './connection.type.js';
 import { DateTimeScalar } from './scalars.js';
@@ -19,6 +20,27 @@ export class DeploymentTarget {
 
   @Field(() => String, { nullable: true })
   error!: string | null;
+}
+
+@ObjectType({ description: 'A verdict on the health of the instances a deployment updated.' })
+export class HealthReport {
+  @Field(() => Boolean)
+  healthy!: boolean;
+
+  @Field(() => InstanceMetrics, { nullable: true, description: 'The targets\' metrics when the deployment started' })
+  baseline!: InstanceMetrics | null;
+
+  @Field(() => InstanceMetrics, { nullable: true, description: 'The updated instances\' metrics since they applied' })
+  current!: InstanceMetrics | null;
+
+  @Field(() => [String], { description: 'Why it is judged degraded; empty when healthy' })
+  reasons!: string[];
+
+  @Field(() => Boolean, { description: 'No updated instance reported metrics yet: nothing to judge (counted healthy)' })
+  insufficientData!: boolean;
+
+  @Field(() => DateTimeScalar)
+  checkedAt!: Date;
 }
 
 @ObjectType()
@@ -44,6 +66,9 @@ export class DeploymentEvent {
 
   @Field(() => String, { nullable: true })
   message!: string | null;
+
+  @Field(() => HealthReport, { nullable: true, description: 'The verdict, on HEALTH_CHECKED and on the events it caused' })
+  health!: HealthReport | null;
 
   @Field(() => DateTimeScalar)
   at!: Date;

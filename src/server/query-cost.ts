@@ -28,7 +28,7 @@ interface CostContext {
 /**
  * The cost of the operation to run, knowing our pagination, our payloads and
  * the request's variables: each object field costs 1, a JSON field (config
- * data) JSON_FIELD_COST, and a field with a `first` argument multiplies what is
+ * data) JSON_FIELD_COST, and a field with a `first` (or `last`) argument multiplies what is
  * under it by that page size (the literal or variable's value, else the
  * argument's default, at most `maxPageSize`). Returns 0 when the operation is
  * not found (validation reports that).
@@ -87,10 +87,13 @@ function fieldOf(type: GraphQLCompositeType, name: string): GraphQLField<unknown
   return isObjectType(type) || isInterfaceType(type) ? type.getFields()[name] : undefined;
 }
 
+/** Arguments that say how many items a list field returns. */
+const PAGE_ARGS = ['first', 'last'];
+
 function pageSize(ctx: CostContext, field: GraphQLField<unknown, unknown>, args: readonly ArgumentNode[]): number {
-  const def = field.args.find((a) => a.name === 'first');
+  const def = field.args.find((a) => PAGE_ARGS.includes(a.name));
   if (!def) return 1;
-  const given = args.find((a) => a.name.value === 'first');
+  const given = args.find((a) => a.name.value === def.name);
   let value: unknown = def.defaultValue;
   if (given?.value.kind === Kind.INT) value = Number(given.value.value);
   else if (given?.value.kind === Kind.VARIABLE) value = ctx.variables[given.value.name.value] ?? def.defaultValue;

@@ -1,10 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { authorize, type Principal } from '../domain/authorization.js';
+import { assertTransition } from '../domain/deployment.js';
 import type { DeploymentEventRecord, DeploymentRecord, TargetRecord } from '../domain/deployment-model.js';
-import { EventType } from '../domain/deployment-model.js';
+import { EventType, INITIAL_STRATEGY_STATE } from '../domain/deployment-model.js';
 import { normalizeDeployment, type StartDeploymentRequest } from '../domain/deployment-input.js';
-import { DeploymentStatus, InstanceStatus } from '../domain/enums.js';
-import { BadInputError, NotFoundError } from '../domain/errors.js';
+import { Color, DeploymentStatus, type Environment, InstanceStatus } from '../domain/enums.js';
+import { BadInputError, ConflictError, NotFoundError } from '../domain/errors.js';
+import type { HealthReport } from '../domain/health.js';
+import { checkManualRollback, rollbackStart } from '../domain/rollback.js';
+import type { HealthMonitor } from '../orchestrator/health-monitor.js';
 import { decodeCursor, encodeCursor, pageSize } from '../domain/pagination.js';
 import { type Connection, toConnection } from '../domain/records.js';
 import type { DeploymentEventPublisher } from '../orchestrator/events.js';
@@ -12,8 +16,8 @@ import { strategyFor } from '../orchestrator/strategies/select-strategy.js';
 import type { PubSub } from '../pubsub/pubsub.js';
 import { Topics, type WakeMessage } from '../pubsub/topics.js';
 import type { InstanceRegistry } from '../registry/instance-registry.js';
-import type { Database } from '../store/database.js';
-import type { DeploymentCursor } from '../store/deployment.repository.js';
+import type { Database, Repositories } from '../store/database.js';
+import type { DeploymentCursor, DeploymentPatch } from '../store/deployment.repository.js';
 import { profileNotFound } from './profile.service.js';
 import { isUuid } from '../domain/ids.js';
 
@@ -34,6 +38,7 @@ export class DeploymentService {
   constructor(
     private readonly db: Database,
     private readonly registry: InstanceRegistry,
+    private readonly health: HealthMonitor,
     private readonly eventPublisher: DeploymentEventPublisher,
     private readonly pubsub: PubSub,
   ) {}
@@ -46,6 +51,7 @@ export class DeploymentService {
     const caller = authorize(principal, 'deployment:start', { environment: profile.environment });
     const normalized = normalizeDeployment(input);
     const strategy = strategyFor(input.strategy);
+    const activeColor = await this.db.read((r) => r.traffic.activeColor(profile.service, profile.environment));
     const exists = await this.db.read((r) => r.versions.get(profile, input.version));
     if (!exists) throw new NotFoundError(`version ${input.version} of profile "${profile.name}" not found`, { field: 'version' });
 
@@ -59,15 +65,19 @@ export class DeploymentService {
       );
     }
     const id = randomUUID();
-    const plan = strategy.plan(instances.map((i) => i.id), normalized.options, id);
+    const plan = strategy.plan({ deploymentId: id, instances, options: normalized.options, activeColor });
     const now = new Date();
+    const baseline = strategy.judgesHealth ? await this.health.baseline(plan.targets.map((t) => t.instanceId), now) : null;
+    const otherColor = plan.color === null ? null : plan.color === Color.BLUE ? Color.GREEN : Color.BLUE;
     const started: DeploymentEventRecord = {
       deploymentId: id,
       type: EventType.STARTED,
       status: DeploymentStatus.PENDING,
       phase: 0,
       progress: 0,
-      message: `${input.strategy} deployment of version ${input.version} to ${plan.targets.length} instances started by ${caller.sub}`,
+      message:
+        `${input.strategy} deployment of version ${input.version} to ${plan.targets.length} instances` +
+        `${plan.color === null ? '' : ` of color ${plan.color}`} in ${plan.phaseCount} phase${plan.phaseCount === 1 ? '' : 's'}, started by ${caller.sub}`,
       health: null,
       at: now,
     };
@@ -90,6 +100,7 @@ export class DeploymentService {
           ackTimeoutSeconds: normalized.ackTimeoutSeconds,
           status: DeploymentStatus.PENDING,
           phaseCount: plan.phaseCount,
+          state: { ...INITIAL_STRATEGY_STATE, baseline, color: plan.color, previousColor: otherColor },
           startedBy: caller.sub,
           traceContext: null,
           targets: plan.targets,
@@ -132,6 +143,90 @@ export class DeploymentService {
     });
   }
 
+  /** Stops advancing at the next step boundary (the running step finishes first: it holds the row lock). */
+  pause(principal: Principal | undefined, id: string): Promise<DeploymentRecord> {
+    return this.control(principal, id, (r, d, by) => {
+      assertTransition(d.status, DeploymentStatus.PAUSED);
+      return { patch: { status: DeploymentStatus.PAUSED }, type: EventType.PAUSED, message: `paused by ${by}` };
+    });
+  }
+
+  /** Continues a paused deployment where it stopped. */
+  resume(principal: Principal | undefined, id: string): Promise<DeploymentRecord> {
+    return this.control(principal, id, (r, d, by) => {
+      if (d.status !== DeploymentStatus.PAUSED) {
+        throw new ConflictError(`deployment is ${d.status}; only a PAUSED deployment can be resumed`, { status: d.status });
+      }
+      return { patch: { status: DeploymentStatus.IN_PROGRESS }, type: EventType.RESUMED, message: `resumed by ${by}` };
+    });
+  }
+
+  /**
+   * Gives the previous version back to every instance that got the new one
+   * (or, after a blue-green switch, switches traffic back): while IN_PROGRESS
+   * or PAUSED, or after COMPLETED when it is the profile's last deployment.
+   */
+  rollback(principal: Principal | undefined, id: string, reason: string): Promise<DeploymentRecord> {
+    return this.control(principal, id, async (r, d, by) => {
+      const why = checkManualRollback(d, reason);
+      if (d.status === DeploymentStatus.COMPLETED) await assertLastCompleted(r, d);
+      return { patch: rollbackStart(d, why), type: EventType.ROLLBACK_STARTED, message: `rollback requested by ${by}: ${why}` };
+    });
+  }
+
+  /**
+   * Runs a pause, resume or rollback: with the deployment row locked (so it
+   * applies between two steps of its runner), writes the change and its event,
+   * then publishes the event and wakes the runner.
+   */
+  private async control(
+    principal: Principal | undefined,
+    id: string,
+    change: (r: Repositories, d: DeploymentRecord, by: string) => Promise<ControlChange> | ControlChange,
+  ): Promise<DeploymentRecord> {
+    authorize(principal, 'profile:read');
+    const found = await this.require(id);
+    const caller = authorize(principal, 'deployment:control', { environment: found.environment });
+    const event = await this.db.transaction(async (r) => {
+      const d = await r.deployments.lock(id);
+      if (!d) throw new NotFoundError(`deployment ${id} not found`, { deploymentId: id });
+      const { patch, type, message } = await change(r, d, caller.sub);
+      const now = new Date();
+      await r.deployments.update(d.id, patch, now);
+      const e: DeploymentEventRecord = {
+        deploymentId: d.id,
+        type,
+        status: patch.status ?? d.status,
+        phase: d.phase,
+        progress: d.result.progress,
+        message,
+        health: null,
+        at: now,
+      };
+      await r.deployments.insertEvent(e);
+      return e;
+    });
+    await this.eventPublisher.publish([event]);
+    const wake: WakeMessage = { deploymentId: id, reason: 'control' };
+    await this.pubsub.publish(Topics.deploymentWake, wake);
+    return this.require(id);
+  }
+
+  /** The health checks of a deployment, oldest first (the last `last`). */
+  async healthChecks(id: string, last: number): Promise<HealthReport[]> {
+    if (!Number.isInteger(last) || last < 1 || last > 1000) {
+      throw new BadInputError(`last must be a whole number from 1 to 1000, got ${last}`, { field: 'last' });
+    }
+    const events = await this.db.read((r) => r.deployments.healthChecks(id, last));
+    return events.flatMap((e) => (e.health === null ? [] : [e.health]));
+  }
+
+  /** The color that takes traffic for a service and environment; null before the first blue-green switch. */
+  activeColor(principal: Principal | undefined, service: string, environment: Environment): Promise<Color | null> {
+    authorize(principal, 'profile:read');
+    return this.db.read((r) => r.traffic.activeColor(service, environment));
+  }
+
   targets(id: string): Promise<TargetRecord[]> {
     return this.db.read((r) => r.deployments.targets(id));
   }
@@ -141,6 +236,31 @@ export class DeploymentService {
       throw new BadInputError(`last must be a whole number from 1 to 1000, got ${last}`, { field: 'last' });
     }
     return this.db.read((r) => r.deployments.events(id, last));
+  }
+}
+
+interface ControlChange {
+  patch: DeploymentPatch;
+  type: EventType;
+  message: string;
+}
+
+/** A COMPLETED deployment may be rolled back only while its version is active and no deployment of the profile ran after it. */
+async function assertLastCompleted(r: Repositories, d: DeploymentRecord): Promise<void> {
+  const running = await r.deployments.findActiveForProfile(d.profileId);
+  if (running) {
+    throw new ConflictError(`deployment ${running.id} of this profile is ${running.status}; roll that one back or wait for it to end`, {
+      runningDeploymentId: running.id,
+    });
+  }
+  const last = await r.deployments.lastFinished(d.profileId);
+  const profile = await r.profiles.lockByName(d.profileName);
+  if (last?.id !== d.id || profile?.activeVersion !== d.version) {
+    throw new ConflictError(
+      `deployment ${d.id} is no longer the profile's last one (version ${profile?.activeVersion ?? 'none'} is active now); ` +
+        'roll back the latest deployment, or deploy the version you want',
+      { lastDeploymentId: last?.id },
+    );
   }
 }
 

@@ -6,6 +6,7 @@ import { InstanceConfigRepository } from './instance-config.repository.js';
 import { ProfileRepository } from './profile.repository.js';
 import { SchemaRepository } from './schema.repository.js';
 import { TargetRepository } from './target.repository.js';
+import { TrafficRepository } from './traffic.repository.js';
 import { VersionRepository } from './version.repository.js';
 
 /** The repositories of one unit of work (one forked EntityManager). */
@@ -16,6 +17,7 @@ export interface Repositories {
   targets: TargetRepository;
   instanceConfigs: InstanceConfigRepository;
   schemas: SchemaRepository;
+  traffic: TrafficRepository;
 }
 
 /**
@@ -67,5 +69,6 @@ function createRepositories(em: EntityManager): Repositories {
     targets: new TargetRepository(em),
     instanceConfigs: new InstanceConfigRepository(em),
     schemas: new SchemaRepository(em),
+    traffic: new TrafficRepository(em),
   };
 }

@@ -5,8 +5,11 @@ import type {
   DeploymentRecord,
   HealthPolicy,
   StrategyOptions,
+  StrategyState,
   TargetRecord,
 } from '../domain/deployment-model.js';
+import { INITIAL_STRATEGY_STATE } from '../domain/deployment-model.js';
+import { healthReportFromJson } from '../domain/health.js';
 import type { DeploymentStatus, Environment } from '../domain/enums.js';
 import { ConflictError } from '../domain/errors.js';
 import { summarizeCounts } from '../domain/deployment.js';
@@ -15,7 +18,7 @@ import { summarizeCounts } from '../domain/deployment.js';
 export type NewDeployment = Pick<
   DeploymentRecord,
   | 'id' | 'profileId' | 'service' | 'environment' | 'version' | 'previousVersion' | 'options' | 'healthPolicy'
-  | 'ackTimeoutSeconds' | 'status' | 'phaseCount' | 'startedBy' | 'traceContext'
+  | 'ackTimeoutSeconds' | 'status' | 'phaseCount' | 'state' | 'startedBy' | 'traceContext'
 > & { targets: Array<{ instanceId: string; phase: number }> };
 
 export interface DeploymentFilter {
@@ -33,6 +36,8 @@ export interface DeploymentPatch {
   phase?: number;
   failureReason?: string | null;
   rollbackReason?: string | null;
+  state?: StrategyState;
+  /** true: finished now (and the lease released); false: running again (a rollback after COMPLETED). */
   finished?: boolean;
 }
 
@@ -59,10 +64,11 @@ export class DeploymentRepository {
     try {
       await this.em.execute(
         `insert into deployment (id, profile_id, service, environment, version, previous_version, strategy, options,
-           health_policy, ack_timeout_seconds, status, phase, phase_count, started_by, trace_context, created_at, updated_at)
-         values (?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, ?, ?, 0, ?, ?, ?, ?, ?)`,
+           health_policy, ack_timeout_seconds, status, phase, phase_count, strategy_state, started_by, trace_context, created_at, updated_at)
+         values (?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, ?, ?, 0, ?, ?::jsonb, ?, ?, ?, ?)`,
         [d.id, d.profileId, d.service, d.environment, d.version, d.previousVersion, d.options.strategy, JSON.stringify(d.options),
-          JSON.stringify(d.healthPolicy), d.ackTimeoutSeconds, d.status, d.phaseCount, d.startedBy, d.traceContext, at, at],
+          JSON.stringify(d.healthPolicy), d.ackTimeoutSeconds, d.status, d.phaseCount, JSON.stringify(d.state), d.startedBy,
+          d.traceContext, at, at],
       );
     } catch (error) {
       // The partial unique index is the backstop should a caller not hold the profile lock.
@@ -134,9 +140,15 @@ export class DeploymentRepository {
         params.push(patch[key]);
       }
     }
-    if (patch.finished) {
+    if (patch.state !== undefined) {
+      sets.push('strategy_state = ?::jsonb');
+      params.push(JSON.stringify(patch.state));
+    }
+    if (patch.finished === true) {
       sets.push('finished_at = ?', 'lease_owner = null', 'lease_expires_at = null');
       params.push(at);
+    } else if (patch.finished === false) {
+      sets.push('finished_at = null');
     }
     await this.em.execute(`update deployment set ${sets.join(', ')} where id = ?`, [...params, id]);
   }
@@ -155,6 +167,32 @@ export class DeploymentRepository {
        values (?, ?, ?, ?, ?, ?, ?::jsonb, ?)`,
       [e.deploymentId, e.type, e.status, e.phase, e.progress, e.message, e.health === null ? null : JSON.stringify(e.health), e.at],
     );
+  }
+
+  /** The last `last` health checks, oldest first. */
+  async healthChecks(id: string, last: number): Promise<DeploymentEventRecord[]> {
+    const rows = await this.em.execute<Row[]>(
+      `select * from (select * from deployment_event where deployment_id = ? and type = 'HEALTH_CHECKED'
+         order by id desc limit ?) e order by id`,
+      [id, last],
+    );
+    return rows.map(toEvent);
+  }
+
+  /** The deployment of the profile that finished last with COMPLETED, ROLLED_BACK or FAILED. */
+  async lastFinished(profileId: string): Promise<{ id: string; status: DeploymentStatus } | null> {
+    const rows = await this.em.execute<Row[]>(
+      `select id, status from deployment where profile_id = ? and finished_at is not null
+       order by finished_at desc, created_at desc limit 1`,
+      [profileId],
+    );
+    return rows[0] ? { id: String(rows[0].id), status: rows[0].status as DeploymentStatus } : null;
+  }
+
+  /** Locks the deployment row for this transaction (waits for a running step: its boundary). */
+  async lock(id: string): Promise<DeploymentRecord | null> {
+    const locked = await this.em.execute<Row[]>('select id from deployment where id = ? for update', [id]);
+    return locked.length > 0 ? this.get(id) : null;
   }
 
   /** The last `last` events, oldest first. */
@@ -184,7 +222,7 @@ export class DeploymentRepository {
       `update deployment set lease_owner = ?, lease_expires_at = now() + (? * interval '1 millisecond')
        where id in (
          select id from deployment
-         where status in ('PENDING', 'IN_PROGRESS', 'ROLLING_BACK')
+         where status in ('PENDING', 'IN_PROGRESS', 'PAUSED', 'ROLLING_BACK')
            and (lease_owner is null or lease_expires_at < now() or lease_owner = ?)
          order by created_at limit ? for update skip locked)
        returning id`,
@@ -250,6 +288,7 @@ function toRecord(r: Row): DeploymentRecord {
     status: r.status as DeploymentStatus,
     phase: Number(r.phase),
     phaseCount: Number(r.phase_count),
+    state: { ...INITIAL_STRATEGY_STATE, ...(r.strategy_state as Partial<StrategyState> | null) },
     rollbackReason: (r.rollback_reason as string | null) ?? null,
     failureReason: (r.failure_reason as string | null) ?? null,
     startedBy: String(r.started_by),
@@ -283,7 +322,7 @@ function toEvent(r: Row): DeploymentEventRecord {
     phase: Number(r.phase),
     progress: Number(r.progress),
     message: (r.message as string | null) ?? null,
-    health: r.health ?? null,
+    health: r.health === null || r.health === undefined ? null : healthReportFromJson(r.health),
     at: date(r.at)!,
   };
 }

@@ -114,10 +114,11 @@ export class InstanceConfigRepository {
          returning ic.instance_id
        ), targets as (
          update deployment_target t set
-           state = case when m.success then 'APPLIED' else 'FAILED' end,
+           -- The deployment's version applied, or (a rollback's push) the previous version restored.
+           state = case when not m.success then 'FAILED' when t.version = d.version then 'APPLIED' else 'ROLLED_BACK' end,
            acked_at = now(), reload_ms = m.reload_ms,
            error = case when m.success then null else coalesce(m.error, 'the instance reported a failure') end
-         from matched m
+         from matched m join deployment d on d.id = m.sent_deployment_id
          where t.deployment_id = m.sent_deployment_id and t.instance_id = m.instance_id
            and t.state = 'PUSHED' and t.version = m.version
          returning t.deployment_id

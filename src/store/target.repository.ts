@@ -124,6 +124,16 @@ export class TargetRepository {
     return ms === null || ms === undefined ? null : Number(ms);
   }
 
+  /** Targets that were sent `version` (answered or not): those a rollback gives the previous version back. */
+  async sentVersion(deploymentId: string, version: number): Promise<string[]> {
+    const rows = await this.em.execute<Row[]>(
+      `select instance_id from deployment_target
+       where deployment_id = ? and version = ? and state in ('PUSHED', 'APPLIED', 'FAILED', 'TIMED_OUT') order by instance_id`,
+      [deploymentId, version],
+    );
+    return rows.map((r) => String(r.instance_id));
+  }
+
   /** Per-instance reasons of the targets that did not apply, for the failure message. */
   async failures(deploymentId: string, limit: number): Promise<Array<{ instanceId: string; state: TargetState; error: string | null }>> {
     const rows = await this.em.execute<Row[]>(

@@ -55,6 +55,21 @@ export class DeploymentRunner {
     return this.running.size;
   }
 
+  /** The deployments this replica runs now (and holds the lease of). */
+  heldIds(): string[] {
+    return [...this.running.keys()];
+  }
+
+  /** Makes the runner of a deployment held here take its next step now. */
+  wake(deploymentId: string): void {
+    this.running.get(deploymentId)?.wake();
+  }
+
+  /** This replica's lease owner name. */
+  get owner(): string {
+    return this.options.owner;
+  }
+
   async claim(): Promise<void> {
     if (this.stopped) return;
     const room = this.options.maxConcurrent - this.running.size;

@@ -5,7 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigPushHub } from '../../src/delivery/push-hub.js';
 import type { PushMessage } from '../../src/delivery/push-message.js';
 import { DeploymentStatus, DeploymentStrategy, Environment } from '../../src/domain/enums.js';
+import { INITIAL_STRATEGY_STATE } from '../../src/domain/deployment-model.js';
 import { DeploymentEventPublisher } from '../../src/orchestrator/events.js';
+import { HealthMonitor } from '../../src/orchestrator/health-monitor.js';
 import { Orchestrator } from '../../src/orchestrator/orchestrator.js';
 import { createPubSub } from '../../src/pubsub/pubsub.js';
 import { MemoryInstanceRegistry } from '../../src/registry/memory-registry.js';
@@ -35,7 +37,8 @@ describe('orchestrator takeover', () => {
         return Promise.resolve();
       },
     });
-    orchestrator = new Orchestrator(db, spy, new DeploymentEventPublisher(pubsub), new MemoryInstanceRegistry(), logger);
+    const registry = new MemoryInstanceRegistry();
+    orchestrator = new Orchestrator(db, spy, new DeploymentEventPublisher(pubsub), registry, new HealthMonitor(registry), logger);
   });
   afterAll(async () => {
     await orm.close();
@@ -68,6 +71,7 @@ describe('orchestrator takeover', () => {
           ackTimeoutSeconds: 30,
           status: DeploymentStatus.IN_PROGRESS,
           phaseCount: 1,
+          state: INITIAL_STRATEGY_STATE,
           startedBy: 't',
           traceContext: null,
           targets: ['a', 'b', 'c'].map((instanceId) => ({ instanceId, phase: 1 })),

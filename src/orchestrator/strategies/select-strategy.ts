@@ -1,15 +1,18 @@
 import { DeploymentStrategy } from '../../domain/enums.js';
-import { BadInputError } from '../../domain/errors.js';
+import { blueGreenStrategy } from './blue-green.js';
+import { canaryStrategy } from './canary.js';
 import { directStrategy } from './direct.js';
+import { rollingStrategy } from './rolling.js';
 import type { Strategy } from './strategy.js';
 
-const STRATEGIES: Partial<Record<DeploymentStrategy, Strategy>> = {
+const STRATEGIES: Readonly<Record<DeploymentStrategy, Strategy>> = {
+  [DeploymentStrategy.CANARY]: canaryStrategy,
+  [DeploymentStrategy.BLUE_GREEN]: blueGreenStrategy,
+  [DeploymentStrategy.ROLLING]: rollingStrategy,
   [DeploymentStrategy.DIRECT]: directStrategy,
 };
 
-/** The implementation of a strategy; BAD_USER_INPUT for one this release does not run yet. */
+/** The implementation of a strategy. */
 export function strategyFor(strategy: DeploymentStrategy): Strategy {
-  const found = STRATEGIES[strategy];
-  if (!found) throw new BadInputError(`the ${strategy} strategy is not available yet; use DIRECT`, { field: 'strategy' });
-  return found;
+  return STRATEGIES[strategy];
 }

@@ -1,0 +1,45 @@
+import { TargetState } from '../domain/deployment.js';
+import type { Step, StepResult } from './step.js';
+
+const IDLE_WAIT_MS = 1000;
+/**
+ * Pushes not answered after this long are sent again (instances skip a version
+ * they already run): a push published while the pub/sub link was down, or
+ * lost with a replica, still arrives.
+ */
+export const REPUSH_AFTER_MS = 5000;
+
+/**
+ * The common part of every step that waits for acks: expired pushes become
+ * TIMED_OUT, unanswered ones are sent again when `repushDue`, and while any
+ * push of `phase` (null: of the whole deployment) awaits an ack the step waits
+ * until the next deadline (or an ack wakes it). Null once all answered.
+ */
+export async function awaitAcks(s: Step, phase: number | null, repushDue: boolean): Promise<StepResult | null> {
+  const { r, d } = s;
+  await r.targets.timeOutExpired(d.id, d.ackTimeoutSeconds);
+  if (repushDue) await repush(s, REPUSH_AFTER_MS);
+  const inFlight = (await r.targets.counts(d.id, phase))[TargetState.PUSHED] ?? 0;
+  if (inFlight === 0) return null;
+  const ms = await r.targets.msToNextDeadline(d.id);
+  return { done: false, waitMs: Math.min(ms ?? IDLE_WAIT_MS, IDLE_WAIT_MS) };
+}
+
+/**
+ * Queues again the pushes sent at least `olderThanMs` ago that have not been
+ * answered, one message per version; their send time is renewed, so each is
+ * sent again every REPUSH_AFTER_MS until it is answered or times out.
+ */
+export async function repush(s: Step, olderThanMs: number): Promise<number> {
+  const { r, d } = s;
+  const awaiting = await r.targets.awaitingAck(d.id, olderThanMs);
+  await r.targets.markSent(d.id, awaiting.map((t) => t.instanceId));
+  const byVersion = new Map<number, string[]>();
+  for (const t of awaiting) {
+    const ids = byVersion.get(t.version);
+    if (ids) ids.push(t.instanceId);
+    else byVersion.set(t.version, [t.instanceId]);
+  }
+  for (const [version, ids] of byVersion) await s.push(version, ids);
+  return awaiting.length;
+}

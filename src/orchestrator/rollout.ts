@@ -1,0 +1,149 @@
+import type { PhaseDecision } from '../domain/decision.js';
+import { summarizeCounts, TargetState } from '../domain/deployment.js';
+import { EventType } from '../domain/deployment-model.js';
+import { DeploymentStatus } from '../domain/enums.js';
+import { type HealthReport, summarizeHealth } from '../domain/health.js';
+import { rollbackStart } from '../domain/rollback.js';
+import { awaitAcks } from './acks.js';
+import { sendToLateJoiners } from './late-joiners.js';
+import type { Step, StepResult } from './step.js';
+
+/**
+ * The first pushes of a phase go out in a chunk of at most this many, published
+ * as soon as it is committed, so the first instances receive while the rest of
+ * a large fleet is written in the next step (all of it at once: acks from the
+ * first chunk would otherwise compete with every further chunk).
+ */
+const FIRST_CHUNK = 1000;
+/** A paused deployment's runner looks again this often (resume and rollback wake it at once). */
+export const PAUSED_WAIT_MS = 5000;
+
+const DONE: StepResult = { done: true, waitMs: 0 };
+const AGAIN: StepResult = { done: false, waitMs: 0 };
+
+/** PENDING: the first phase starts, and its first pushes go out in the same step. */
+export async function startRollout(s: Step, repushDue: boolean): Promise<StepResult> {
+  await s.update({ status: DeploymentStatus.IN_PROGRESS, phase: 1 });
+  await s.emit(EventType.PHASE_STARTED, `phase 1 of ${s.d.phaseCount} started`);
+  return advanceRollout(s, repushDue);
+}
+
+/**
+ * IN_PROGRESS: push the phase's targets (at most the strategy's in-flight
+ * limit awaiting an ack), wait for their answers, watch health for the
+ * strategy's observation time, then judge the phase.
+ */
+export async function advanceRollout(s: Step, repushDue: boolean): Promise<StepResult> {
+  const { r, d, strategy } = s;
+  if (d.state.stage === 'OBSERVE') {
+    const left = Date.parse(d.state.observeUntil ?? '') - s.now.getTime();
+    return left > 0 ? { done: false, waitMs: left } : judge(s);
+  }
+  await r.targets.timeOutExpired(d.id, d.ackTimeoutSeconds);
+  const phaseCounts = await r.targets.counts(d.id, d.phase);
+  const counts = summarizeCounts(phaseCounts);
+  const inFlight = phaseCounts[TargetState.PUSHED] ?? 0;
+  const notPushed = counts.pending - inFlight;
+  const room = strategy.maxInFlight(d.options, counts.total) - inFlight;
+  if (notPushed > 0 && room > 0) {
+    const first = notPushed === counts.total;
+    const ids = await r.targets.pendingInPhase(d.id, d.phase, first ? Math.min(room, FIRST_CHUNK) : room);
+    await r.targets.markPushed(d.id, d.profileId, ids, d.version, d.ackTimeoutSeconds);
+    await s.push(d.version, ids);
+    if (ids.length < notPushed && room > ids.length) return AGAIN;
+  }
+  const waiting = await awaitAcks(s, d.phase, repushDue && inFlight > 0);
+  if (waiting) return waiting;
+  const answered = summarizeCounts(await r.targets.counts(d.id, d.phase));
+  // A deadline that passed meanwhile can free room for targets not pushed yet.
+  if (answered.pending > 0) return AGAIN;
+
+  const message = `phase ${d.phase} of ${d.phaseCount}: ${answered.applied} of ${answered.total} applied`;
+  const observeSeconds = answered.failed + answered.timedOut > 0 ? 0 : strategy.observeSeconds(d.options, d.phase, d.phaseCount);
+  if (observeSeconds > 0) {
+    const until = new Date(s.now.getTime() + observeSeconds * 1000);
+    await s.setState({ stage: 'OBSERVE', observeUntil: until.toISOString() });
+    await s.emit(EventType.PHASE_COMPLETED, `${message}; ${strategy.observation} ${observeSeconds} s before judging health`);
+    return { done: false, waitMs: observeSeconds * 1000 };
+  }
+  await s.emit(EventType.PHASE_COMPLETED, message);
+  return judge(s);
+}
+
+/** Every target of the phase answered and its observation time is over: health check, then the strategy decides. */
+async function judge(s: Step): Promise<StepResult> {
+  const { r, d, strategy } = s;
+  const phaseResult = summarizeCounts(await r.targets.counts(d.id, d.phase));
+  let health: HealthReport | null = null;
+  if (strategy.judgesHealth && phaseResult.failed + phaseResult.timedOut === 0) {
+    health = await s.deps.health.check(d, await r.deployments.targets(d.id), s.now);
+    await s.emit(EventType.HEALTH_CHECKED, `phase ${d.phase} of ${d.phaseCount}: ${summarizeHealth(health)}`, health);
+  }
+  const decision = strategy.afterPhase(
+    {
+      phase: d.phase,
+      phaseCount: d.phaseCount,
+      phaseResult,
+      failures: await r.targets.failures(d.id, 5),
+      health,
+      healthOverridden: d.state.healthOverridden,
+    },
+    d.options,
+    d.healthPolicy,
+  );
+  return apply(s, decision, health);
+}
+
+async function apply(s: Step, decision: PhaseDecision, health: HealthReport | null): Promise<StepResult> {
+  const d = s.d;
+  switch (decision.kind) {
+    case 'next-phase': {
+      const phase = d.phase + 1;
+      await s.update({ phase, state: { ...d.state, stage: 'ROLLOUT', observeUntil: null, healthOverridden: false } });
+      await s.emit(EventType.PHASE_STARTED, `phase ${phase} of ${d.phaseCount} started`);
+      return AGAIN;
+    }
+    case 'complete':
+      return complete(s);
+    case 'fail':
+      await s.update({ status: DeploymentStatus.FAILED, failureReason: decision.reason, finished: true });
+      await s.emit(EventType.FAILED, decision.reason);
+      return DONE;
+    case 'rollback':
+      await beginRollback(s, decision.reason, health);
+      return AGAIN;
+    case 'pause':
+      await pause(s, decision.reason, health);
+      return { done: false, waitMs: PAUSED_WAIT_MS };
+  }
+}
+
+/** Starts a rollback (the next steps push the previous version back). */
+export async function beginRollback(s: Step, reason: string, health: HealthReport | null): Promise<void> {
+  await s.update(rollbackStart(s.d, reason));
+  await s.emit(EventType.ROLLBACK_STARTED, reason, health);
+}
+
+/** Pauses for an operator; resuming accepts the phase's health as it is. */
+export async function pause(s: Step, reason: string, health: HealthReport | null): Promise<void> {
+  await s.update({ status: DeploymentStatus.PAUSED, state: { ...s.d.state, healthOverridden: true } });
+  await s.emit(EventType.PAUSED, reason, health);
+}
+
+async function complete(s: Step): Promise<StepResult> {
+  const { r, strategy } = s;
+  const { color, previousColor } = s.d.state;
+  if (strategy.switchesTraffic && color !== null) {
+    await r.traffic.switchTo(s.d.service, s.d.environment, color, s.d.id);
+    await s.setState({ switched: true });
+    await s.emit(EventType.TRAFFIC_SWITCHED, `traffic switched from ${previousColor ?? 'none'} to ${color}`);
+  }
+  await s.update({ status: DeploymentStatus.COMPLETED, finished: true });
+  await r.profiles.setActiveVersion(s.d.profileId, s.d.version);
+  const late = await sendToLateJoiners(s, s.d.version);
+  await s.emit(
+    EventType.COMPLETED,
+    `version ${s.d.version} is active${late > 0 ? `; sent to ${late} instances that joined meanwhile` : ''}`,
+  );
+  return DONE;
+}

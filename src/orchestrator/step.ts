@@ -1,0 +1,96 @@
+import { summarizeCounts } from '../domain/deployment.js';
+import type { DeploymentEventRecord, DeploymentRecord, EventType, StrategyState } from '../domain/deployment-model.js';
+import type { HealthReport } from '../domain/health.js';
+import type { JsonObject } from '../domain/json.js';
+import type { PushMessage } from '../delivery/push-message.js';
+import type { InstanceRegistry } from '../registry/instance-registry.js';
+import type { Repositories } from '../store/database.js';
+import type { DeploymentPatch } from '../store/deployment.repository.js';
+import type { HealthMonitor } from './health-monitor.js';
+import type { Strategy } from './strategies/strategy.js';
+
+/** What the runner does after a step. */
+export interface StepResult {
+  /** The deployment reached a terminal state: stop running it. */
+  done: boolean;
+  /** Run the next step after at most this long (sooner when woken by an ack or a control). */
+  waitMs: number;
+}
+
+export interface VersionPayload {
+  hash: string;
+  data: JsonObject;
+}
+
+/** What a step needs beyond its transaction. */
+export interface StepDependencies {
+  registry: InstanceRegistry;
+  health: HealthMonitor;
+  /** The content of a version, cached per deployment (versions are immutable). */
+  payload(r: Repositories, d: DeploymentRecord, version: number): Promise<VersionPayload>;
+}
+
+/**
+ * One step of one deployment inside its transaction: writes go to `r` at once,
+ * pushes and events are collected and published by the orchestrator only after
+ * the commit (persist, then publish).
+ */
+export class Step {
+  readonly pushes: PushMessage[] = [];
+  readonly events: DeploymentEventRecord[] = [];
+
+  constructor(
+    readonly r: Repositories,
+    /** The deployment as this step has written it so far. */
+    public d: DeploymentRecord,
+    readonly now: Date,
+    readonly strategy: Strategy,
+    readonly deps: StepDependencies,
+  ) {}
+
+  async update(patch: DeploymentPatch): Promise<void> {
+    await this.r.deployments.update(this.d.id, patch, this.now);
+    this.d = {
+      ...this.d,
+      ...(patch.status !== undefined && { status: patch.status }),
+      ...(patch.phase !== undefined && { phase: patch.phase }),
+      ...(patch.state !== undefined && { state: patch.state }),
+      ...(patch.rollbackReason !== undefined && { rollbackReason: patch.rollbackReason }),
+      ...(patch.failureReason !== undefined && { failureReason: patch.failureReason }),
+    };
+  }
+
+  setState(patch: Partial<StrategyState>): Promise<void> {
+    return this.update({ state: { ...this.d.state, ...patch } });
+  }
+
+  /** Records an event with the deployment's current status, phase and progress. */
+  async emit(type: EventType, message: string | null, health: HealthReport | null = null): Promise<void> {
+    const counts = await this.r.targets.counts(this.d.id, null);
+    const event: DeploymentEventRecord = {
+      deploymentId: this.d.id,
+      type,
+      status: this.d.status,
+      phase: this.d.phase,
+      progress: summarizeCounts(counts).progress,
+      message,
+      health,
+      at: this.now,
+    };
+    await this.r.deployments.insertEvent(event);
+    this.events.push(event);
+  }
+
+  /** Queues `version` for the given instances (sent after the commit). */
+  async push(version: number, instanceIds: string[]): Promise<void> {
+    if (instanceIds.length === 0) return;
+    const d = this.d;
+    const payload = await this.deps.payload(this.r, d, version);
+    this.pushes.push({
+      service: d.service,
+      environment: d.environment,
+      targets: instanceIds,
+      update: { profileName: d.profileName, version, ...payload, deploymentId: d.id, traceparent: d.traceContext },
+    });
+  }
+}
