@@ -73,6 +73,9 @@ export interface SimInstance {
   readonly acks: AckRecord[];
   /** Errors the subscription reported. */
   readonly subscriptionErrors: unknown[];
+  color: 'BLUE' | 'GREEN' | null;
+  /** The version of the last update it acked as applied (null before any). */
+  appliedVersion(): number | null;
   /** What the instance does with the next updates; may be changed at any time. */
   behavior: Behavior;
   /** Wait before each automatic ack. */
@@ -91,6 +94,8 @@ export interface Fleet {
   byId(id: string): SimInstance;
   /** Heartbeats every instance (that is not `except`) every `intervalMs` until stop(). */
   keepAlive(intervalMs: number, except?: (i: SimInstance) => boolean): void;
+  /** Heartbeats every instance every `intervalMs` with the metrics `metricsOf` gives it (e.g. by its applied version) until stop(). */
+  reportMetrics(intervalMs: number, metricsOf: (i: SimInstance) => Record<string, unknown> | null): void;
   stop(): Promise<void>;
 }
 
@@ -102,6 +107,8 @@ export interface InstanceOptions {
   delayMs?: number;
   /** Wait for the first message (the config sent on subscribe) before returning. */
   waitForInitial?: boolean;
+  /** Blue-green color to register with. */
+  color?: 'BLUE' | 'GREEN';
 }
 
 /** Registers an instance with a registration token; returns its id and own token. */
@@ -110,11 +117,12 @@ export async function registerInstance(
   service: string,
   environment: Environment = Environment.STAGING,
   host = 'sim-host',
+  color: 'BLUE' | 'GREEN' | null = null,
 ): Promise<{ id: string; token: string }> {
   const registration = await a.server.token(Role.INSTANCE, { sub: `registrar-${service}`, service, environment });
   const res = await a.gql<{ registerInstance: { token: string; instance: { id: string } } }>(
     REGISTER,
-    { input: { service, environment, host } },
+    { input: { service, environment, host, color } },
     registration,
   );
   const { token, instance } = ok(res).registerInstance;
@@ -125,7 +133,7 @@ export async function registerInstance(
 export async function startInstance(a: Api, o: InstanceOptions): Promise<SimInstance> {
   const environment = o.environment ?? Environment.STAGING;
   const host = o.host ?? `sim-${Math.random().toString(36).slice(2, 8)}`;
-  const { id, token } = await registerInstance(a, o.service, environment, host);
+  const { id, token } = await registerInstance(a, o.service, environment, host, o.color ?? null);
   const ws: TestWsClient = connectWs(a.server.url, token);
   const received: ReceivedUpdate[] = [];
   const acks: AckRecord[] = [];
@@ -142,6 +150,11 @@ export async function startInstance(a: Api, o: InstanceOptions): Promise<SimInst
     received,
     acks,
     subscriptionErrors,
+    color: o.color ?? null,
+    appliedVersion() {
+      for (let i = acks.length - 1; i >= 0; i--) if (acks[i]!.success) return acks[i]!.version;
+      return null;
+    },
     behavior: o.behavior ?? ackOk(),
     delayMs: o.delayMs ?? 0,
     waitForUpdate(pred = () => true, timeoutMs = 8000) {
@@ -224,11 +237,15 @@ export async function startInstance(a: Api, o: InstanceOptions): Promise<SimInst
 /** Starts `count` instances of one service and environment; `behavior(i)` picks each one's behaviour. */
 export async function startFleet(
   a: Api,
-  o: Omit<InstanceOptions, 'behavior' | 'host'> & { count: number; behavior?: (index: number) => Behavior },
+  o: Omit<InstanceOptions, 'behavior' | 'host' | 'color'> & {
+    count: number;
+    behavior?: (index: number) => Behavior;
+    color?: (index: number) => 'BLUE' | 'GREEN' | undefined;
+  },
 ): Promise<Fleet> {
   const instances: SimInstance[] = [];
   for (let i = 0; i < o.count; i++) {
-    instances.push(await startInstance(a, { ...o, host: `${o.service}-${i}`, behavior: o.behavior?.(i) }));
+    instances.push(await startInstance(a, { ...o, host: `${o.service}-${i}`, behavior: o.behavior?.(i), color: o.color?.(i) }));
   }
   const timers: NodeJS.Timeout[] = [];
   return {
@@ -245,6 +262,11 @@ export async function startFleet(
         timers.push(setInterval(() => void i.heartbeat().catch(() => undefined), intervalMs));
       }
     },
+    reportMetrics(intervalMs, metricsOf) {
+      for (const i of instances) {
+        timers.push(setInterval(() => void i.heartbeat(metricsOf(i) ?? undefined).catch(() => undefined), intervalMs));
+      }
+    },
     async stop() {
       for (const t of timers) clearInterval(t);
       await Promise.allSettled(instances.map((i) => i.close()));
@@ -253,6 +275,7 @@ export async function startFleet(
 }
 
 export const TARGET_FIELDS = 'instanceId phase state reloadMs error';
+export const HEALTH_FIELDS = 'healthy reasons insufficientData checkedAt baseline { errorRate latencyP99Ms requestCount custom } current { errorRate latencyP99Ms requestCount custom }';
 export const EVENT_FIELDS = 'deploymentId type status phase progress message at';
 export const DEPLOYMENT_FIELDS = `id profileName version previousVersion strategy status phase phaseCount progress failureReason
   rollbackReason startedBy createdAt finishedAt targets { ${TARGET_FIELDS} } events { ${EVENT_FIELDS} }`;
