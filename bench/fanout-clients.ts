@@ -156,7 +156,9 @@ process.on('message', (raw) => {
       });
       return;
     case 'expect': {
-      // Each connection is outstanding until it received (and, for HotSwap, acked).
+      // Each connection is outstanding until it received (and, for HotSwap, acked) this version.
+      received.fill(Number.NaN);
+      acked.fill(Number.NaN);
       outstanding = received.length;
       expected = m.version;
       const timer = setTimeout(() => finish?.(), m.timeoutMs);
