@@ -8,8 +8,8 @@ import pg from 'pg';
 import WebSocket from 'ws';
 import { type Creds, gql, now, withTimeout } from './fanout-support.js';
 
-/** Resolves with the time the deployment's COMPLETED event arrived over a deploymentEvents subscription. */
-export function completedAt(url: string, token: string, id: string, timeoutMs: number): Promise<number> {
+/** Resolves with the time the deployment's events reached `status` (over a deploymentEvents subscription); rejects on another final status. */
+export function statusReached(url: string, token: string, id: string, status: string, timeoutMs: number): Promise<number> {
   const client = createClient({ url: url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${token}` }, retryAttempts: 0 });
   const result = new Promise<number>((resolve, reject) => {
     client.subscribe<{ deploymentEvents: { status: string; message: string | null } }>(
@@ -17,15 +17,22 @@ export function completedAt(url: string, token: string, id: string, timeoutMs: n
       {
         next: (r) => {
           const e = r.data?.deploymentEvents;
-          if (e?.status === 'COMPLETED') resolve(now());
-          else if (!e || ['FAILED', 'ROLLED_BACK', 'CANCELLED'].includes(e.status)) reject(new Error(`deployment ${e?.status}: ${e?.message ?? JSON.stringify(r.errors)}`));
+          if (e?.status === status) resolve(now());
+          else if (!e || ['COMPLETED', 'FAILED', 'ROLLED_BACK', 'CANCELLED'].includes(e.status)) {
+            reject(new Error(`deployment ${e?.status}: ${e?.message ?? JSON.stringify(r.errors)}`));
+          }
         },
         error: (e) => reject(new Error(`deploymentEvents: ${JSON.stringify(e)}`)),
-        complete: () => reject(new Error('deploymentEvents ended before COMPLETED')),
+        complete: () => reject(new Error(`deploymentEvents ended before ${status}`)),
       },
     );
   });
-  return withTimeout('deployment COMPLETED', timeoutMs, result).finally(() => void client.dispose());
+  return withTimeout(`deployment ${status}`, timeoutMs, result).finally(() => void client.dispose());
+}
+
+/** Resolves with the time the deployment's COMPLETED event arrived. */
+export function completedAt(url: string, token: string, id: string, timeoutMs: number): Promise<number> {
+  return statusReached(url, token, id, 'COMPLETED', timeoutMs);
 }
 
 export const START = `mutation($p: String!, $v: Int!, $c: Int!) { startDeployment(input: { profileName: $p, version: $v, strategy: DIRECT,

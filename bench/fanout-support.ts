@@ -7,6 +7,7 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import pg from 'pg';
 
 /** Wall-clock milliseconds with sub-millisecond resolution, comparable across processes on one machine. */
 export const now = (): number => performance.timeOrigin + performance.now();
@@ -103,6 +104,22 @@ export async function gql<T = Record<string, unknown>>(url: string, token: strin
   const json = (await res.json()) as { data?: T; errors?: unknown };
   if (json.errors || !json.data) throw new Error(`GraphQL error (HTTP ${res.status}): ${JSON.stringify(json.errors)}`);
   return json.data;
+}
+
+/** Cleanups of a bench run, run newest first by cleanUp() on success, failure or a signal. */
+export const cleanups: Array<() => Promise<unknown>> = [];
+export async function cleanUpAll(log: (text: string) => void): Promise<void> {
+  for (const c of cleanups.splice(0).reverse()) await c().catch((e: unknown) => log(`cleanup failed: ${String(e)}`));
+}
+export function cleanUpOnSignals(log: (text: string) => void): void {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void cleanUpAll(log).finally(() => process.exit(130)));
+}
+
+/** Runs one SQL statement on a fresh connection (CREATE/DROP DATABASE). */
+export async function adminSql(adminUrl: string, sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  await client.query(sql).finally(() => client.end());
 }
 
 // ---- IPC between the parent and the client workers ------------------------------------------

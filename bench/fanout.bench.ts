@@ -14,14 +14,13 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import { mintToken } from '../src/auth/tokens.js';
 import { Environment, Role } from '../src/domain/enums.js';
 import { type ServiceProcess, spawnService } from '../test/support/process.js';
 import type { FromFloor, ToFloor } from './fanout-floor.js';
 import { activateVersion1, completedAt, PUBLISH, REGISTER, type Registered, START, timeline } from './fanout-setup.js';
 import {
-  type Creds, FD_RESERVE, forkWorker, type FromWorker, gql, heapAfterGcMiB, mapLimit, now, openFileLimit, percentile, round, rssMiB,
+  adminSql, cleanups, cleanUpAll, cleanUpOnSignals, type Creds, FD_RESERVE, forkWorker, type FromWorker, gql, heapAfterGcMiB, mapLimit, now, openFileLimit, percentile, round, rssMiB,
   sampleConfig, type ToWorker, waitForFile, withTimeout, type Worker,
 } from './fanout-support.js';
 
@@ -41,18 +40,9 @@ type ClientWorker = Worker<ToWorker, FromWorker>;
 const is = <E extends FromWorker['evt']>(evt: E) => (m: FromWorker): m is Extract<FromWorker, { evt: E }> => m.evt === evt;
 const log = (text: string) => process.stderr.write(`[fanout] ${text}\n`);
 
-/** Cleanups, run newest first, on success, failure or a signal. */
-const cleanups: Array<() => Promise<unknown>> = [];
-async function cleanUp(): Promise<void> {
-  for (const c of cleanups.splice(0).reverse()) await c().catch((e: unknown) => log(`cleanup failed: ${String(e)}`));
-}
-for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void cleanUp().finally(() => process.exit(130)));
-
-async function admin(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: ADMIN_URL });
-  await client.connect();
-  await client.query(sql).finally(() => client.end());
-}
+cleanUpOnSignals(log);
+const cleanUp = () => cleanUpAll(log);
+const admin = (sql: string) => adminSql(ADMIN_URL, sql);
 
 function split<T>(items: T[], parts: number): T[][] {
   const size = Math.ceil(items.length / parts);
