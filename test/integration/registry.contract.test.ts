@@ -115,6 +115,64 @@ export function describeRegistryContract(name: string, factory: () => InstanceRe
       expect(await reg.history('unknown', 5)).toEqual([]);
     });
 
+    it('histories returns the samples of several instances in one call, each newest first', async () => {
+      await registerAll(instance('a'), instance('b'), instance('c'));
+      for (let n = 1; n <= 3; n += 1) await reg.heartbeat('a', at(n), { requestCount: n });
+      await reg.heartbeat('b', at(10), { errorRate: 0.5, latencyP99Ms: 12.5, custom: { queue: 2 } });
+      await reg.heartbeat('b', at(11), null);
+      await reg.heartbeat('c', at(20), { requestCount: 7 });
+      const got = await reg.histories(['b', 'a'], 20);
+      expect([...got.keys()].sort()).toEqual(['a', 'b']);
+      expect(got.get('a')).toEqual([
+        { at: at(3), metrics: { requestCount: 3 } },
+        { at: at(2), metrics: { requestCount: 2 } },
+        { at: at(1), metrics: { requestCount: 1 } },
+      ]);
+      expect(got.get('b')).toEqual([{ at: at(10), metrics: { errorRate: 0.5, latencyP99Ms: 12.5, custom: { queue: 2 } } }]);
+      for (const samples of got.values()) for (const s of samples) expect(s.at).toBeInstanceOf(Date);
+      for (const id of ['a', 'b', 'c']) expect((await reg.histories([id], 20)).get(id)).toEqual(await reg.history(id, 20));
+    });
+
+    it('histories gives unknown ids, and instances without metrics, an empty list', async () => {
+      await registerAll(instance('quiet'), instance('loud'));
+      await reg.heartbeat('loud', at(1), { errorRate: 0.1 });
+      await reg.heartbeat('quiet', at(1), null);
+      await reg.register(instance('gone'));
+      await reg.heartbeat('gone', at(2), { errorRate: 0.2 });
+      await reg.deregister('gone');
+      const got = await reg.histories(['nope', 'quiet', 'gone', 'loud'], 5);
+      expect(got.get('nope')).toEqual([]);
+      expect(got.get('quiet')).toEqual([]);
+      expect(got.get('gone')).toEqual([]);
+      expect(got.get('loud')).toEqual([{ at: at(1), metrics: { errorRate: 0.1 } }]);
+      expect((await reg.histories([], 20)).size).toBe(0);
+    });
+
+    it('histories honours the limit and keeps at most 20 samples', async () => {
+      await registerAll(instance('a'), instance('b'));
+      for (let n = 1; n <= 25; n += 1) await reg.heartbeat('a', at(n), { requestCount: n });
+      for (let n = 1; n <= 4; n += 1) await reg.heartbeat('b', at(n), { requestCount: 100 + n });
+      const counts = (m: Map<string, Array<{ metrics: InstanceMetrics }>>, id: string) => m.get(id)?.map((s) => s.metrics.requestCount);
+      const all = await reg.histories(['a', 'b'], 100);
+      expect(all.get('a')).toHaveLength(METRICS_HISTORY_LENGTH);
+      expect(counts(all, 'a')).toEqual(Array.from({ length: 20 }, (_, i) => 25 - i));
+      expect(counts(all, 'b')).toEqual([104, 103, 102, 101]);
+      const two = await reg.histories(['a', 'b'], 2);
+      expect(counts(two, 'a')).toEqual([25, 24]);
+      expect(counts(two, 'b')).toEqual([104, 103]);
+      const none = await reg.histories(['a', 'b'], 0);
+      expect([none.get('a'), none.get('b')]).toEqual([[], []]);
+    });
+
+    it('histories hands out copies', async () => {
+      await reg.register(instance('a'));
+      await reg.heartbeat('a', at(1), { errorRate: 0.1, custom: { q: 1 } });
+      const first = (await reg.histories(['a'], 20)).get('a')!;
+      first[0]!.metrics.errorRate = 0.9;
+      first[0]!.at.setTime(0);
+      expect((await reg.histories(['a'], 20)).get('a')).toEqual([{ at: at(1), metrics: { errorRate: 0.1, custom: { q: 1 } } }]);
+    });
+
     it('a heartbeat without metrics keeps the previous metrics and adds no sample', async () => {
       await reg.register(instance('i1'));
       await reg.heartbeat('i1', at(1), { errorRate: 0.2 });

@@ -1,0 +1,343 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import { summarizeTargets, TargetState } from '../../../src/domain/deployment.js';
+import {
+  type DeploymentRecord,
+  type HealthPolicy,
+  INITIAL_STRATEGY_STATE,
+  type TargetRecord,
+} from '../../../src/domain/deployment-model.js';
+import { DeploymentStatus, DeploymentStrategy, Environment } from '../../../src/domain/enums.js';
+import type { HealthSnapshot } from '../../../src/domain/health.js';
+import type { InstanceMetrics } from '../../../src/domain/instance.js';
+import { HealthMonitor } from '../../../src/orchestrator/health-monitor.js';
+import { MemoryInstanceRegistry } from '../../../src/registry/memory-registry.js';
+
+const T0 = Date.parse('2025-03-01T12:00:00Z');
+const minutes = (m: number): Date => new Date(T0 + m * 60_000);
+const seconds = (s: number): Date => new Date(T0 + s * 1000);
+/** "Now" of every check: 60 minutes after T0. */
+const NOW = minutes(60);
+/** The deployment started 2 minutes before NOW; its updated targets acked 1 minute before NOW. */
+const CREATED = minutes(58);
+const ACKED = minutes(59);
+
+const POLICY: HealthPolicy = { maxErrorRateIncrease: 0.05, maxLatencyIncreasePct: 50, customThresholds: null, autoRollback: true };
+
+function snapshot(partial: Partial<HealthSnapshot> = {}): HealthSnapshot {
+  return { errorRate: 0.01, latencyP99Ms: 200, requestCount: 1000, custom: null, instances: 4, ...partial };
+}
+
+function deployment(overrides: Partial<DeploymentRecord> = {}, baseline: HealthSnapshot | null = snapshot()): DeploymentRecord {
+  return {
+    id: 'dep-h',
+    profileId: 'prof-h',
+    profileName: 'checkout-prod',
+    service: 'checkout',
+    environment: Environment.PRODUCTION,
+    version: 2,
+    previousVersion: 1,
+    options: { strategy: DeploymentStrategy.CANARY, canary: { phases: [0.5, 1], bakeSeconds: 1 } },
+    healthPolicy: POLICY,
+    ackTimeoutSeconds: 5,
+    status: DeploymentStatus.IN_PROGRESS,
+    phase: 1,
+    phaseCount: 2,
+    state: { ...INITIAL_STRATEGY_STATE, baseline },
+    rollbackReason: null,
+    failureReason: null,
+    startedBy: 'user-1',
+    traceContext: null,
+    createdAt: CREATED,
+    updatedAt: CREATED,
+    finishedAt: null,
+    result: summarizeTargets([]),
+    ...overrides,
+  };
+}
+
+function target(instanceId: string, state: TargetState, overrides: Partial<TargetRecord> = {}): TargetRecord {
+  const pushed = state !== TargetState.PENDING;
+  return {
+    instanceId,
+    phase: 1,
+    state,
+    version: pushed ? 2 : null,
+    pushedAt: pushed ? minutes(58.5) : null,
+    deadlineAt: pushed ? minutes(58.6) : null,
+    ackedAt: state === TargetState.APPLIED ? ACKED : null,
+    reloadMs: state === TargetState.APPLIED ? 3 : null,
+    error: state === TargetState.FAILED ? 'rejected' : null,
+    ...overrides,
+  };
+}
+
+const applied = (id: string, overrides: Partial<TargetRecord> = {}) => target(id, TargetState.APPLIED, overrides);
+const pending = (id: string) => target(id, TargetState.PENDING);
+
+describe('HealthMonitor', () => {
+  let registry: MemoryInstanceRegistry;
+  let monitor: HealthMonitor;
+
+  beforeEach(() => {
+    registry = new MemoryInstanceRegistry();
+    monitor = new HealthMonitor(registry);
+  });
+
+  /** Registers the instances (at T0) if needed and records one heartbeat each at `at`. */
+  async function beat(at: Date, metricsById: Record<string, InstanceMetrics>): Promise<void> {
+    for (const [id, metrics] of Object.entries(metricsById)) {
+      if ((await registry.get(id)) === null) {
+        await registry.register({
+          id,
+          service: 'checkout',
+          environment: Environment.PRODUCTION,
+          host: `${id}.local`,
+          color: null,
+          metadata: null,
+          registeredAt: new Date(T0),
+        });
+      }
+      expect(await registry.heartbeat(id, at, metrics)).not.toBeNull();
+    }
+  }
+
+  describe('baseline', () => {
+    it('is empty for no instances, and for instances that never reported metrics', async () => {
+      const empty = { errorRate: null, latencyP99Ms: null, requestCount: null, custom: null, instances: 0 };
+      expect(await monitor.baseline([], NOW)).toEqual(empty);
+      await beat(minutes(59), {});
+      await registry.register({
+        id: 'silent', service: 'checkout', environment: Environment.PRODUCTION, host: 'h', color: null, metadata: null, registeredAt: minutes(50),
+      });
+      expect(await monitor.baseline(['silent', 'unknown'], NOW)).toEqual(empty);
+    });
+
+    it('aggregates the recent heartbeats of the given instances only', async () => {
+      await beat(minutes(55), { a: { errorRate: 0.02, latencyP99Ms: 100, requestCount: 100 }, b: { errorRate: 0.02, latencyP99Ms: 300, requestCount: 100 } });
+      await beat(minutes(55), { other: { errorRate: 0.9, latencyP99Ms: 9000, requestCount: 100 } });
+      expect(await monitor.baseline(['a', 'b'], NOW)).toEqual({
+        errorRate: 0.02, latencyP99Ms: 200, requestCount: 200, custom: null, instances: 2,
+      });
+    });
+
+    it('ignores samples older than 10 minutes', async () => {
+      await beat(minutes(45), { a: { errorRate: 0.5, latencyP99Ms: 5000, requestCount: 100 } });
+      await beat(minutes(55), { a: { errorRate: 0.01, latencyP99Ms: 100, requestCount: 100 } });
+      await beat(minutes(49.9), { old: { errorRate: 0.5, requestCount: 100 } });
+      const base = await monitor.baseline(['a', 'old'], NOW);
+      expect(base).toEqual({ errorRate: 0.01, latencyP99Ms: 100, requestCount: 100, custom: null, instances: 1 });
+    });
+
+    it('keeps a sample exactly 10 minutes old', async () => {
+      await beat(minutes(50), { a: { errorRate: 0.03, requestCount: 10 } });
+      expect(await monitor.baseline(['a'], NOW)).toMatchObject({ errorRate: 0.03, instances: 1 });
+      expect(await monitor.baseline(['a'], new Date(NOW.getTime() + 1))).toMatchObject({ errorRate: null, instances: 0 });
+    });
+
+    it('weights the error rate by requests across instances', async () => {
+      await beat(minutes(55), { busy: { errorRate: 0.1, requestCount: 900 }, quiet: { errorRate: 0.01, requestCount: 100 } });
+      const base = await monitor.baseline(['busy', 'quiet'], NOW);
+      expect(base.errorRate).toBeCloseTo(0.091, 10); // (90 + 1) / 1000, not the plain mean 0.055
+      expect(base.requestCount).toBe(1000);
+    });
+
+    it('weights the error rate by requests across one instance’s samples too', async () => {
+      await beat(minutes(54), { a: { errorRate: 0.2, requestCount: 10 } });
+      await beat(minutes(55), { a: { errorRate: 0.0, requestCount: 190 } });
+      expect((await monitor.baseline(['a'], NOW)).errorRate).toBeCloseTo(0.01, 10); // 2 / 200
+    });
+
+    it('falls back to a plain mean when a request count is missing', async () => {
+      await beat(minutes(55), { busy: { errorRate: 0.1, requestCount: 900 }, quiet: { errorRate: 0.01 } });
+      expect((await monitor.baseline(['busy', 'quiet'], NOW)).errorRate).toBeCloseTo(0.055, 10);
+    });
+
+    it('averages custom metrics per name', async () => {
+      await beat(minutes(55), { a: { custom: { queue: 4 } }, b: { custom: { queue: 8, cpu: 0.5 } } });
+      expect((await monitor.baseline(['a', 'b'], NOW)).custom).toEqual({ cpu: 0.5, queue: 6 });
+    });
+  });
+
+  describe('check', () => {
+    it('healthy when the updated instances since their ack match the baseline', async () => {
+      await beat(minutes(59.5), { u1: { errorRate: 0.01, latencyP99Ms: 210, requestCount: 100 } });
+      const report = await monitor.check(deployment(), [applied('u1')], NOW);
+      expect(report).toEqual({
+        healthy: true,
+        baseline: snapshot(),
+        current: { errorRate: 0.01, latencyP99Ms: 210, requestCount: 100, custom: null, instances: 1 },
+        reasons: [],
+        checkedAt: NOW,
+        insufficientData: false,
+      });
+    });
+
+    it('degraded error rate, with the readable reason', async () => {
+      await beat(minutes(59.5), { u1: { errorRate: 0.3, latencyP99Ms: 200, requestCount: 100 } });
+      const report = await monitor.check(deployment(), [applied('u1')], NOW);
+      expect(report.healthy).toBe(false);
+      expect(report.reasons).toEqual(['error rate 30.0% vs baseline 1.0%: +29.0 points > 5.0']);
+    });
+
+    it('degraded latency: "p99 latency 480 ms vs baseline 200 ms: +140% > 50%"', async () => {
+      await beat(minutes(59.5), { u1: { errorRate: 0.01, latencyP99Ms: 480, requestCount: 100 } });
+      const report = await monitor.check(deployment(), [applied('u1')], NOW);
+      expect(report).toMatchObject({ healthy: false, insufficientData: false });
+      expect(report.reasons).toEqual(['p99 latency 480 ms vs baseline 200 ms: +140% > 50%']);
+    });
+
+    it('uses only the samples at or after each target’s ackedAt', async () => {
+      await beat(minutes(58.8), { u1: { errorRate: 0.9, latencyP99Ms: 9000, requestCount: 1000 } }); // before the ack
+      await beat(ACKED, { u1: { errorRate: 0.02, latencyP99Ms: 200, requestCount: 100 } }); // exactly at the ack
+      const report = await monitor.check(deployment(), [applied('u1')], NOW);
+      expect(report.healthy).toBe(true);
+      expect(report.current).toMatchObject({ errorRate: 0.02, latencyP99Ms: 200, requestCount: 100, instances: 1 });
+    });
+
+    it('each target has its own ack time', async () => {
+      await beat(minutes(59.2), { early: { errorRate: 0.4, requestCount: 100 }, late: { errorRate: 0.4, requestCount: 100 } });
+      await beat(minutes(59.6), { early: { errorRate: 0.01, requestCount: 100 }, late: { errorRate: 0.01, requestCount: 100 } });
+      const targets = [applied('early', { ackedAt: minutes(59.1) }), applied('late', { ackedAt: minutes(59.5) })];
+      const report = await monitor.check(deployment(), targets, NOW);
+      // early: (40 + 1) / 200; late: 1 / 100 → (41 + 1) / 300 = 0.14
+      expect(report.current.errorRate).toBeCloseTo(0.14, 10);
+      expect(report.current.requestCount).toBe(300);
+    });
+
+    it('weights the updated error rate by requests', async () => {
+      await beat(minutes(59.5), { u1: { errorRate: 0.2, requestCount: 100 }, u2: { errorRate: 0.0, requestCount: 900 } });
+      const report = await monitor.check(deployment(), [applied('u1'), applied('u2')], NOW);
+      expect(report.current.errorRate).toBeCloseTo(0.02, 10); // plain mean would be 0.1: degraded
+      expect(report.healthy).toBe(true);
+    });
+
+    it('insufficientData when the updated instances have not reported since their ack', async () => {
+      await beat(minutes(58.9), { u1: { errorRate: 0.9, latencyP99Ms: 9000, requestCount: 100 } });
+      const report = await monitor.check(deployment(), [applied('u1')], NOW);
+      expect(report).toMatchObject({ healthy: true, insufficientData: true, reasons: [] });
+      expect(report.current.instances).toBe(0);
+    });
+
+    it('insufficientData when no target has applied yet', async () => {
+      await beat(minutes(59.5), { p1: { errorRate: 0.01, requestCount: 100 } });
+      const report = await monitor.check(deployment(), [pending('p1')], NOW);
+      expect(report).toMatchObject({ healthy: true, insufficientData: true, reasons: [] });
+    });
+
+    it('ignores APPLIED targets of another version (e.g. given the previous version back)', async () => {
+      await beat(minutes(59.5), { u1: { errorRate: 0.01, requestCount: 100 }, old: { errorRate: 0.9, requestCount: 100 } });
+      const report = await monitor.check(deployment(), [applied('u1'), applied('old', { version: 1 })], NOW);
+      expect(report.healthy).toBe(true);
+      expect(report.current.instances).toBe(1);
+    });
+
+    it.each([TargetState.FAILED, TargetState.ROLLED_BACK, TargetState.PUSHED, TargetState.TIMED_OUT])(
+      'ignores %s targets on both sides',
+      async (state) => {
+        await beat(minutes(59.5), {
+          u1: { errorRate: 0.08, requestCount: 100 },
+          u2: { errorRate: 0.01, requestCount: 100 },
+          bad: { errorRate: 0.9, requestCount: 100 },
+          good: { errorRate: 0.01, requestCount: 100 },
+        });
+        // Counted as not yet updated, "good" would make u1 degraded (+7 points > 5).
+        const asWaiting = await monitor.check(deployment({}, snapshot({ errorRate: 0.07 })), [applied('u1'), target('good', state)], NOW);
+        expect(asWaiting).toMatchObject({ healthy: true, insufficientData: false, reasons: [] });
+        // Counted as updated, "bad" would make the updated group degraded.
+        const asUpdated = await monitor.check(deployment(), [applied('u2'), target('bad', state)], NOW);
+        expect(asUpdated).toMatchObject({ healthy: true, insufficientData: false, reasons: [] });
+        expect(asUpdated.current).toMatchObject({ errorRate: 0.01, requestCount: 100, instances: 1 });
+      },
+    );
+
+    it('compares with the instances not yet updated (PENDING targets)', async () => {
+      await beat(minutes(59.5), {
+        u1: { errorRate: 0.08, latencyP99Ms: 200, requestCount: 100 },
+        p1: { errorRate: 0.01, latencyP99Ms: 200, requestCount: 100 },
+        p2: { errorRate: 0.01, latencyP99Ms: 200, requestCount: 100 },
+      });
+      const report = await monitor.check(deployment({}, snapshot({ errorRate: 0.07 })), [applied('u1'), pending('p1'), pending('p2')], NOW);
+      expect(report.healthy).toBe(false);
+      expect(report.reasons).toEqual(['error rate 8.0% vs instances not yet updated 1.0%: +7.0 points > 5.0']);
+      expect(report.reasons.join(' ')).toContain('instances not yet updated');
+    });
+
+    it('reports both references when both are exceeded', async () => {
+      await beat(minutes(59.5), { u1: { latencyP99Ms: 480 }, p1: { latencyP99Ms: 100 } });
+      const report = await monitor.check(deployment(), [applied('u1'), pending('p1')], NOW);
+      expect(report.reasons).toEqual([
+        'p99 latency 480 ms vs baseline 200 ms: +140% > 50%',
+        'p99 latency 480 ms vs instances not yet updated 100 ms: +380% > 50%',
+      ]);
+    });
+
+    it('counts not-yet-updated samples only since the deployment started', async () => {
+      await beat(minutes(57), { p1: { errorRate: 0.0, requestCount: 100 } }); // before createdAt: ignored
+      await beat(minutes(59.5), { u1: { errorRate: 0.08, requestCount: 100 }, p1: { errorRate: 0.05, requestCount: 100 } });
+      const report = await monitor.check(deployment({}, snapshot({ errorRate: 0.07 })), [applied('u1'), pending('p1')], NOW);
+      expect(report.healthy).toBe(true);
+    });
+
+    it('counts not-yet-updated samples of the last 10 minutes only, for an old deployment', async () => {
+      const old = deployment({ createdAt: minutes(10) }, snapshot({ errorRate: 0.07 }));
+      await beat(minutes(45), { p1: { errorRate: 0.0, requestCount: 1000 } }); // older than 10 minutes: ignored
+      await beat(minutes(55), { p1: { errorRate: 0.05, requestCount: 100 } });
+      await beat(minutes(59.5), { u1: { errorRate: 0.08, requestCount: 100 } });
+      const report = await monitor.check(old, [applied('u1'), pending('p1')], NOW);
+      expect(report.healthy).toBe(true);
+    });
+
+    it('custom health thresholds and limits of the deployment are applied', async () => {
+      await beat(minutes(59.5), { u1: { errorRate: 0.1, latencyP99Ms: 480, requestCount: 100, custom: { queueDepth: 12, cpu: 0.4 } } });
+      const strict = deployment({
+        healthPolicy: { ...POLICY, maxErrorRateIncrease: 0.1, maxLatencyIncreasePct: 150, customThresholds: { queueDepth: 10, cpu: 0.5 } },
+      });
+      const report = await monitor.check(strict, [applied('u1')], NOW);
+      expect(report.reasons).toEqual(['custom metric queueDepth 12 > 10']);
+      const loose = deployment({ healthPolicy: { ...POLICY, maxErrorRateIncrease: 0.1, maxLatencyIncreasePct: 150, customThresholds: { queueDepth: 12 } } });
+      expect((await monitor.check(loose, [applied('u1')], NOW)).healthy).toBe(true);
+    });
+
+    it('policy nulls disable the error rate and latency checks', async () => {
+      await beat(minutes(59.5), { u1: { errorRate: 0.9, latencyP99Ms: 9000, requestCount: 100 } });
+      const off = deployment({ healthPolicy: { ...POLICY, maxErrorRateIncrease: null, maxLatencyIncreasePct: null } });
+      const report = await monitor.check(off, [applied('u1')], NOW);
+      expect(report).toMatchObject({ healthy: true, insufficientData: false, reasons: [] });
+      const latencyOnly = deployment({ healthPolicy: { ...POLICY, maxErrorRateIncrease: null } });
+      expect((await monitor.check(latencyOnly, [applied('u1')], NOW)).reasons).toEqual([
+        'p99 latency 9000 ms vs baseline 200 ms: +4400% > 50%',
+      ]);
+    });
+
+    it('a null baseline compares with nothing but the instances not yet updated', async () => {
+      await beat(minutes(59.5), { u1: { errorRate: 0.3, latencyP99Ms: 480, requestCount: 100 } });
+      const report = await monitor.check(deployment({}, null), [applied('u1')], NOW);
+      expect(report).toMatchObject({ healthy: true, insufficientData: false, reasons: [] });
+      expect(report.baseline).toEqual({ errorRate: null, latencyP99Ms: null, requestCount: null, custom: null, instances: 0 });
+      await beat(minutes(59.5), { p1: { errorRate: 0.01, latencyP99Ms: 480, requestCount: 100 } });
+      const withWaiting = await monitor.check(deployment({}, null), [applied('u1'), pending('p1')], NOW);
+      expect(withWaiting.reasons).toEqual(['error rate 30.0% vs instances not yet updated 1.0%: +29.0 points > 5.0']);
+    });
+
+    it('an APPLIED target without ackedAt counts its samples since the deployment started', async () => {
+      await beat(minutes(57), { u1: { errorRate: 0.9, requestCount: 100 } }); // before createdAt
+      await beat(minutes(58.2), { u1: { errorRate: 0.02, requestCount: 100 } });
+      const report = await monitor.check(deployment(), [applied('u1', { ackedAt: null })], NOW);
+      expect(report).toMatchObject({ healthy: true, insufficientData: false });
+      expect(report.current.errorRate).toBeCloseTo(0.02, 10);
+    });
+
+    it('works end to end with a baseline taken by baseline()', async () => {
+      await beat(seconds(57 * 60), { a: { errorRate: 0.01, latencyP99Ms: 200, requestCount: 100 }, b: { errorRate: 0.01, latencyP99Ms: 200, requestCount: 100 } });
+      const base = await monitor.baseline(['a', 'b'], CREATED);
+      expect(base).toEqual({ errorRate: 0.01, latencyP99Ms: 200, requestCount: 200, custom: null, instances: 2 });
+      await beat(minutes(59.5), { a: { errorRate: 0.01, latencyP99Ms: 480, requestCount: 100 }, b: { errorRate: 0.01, latencyP99Ms: 200, requestCount: 100 } });
+      const report = await monitor.check(deployment({}, base), [applied('a'), pending('b')], NOW);
+      expect(report.baseline).toEqual(base);
+      expect(report.reasons).toEqual([
+        'p99 latency 480 ms vs baseline 200 ms: +140% > 50%',
+        'p99 latency 480 ms vs instances not yet updated 200 ms: +140% > 50%',
+      ]);
+    });
+  });
+});
