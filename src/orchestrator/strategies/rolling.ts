@@ -10,7 +10,7 @@ function rollingOf(o: StrategyOptions) {
 
 /**
  * ROLLING: batches of `batchSize` instances (or `batchPercent` of the fleet),
- * `intervalSeconds` apart; the first batch with an instance that does not apply
+ * `intervalSeconds` apart (and watched as long after the last one); the first batch with an instance that does not apply
  * (or degraded health) stops the deployment and the batches already updated
  * get the previous version back.
  */
@@ -22,7 +22,7 @@ export const rollingStrategy: Strategy = {
     return { ...planRolling(instances.map((i) => i.id), deploymentId, rollingOf(options)), color: null };
   },
   maxInFlight: (_options, phaseSize) => Math.max(1, phaseSize),
-  // The interval separates batches: none after the last one.
-  observeSeconds: (options, phase, phaseCount) => (phase < phaseCount ? rollingOf(options).intervalSeconds : 0),
+  // After the last batch too: its instances must report before the deployment is judged healthy.
+  observeSeconds: (options) => rollingOf(options).intervalSeconds,
   afterPhase: (outcome, _options, policy) => judgePhase(outcome, policy),
 };

@@ -136,10 +136,10 @@ describe('rollingStrategy.maxInFlight and observeSeconds', () => {
     expect(rollingStrategy.maxInFlight(DEFAULT_ROLLING, 0)).toBe(1);
   });
 
-  it('waits intervalSeconds between batches and not after the last one', () => {
+  it('waits intervalSeconds after every batch, the last one included (its health is judged after it)', () => {
     const options = rolling({ batchSize: 2, intervalSeconds: 9 });
-    expect([1, 2, 3, 4].map((phase) => rollingStrategy.observeSeconds(options, phase, 4))).toEqual([9, 9, 9, 0]);
-    expect(rollingStrategy.observeSeconds(options, 1, 1)).toBe(0);
+    expect([1, 2, 3, 4].map((phase) => rollingStrategy.observeSeconds(options, phase, 4))).toEqual([9, 9, 9, 9]);
+    expect(rollingStrategy.observeSeconds(options, 1, 1)).toBe(9);
   });
 
   it('an interval of 0 never waits', () => {
