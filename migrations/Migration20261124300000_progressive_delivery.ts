@@ -12,6 +12,15 @@ export class Migration20261124300000_progressive_delivery extends Migration {
         updated_at timestamptz not null,
         primary key (service, environment)
       )`);
+    // The version each color runs, per profile, while the colors differ (after a blue-green deployment):
+    // an instance of that color that registers (or was only sent configs on subscribe) gets it.
+    this.addSql(`
+      create table color_version (
+        profile_id uuid not null references config_profile (id) on delete cascade,
+        color text not null check (color in ('BLUE', 'GREEN')),
+        version integer not null,
+        primary key (profile_id, color)
+      )`);
     // Paused deployments keep a runner (and its lease): it watches their health and resumes them.
     this.addSql('drop index deployment_runnable_index');
     this.addSql(`create index deployment_runnable_index on deployment (lease_expires_at)
@@ -26,6 +35,7 @@ export class Migration20261124300000_progressive_delivery extends Migration {
     this.addSql('drop index deployment_runnable_index');
     this.addSql(`create index deployment_runnable_index on deployment (lease_expires_at)
       where status in ('PENDING', 'IN_PROGRESS', 'ROLLING_BACK')`);
+    this.addSql('drop table if exists color_version');
     this.addSql('drop table if exists traffic_color');
   }
 }

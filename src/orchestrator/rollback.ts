@@ -44,6 +44,9 @@ export async function advanceRollback(s: Step, repushDue: boolean): Promise<Step
     await s.emit(EventType.FAILED, reason);
     return DONE;
   }
+  // The instances that got the new version run the previous one again (before a switch: those of the idle color).
+  if (s.strategy.switchesTraffic && d.state.color !== null) await r.traffic.setColorVersion(d.profileId, d.state.color, previous);
+  else await r.traffic.clearColorVersions(d.profileId);
   const late = d.state.rollbackFrom === DeploymentStatus.COMPLETED ? await sendToLateJoiners(s, previous) : 0;
   await s.update({ status: DeploymentStatus.ROLLED_BACK, finished: true });
   await s.emit(

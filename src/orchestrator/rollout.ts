@@ -135,8 +135,13 @@ async function complete(s: Step): Promise<StepResult> {
   const { color, previousColor } = s.d.state;
   if (strategy.switchesTraffic && color !== null) {
     await r.traffic.switchTo(s.d.service, s.d.environment, color, s.d.id);
+    // Each color keeps its version: instances of the old color that join meanwhile get the old one.
+    await r.traffic.setColorVersion(s.d.profileId, color, s.d.version);
+    if (previousColor !== null && s.d.previousVersion !== null) await r.traffic.setColorVersion(s.d.profileId, previousColor, s.d.previousVersion);
     await s.setState({ switched: true });
     await s.emit(EventType.TRAFFIC_SWITCHED, `traffic switched from ${previousColor ?? 'none'} to ${color}`);
+  } else {
+    await r.traffic.clearColorVersions(s.d.profileId);
   }
   await s.update({ status: DeploymentStatus.COMPLETED, finished: true });
   await r.profiles.setActiveVersion(s.d.profileId, s.d.version);

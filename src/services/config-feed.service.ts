@@ -50,7 +50,7 @@ export class ConfigFeedService {
       let live = false;
       stopListening = await this.hub.listen(instance, (update) => (live ? queue.push(update) : early.push(update)));
       const assigned = await this.db.transaction(async (r) => {
-        const configs = await r.instanceConfigs.assigned(instance.id, instance.service, instance.environment);
+        const configs = await r.instanceConfigs.assigned(instance.id, instance.service, instance.environment, instance.color);
         // Record what is sent now, so the instance may ack it.
         for (const c of configs) if (c.recordedVersion !== c.version) await r.targets.recordSentOnSubscribe(instance.id, c.profileId, c.version);
         return configs;

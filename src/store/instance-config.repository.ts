@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { Environment } from '../domain/enums.js';
+import type { Color, Environment } from '../domain/enums.js';
 import type { JsonObject } from '../domain/json.js';
 
 type Row = Record<string, unknown>;
@@ -49,17 +49,19 @@ export class InstanceConfigRepository {
    * instance was merely sent on subscribe follows the active version as it
    * moves); profiles with neither are left out.
    */
-  async assigned(instanceId: string, service: string, environment: Environment): Promise<AssignedConfig[]> {
+  async assigned(instanceId: string, service: string, environment: Environment, color: Color | null): Promise<AssignedConfig[]> {
     const rows = await this.em.execute<Row[]>(
       `select p.id as profile_id, p.name as profile_name, v.version, v.hash, v.data,
               ic.sent_version as recorded_version
        from config_profile p
        left join instance_config ic on ic.profile_id = p.id and ic.instance_id = ?
+       left join color_version cv on cv.profile_id = p.id and cv.color = ?
        join config_version v on v.profile_id = p.id
-         and v.version = case when ic.sent_deployment_id is not null then ic.sent_version else p.active_version end
+         and v.version = case when ic.sent_deployment_id is not null then ic.sent_version
+                              else coalesce(cv.version, p.active_version) end
        where p.service = ? and p.environment = ?
        order by p.name`,
-      [instanceId, service, environment],
+      [instanceId, color, service, environment],
     );
     return rows.map((r) => ({
       profileId: String(r.profile_id),

@@ -3,7 +3,7 @@ import type { Color, Environment } from '../domain/enums.js';
 
 type Row = Record<string, unknown>;
 
-/** The active color (blue-green) of each service and environment. */
+/** The active color (blue-green) of each service and environment, and the version each color runs per profile. */
 export class TrafficRepository {
   constructor(private readonly em: EntityManager) {}
 
@@ -23,5 +23,19 @@ export class TrafficRepository {
          deployment_id = excluded.deployment_id, updated_at = excluded.updated_at`,
       [service, environment, color, deploymentId],
     );
+  }
+
+  /** Records that the instances of `color` run `version` of the profile. */
+  async setColorVersion(profileId: string, color: Color, version: number): Promise<void> {
+    await this.em.execute(
+      `insert into color_version (profile_id, color, version) values (?, ?, ?)
+       on conflict (profile_id, color) do update set version = excluded.version`,
+      [profileId, color, version],
+    );
+  }
+
+  /** Forgets the per-color versions of a profile: every instance runs the same version again. */
+  async clearColorVersions(profileId: string): Promise<void> {
+    await this.em.execute('delete from color_version where profile_id = ?', [profileId]);
   }
 }

@@ -3,6 +3,7 @@ import { Environment, Role } from '../../src/domain/enums.js';
 import { api, type Api, createProfile, expectRefused, ok, publish } from '../support/api.js';
 import {
   type Behavior,
+  CONFIG_UPDATES,
   type DeploymentShape,
   type Fleet,
   readDeployment,
@@ -15,6 +16,7 @@ import {
 } from '../support/fleet.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { pollUntil } from '../support/wait.js';
+import { connectWs } from '../support/ws-client.js';
 
 type Color = 'BLUE' | 'GREEN';
 
@@ -348,6 +350,29 @@ describe('blue-green deployments', () => {
       await new Promise((r) => setTimeout(r, 500));
       expect(versionsOf(lateBlue)).toEqual([1]);
       expect(lateBlue.appliedVersion()).toBe(1);
+    }, 20_000);
+
+    it('after the switch, a new instance gets the version of its color: BLUE the old one, GREEN the new one', async () => {
+      const newBlue = await startInstance(a, { service, color: 'BLUE', waitForInitial: true });
+      const newGreen = await startInstance(a, { service, color: 'GREEN', waitForInitial: true });
+      const uncolored = await startInstance(a, { service, waitForInitial: true });
+      loose.push(newBlue, newGreen, uncolored);
+      expect(versionsOf(newBlue)).toEqual([1]);
+      expect(versionsOf(newGreen)).toEqual([2]);
+      // Without a color an instance follows the profile's active version.
+      expect(versionsOf(uncolored)).toEqual([2]);
+    }, 20_000);
+
+    it('a late BLUE instance that reconnects after the switch is sent the old version again, not the active one', async () => {
+      await lateBlue.close();
+      const again = connectWs(server.url, lateBlue.token);
+      try {
+        const sub = again.subscribe<{ configUpdates: { version: number } }>(CONFIG_UPDATES, { id: lateBlue.id });
+        const first = await sub.next();
+        expect(first.data?.configUpdates.version).toBe(1);
+      } finally {
+        await again.dispose();
+      }
     }, 20_000);
   });
 
