@@ -60,9 +60,9 @@ export async function advanceRollout(s: Step, repushDue: boolean): Promise<StepR
 
   const message = `phase ${d.phase} of ${d.phaseCount}: ${answered.applied} of ${answered.total} applied`;
   const observeSeconds = answered.failed + answered.timedOut > 0 ? 0 : strategy.observeSeconds(d.options, d.phase, d.phaseCount);
+  // Persisted even for no wait, so a phase paused when judged is not completed again on resume.
+  await s.setState({ stage: 'OBSERVE', observeUntil: new Date(s.now.getTime() + observeSeconds * 1000).toISOString() });
   if (observeSeconds > 0) {
-    const until = new Date(s.now.getTime() + observeSeconds * 1000);
-    await s.setState({ stage: 'OBSERVE', observeUntil: until.toISOString() });
     await s.emit(EventType.PHASE_COMPLETED, `${message}; ${strategy.observation} ${observeSeconds} s before judging health`);
     return { done: false, waitMs: observeSeconds * 1000 };
   }
