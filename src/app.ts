@@ -9,6 +9,8 @@ import type { AppConfig } from './config.js';
 import { ConfigPushHub } from './delivery/push-hub.js';
 import { Role } from './domain/enums.js';
 import { DeploymentEventPublisher } from './orchestrator/events.js';
+import { DeploymentTracing } from './orchestrator/deployment-tracing.js';
+import { Metrics } from './telemetry/metrics.js';
 import { HealthMonitor } from './orchestrator/health-monitor.js';
 import { Orchestrator } from './orchestrator/orchestrator.js';
 import { createRateLimiter } from './protection/rate-limiter.js';
@@ -95,7 +97,12 @@ export async function startApp(config: AppConfig, logger: Logger): Promise<Runni
       ? guardUnavailable(new RedisInstanceRegistry(redis, config.redisKeyPrefix))
       : new MemoryInstanceRegistry();
 
-    const hub = new ConfigPushHub(pubsub);
+    const metrics = new Metrics({
+      activeDeployments: () => db.read((r) => r.deployments.countActiveByStatus()),
+      instancesByService: () => registry.countByService(),
+      subscribers: () => hub.subscriberCount,
+    });
+    const hub = new ConfigPushHub(pubsub, (publishedAt) => metrics.pushDelivered(publishedAt));
     const eventPublisher = new DeploymentEventPublisher(pubsub);
     const sandbox = new SandboxedValidator({ maxSchemaBytes: config.maxSchemaBytes, timeoutMs: 2000, memoryMb: 256 });
     stack.push(() => sandbox.close());
@@ -103,9 +110,11 @@ export async function startApp(config: AppConfig, logger: Logger): Promise<Runni
     const profiles = new ProfileService(db, schemas);
     const versions = new VersionService(db, { maxBytes: config.maxConfigBytes, maxDepth: config.maxConfigDepth }, schemas);
     const instances = new InstanceService(registry, db, instanceTokenSigner(keySource, config.instanceTokenTtlSeconds));
-    const acks = new AckService(db, pubsub, logger);
+    const acks = new AckService(db, pubsub, logger, (reloadMs) => metrics.configReloaded(reloadMs));
     const health = new HealthMonitor(registry);
-    const deployments = new DeploymentService(db, registry, health, eventPublisher, pubsub);
+    const deployments = new DeploymentService(db, registry, health, eventPublisher, pubsub, (strategy, environment) =>
+      metrics.deploymentStarted(strategy, environment),
+    );
     const feeds = new ConfigFeedService(
       db,
       hub,
@@ -116,7 +125,10 @@ export async function startApp(config: AppConfig, logger: Logger): Promise<Runni
     );
 
     const scheduler = new Scheduler(logger);
-    const orchestrator = new Orchestrator(db, hub, eventPublisher, registry, health, logger);
+    const orchestrator = new Orchestrator(db, hub, eventPublisher, registry, health, logger, {
+      tracing: new DeploymentTracing(),
+      ended: (d, status, at) => metrics.deploymentEnded({ strategy: d.options.strategy, environment: d.environment, createdAt: d.createdAt }, status, at),
+    });
     const runner = new DeploymentRunner(db, orchestrator, pubsub, logger, {
       owner: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
       leaseMs: config.leaseMs,
@@ -148,6 +160,7 @@ export async function startApp(config: AppConfig, logger: Logger): Promise<Runni
         feeds,
         logger,
         limits: { maxDepth: config.maxQueryDepth, maxCost: config.maxQueryCost, maxBodyBytes: config.maxBodyBytes },
+        metrics,
         checkReady: async () => {
           await db.ping();
           if (redis) await redis.ping();

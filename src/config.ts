@@ -36,6 +36,8 @@ export interface AppConfig {
   logLevel: string;
   /** OTLP/HTTP endpoint for traces; unset means tracing off. */
   otlpEndpoint: string | undefined;
+  /** service.name of the spans. @default hotswap */
+  otelServiceName: string;
   /** Expected heartbeat interval; an instance is STALE after 3 missed. @default 10 s */
   heartbeatIntervalMs: number;
   /** How long a STALE instance is kept before it is removed. @default 5 min */
@@ -142,6 +144,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     maxQueryCost: int('HOTSWAP_MAX_QUERY_COST', 5000, 10, 1_000_000),
     logLevel,
     otlpEndpoint: url('OTEL_EXPORTER_OTLP_ENDPOINT', ['http:', 'https:']),
+    otelServiceName: str('OTEL_SERVICE_NAME') ?? 'hotswap',
     heartbeatIntervalMs: int('HOTSWAP_HEARTBEAT_INTERVAL_MS', 10_000, 100, 3_600_000),
     staleGraceMs: int('HOTSWAP_STALE_GRACE_MS', 300_000, 0, 86_400_000),
     leaseMs: int('HOTSWAP_LEASE_MS', 15_000, 500, 600_000),

@@ -31,6 +31,8 @@ async function main(): Promise<void> {
     logger.info({ signal }, 'shutting down');
     try {
       await running.stop();
+      // Flush the last spans (the SDK is loaded only when tracing is on).
+      if (config.otlpEndpoint !== undefined) await (await import('./telemetry/tracing-sdk.js')).stopTracing();
       process.exit(0);
     } catch (error) {
       logger.error({ err: error }, 'shutdown failed');

@@ -1,5 +1,6 @@
 import type { CachedConfig, ConfigCache } from './config-cache.js';
 import { describeError } from './graphql-http.js';
+import { inApplySpan } from './apply-span.js';
 import type { AckVariables, Identity } from './operations.js';
 import type { ClientLogger, ConfigUpdate } from './types.js';
 
@@ -95,17 +96,17 @@ export class ConfigApplier {
       return;
     }
     const pristine = structuredClone(update.data); // what HotSwap sent, whatever onConfig does to its argument
-    const outcome = await this.apply(update);
+    const { outcome, traceparent } = await inApplySpan(update, () => this.apply(update));
     if (!outcome.ok) {
       this.o.logger.warn('onConfig failed', { profileName, version, deploymentId: update.deploymentId, error: outcome.error });
-      await this.o.sendAck(identity, { profileName, version, success: false, reloadMs: outcome.reloadMs, error: outcome.error });
+      await this.o.sendAck(identity, { profileName, version, success: false, reloadMs: outcome.reloadMs, error: outcome.error, traceparent });
       return;
     }
     const entry: Applied = { update: { ...update, data: pristine }, reloadMs: outcome.reloadMs, ackedBy: undefined };
     this.applied.set(profileName, entry);
     this.o.logger.info('applied config', { profileName, version, deploymentId: update.deploymentId, reloadMs: outcome.reloadMs });
     await this.saveCache();
-    if (await this.o.sendAck(identity, { profileName, version, success: true, reloadMs: outcome.reloadMs, error: null })) {
+    if (await this.o.sendAck(identity, { profileName, version, success: true, reloadMs: outcome.reloadMs, error: null, traceparent })) {
       entry.ackedBy = identity.instanceId;
     }
   }

@@ -5,8 +5,8 @@ export const CONFIG_UPDATES = `subscription ConfigUpdates($instanceId: ID!) {
   configUpdates(instanceId: $instanceId) { profileName version hash data deploymentId traceparent }
 }`;
 
-export const REPORT_CONFIG_APPLIED = `mutation ReportConfigApplied($instanceId: ID!, $profileName: String!, $version: Int!, $success: Boolean!, $reloadMs: Float, $error: String) {
-  reportConfigApplied(instanceId: $instanceId, profileName: $profileName, version: $version, success: $success, reloadMs: $reloadMs, error: $error)
+export const REPORT_CONFIG_APPLIED = `mutation ReportConfigApplied($instanceId: ID!, $profileName: String!, $version: Int!, $success: Boolean!, $reloadMs: Float, $error: String, $traceparent: String) {
+  reportConfigApplied(instanceId: $instanceId, profileName: $profileName, version: $version, success: $success, reloadMs: $reloadMs, error: $error, traceparent: $traceparent)
 }`;
 
 const REGISTER = `mutation RegisterInstance($input: RegisterInstanceInput!) {
@@ -35,6 +35,8 @@ export interface AckVariables {
   success: boolean;
   reloadMs: number | null;
   error: string | null;
+  /** The apply span's context (or the push's), so HotSwap links the ack to the push's trace. */
+  traceparent?: string | null;
 }
 
 export interface RegisterRequest {

@@ -21,10 +21,14 @@ interface Group {
 export class ConfigPushHub {
   private readonly groups = new Map<string, Group>();
 
-  constructor(private readonly pubsub: PubSub) {}
+  constructor(
+    private readonly pubsub: PubSub,
+    /** Told when this replica handed a push to its subscribers, with the push's publish time (metrics). */
+    private readonly onDelivered?: (publishedAt: number) => void,
+  ) {}
 
   publish(message: PushMessage): Promise<void> {
-    return this.pubsub.publish(Topics.push(message.service, message.environment), message);
+    return this.pubsub.publish(Topics.push(message.service, message.environment), { ...message, publishedAt: Date.now() });
   }
 
   /** Starts delivering pushes for `instance` to `deliver`; resolves once the pub/sub subscription is live. Returns the stop function. */
@@ -78,5 +82,6 @@ export class ConfigPushHub {
       const wanted = new Set(targets);
       for (const [id, delivers] of group.subscribers) if (wanted.has(id)) for (const d of delivers) d(update);
     }
+    if (message.publishedAt !== undefined) this.onDelivered?.(message.publishedAt);
   }
 }

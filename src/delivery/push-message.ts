@@ -19,4 +19,6 @@ export interface PushMessage {
   /** The instance ids to deliver to; null means every subscribed instance of the service and environment. */
   targets: string[] | null;
   update: ConfigPush;
+  /** Epoch ms when it was published (push latency). */
+  publishedAt?: number;
 }

@@ -71,6 +71,9 @@ export interface StrategyState {
   /** Rollback: the previous version has been pushed; from which status the rollback started. */
   rollbackPushed: boolean;
   rollbackFrom: DeploymentStatus | null;
+  /** W3C traceparents of the current phase's span and of the rollback's span (pushes hang under them). */
+  phaseTrace: string | null;
+  rollbackTrace: string | null;
 }
 
 export const INITIAL_STRATEGY_STATE: Readonly<StrategyState> = Object.freeze({
@@ -83,6 +86,8 @@ export const INITIAL_STRATEGY_STATE: Readonly<StrategyState> = Object.freeze({
   switched: false,
   rollbackPushed: false,
   rollbackFrom: null,
+  phaseTrace: null,
+  rollbackTrace: null,
 });
 
 export interface DeploymentRecord {

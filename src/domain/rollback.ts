@@ -37,7 +37,7 @@ export function rollbackStart(d: DeploymentRecord, reason: string): {
   return {
     status: DeploymentStatus.ROLLING_BACK,
     rollbackReason: reason,
-    state: { ...d.state, stage: 'ROLLOUT', observeUntil: null, rollbackPushed: false, rollbackFrom: d.status },
+    state: { ...d.state, stage: 'ROLLOUT', observeUntil: null, rollbackPushed: false, rollbackFrom: d.status, rollbackTrace: null },
     ...(d.status === DeploymentStatus.COMPLETED && { finished: false as const }),
   };
 }

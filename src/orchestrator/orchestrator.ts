@@ -9,6 +9,7 @@ import type { InstanceRegistry } from '../registry/instance-registry.js';
 import type { Database, Repositories } from '../store/database.js';
 import { repush } from './acks.js';
 import type { DeploymentEventPublisher } from './events.js';
+import { DeploymentTracing } from './deployment-tracing.js';
 import type { HealthMonitor } from './health-monitor.js';
 import { advanceRollback } from './rollback.js';
 import { advanceRollout, beginRollback, pause, PAUSED_WAIT_MS, startRollout } from './rollout.js';
@@ -23,6 +24,15 @@ export class LeaseLostError extends Error {
     super(`lost the lease on deployment ${deploymentId}`);
   }
 }
+
+/** What the orchestrator reports besides events: spans, and the ends of deployments for metrics. */
+export interface OrchestratorObservers {
+  tracing: DeploymentTracing;
+  ended?: (d: DeploymentRecord, status: DeploymentStatus, at: Date) => void;
+}
+
+/** The event types that end a deployment. */
+const ENDINGS: ReadonlySet<string> = new Set([EventType.COMPLETED, EventType.FAILED, EventType.ROLLED_BACK]);
 
 /** How often a running deployment looks for pushes to send again. */
 const REPUSH_CHECK_MS = 1000;
@@ -48,8 +58,9 @@ export class Orchestrator {
     registry: InstanceRegistry,
     health: HealthMonitor,
     private readonly logger: Logger,
+    private readonly observers: OrchestratorObservers = { tracing: new DeploymentTracing() },
   ) {
-    this.deps = { registry, health, payload: (r, d, version) => this.payload(r, d, version) };
+    this.deps = { registry, health, tracing: observers.tracing, payload: (r, d, version) => this.payload(r, d, version) };
   }
 
   /** Re-sends pushes still awaiting an ack: after a takeover, the pushes of the replica that died may never have gone out. */
@@ -92,6 +103,7 @@ export class Orchestrator {
       const targets = await s.r.deployments.targets(d.id);
       if (!targets.some((t) => t.state === TargetState.APPLIED && t.version === d.version)) return false;
       const report = await s.deps.health.check(d, targets, s.now);
+      s.deps.tracing.healthChecked(d, d.state.phaseTrace, report, true);
       await s.emit(EventType.HEALTH_CHECKED, `periodic check: ${summarizeHealth(report)}`, report);
       if (report.healthy || d.state.healthOverridden) return false;
       const reason = `periodic check in phase ${d.phase} of ${d.phaseCount}: ${describeDegradation(report)}`;
@@ -115,6 +127,11 @@ export class Orchestrator {
     });
     for (const p of step.pushes) await this.hub.publish(p);
     await this.events.publish(step.events);
+    for (const e of step.events) {
+      if (!ENDINGS.has(e.type)) continue;
+      this.observers.tracing.finished(step.d, e.type);
+      this.observers.ended?.(step.d, e.status, e.at);
+    }
     return result;
   }
 

@@ -26,6 +26,7 @@ export async function advanceRollback(s: Step, repushDue: boolean): Promise<Step
   if (s.strategy.switchesTraffic && d.state.switched && d.state.previousColor !== null) return switchBack(s, previous, d.state.previousColor);
 
   if (!d.state.rollbackPushed) {
+    await s.setState({ rollbackTrace: s.deps.tracing.rollbackStarted(d, d.rollbackReason ?? 'rollback') });
     const ids = d.version === previous ? [] : await r.targets.sentVersion(d.id, d.version);
     await r.targets.markPushed(d.id, d.profileId, ids, previous, d.ackTimeoutSeconds);
     await s.push(previous, ids);

@@ -23,7 +23,8 @@ const AGAIN: StepResult = { done: false, waitMs: 0 };
 
 /** PENDING: the first phase starts, and its first pushes go out in the same step. */
 export async function startRollout(s: Step, repushDue: boolean): Promise<StepResult> {
-  await s.update({ status: DeploymentStatus.IN_PROGRESS, phase: 1 });
+  const phaseTrace = s.deps.tracing.phaseStarted({ ...s.d, phase: 1 }, 1);
+  await s.update({ status: DeploymentStatus.IN_PROGRESS, phase: 1, state: { ...s.d.state, phaseTrace } });
   await s.emit(EventType.PHASE_STARTED, `phase 1 of ${s.d.phaseCount} started`);
   return advanceRollout(s, repushDue);
 }
@@ -77,6 +78,7 @@ async function judge(s: Step): Promise<StepResult> {
   let health: HealthReport | null = null;
   if (strategy.judgesHealth && phaseResult.failed + phaseResult.timedOut === 0) {
     health = await s.deps.health.check(d, await r.deployments.targets(d.id), s.now);
+    s.deps.tracing.healthChecked(d, d.state.phaseTrace, health, false);
     await s.emit(EventType.HEALTH_CHECKED, `phase ${d.phase} of ${d.phaseCount}: ${summarizeHealth(health)}`, health);
   }
   const decision = strategy.afterPhase(
@@ -99,7 +101,9 @@ async function apply(s: Step, decision: PhaseDecision, health: HealthReport | nu
   switch (decision.kind) {
     case 'next-phase': {
       const phase = d.phase + 1;
-      await s.update({ phase, state: { ...d.state, stage: 'ROLLOUT', observeUntil: null, healthOverridden: false } });
+      s.deps.tracing.phaseEnded(d, { 'hotswap.phase.outcome': 'promoted', 'hotswap.health.healthy': health?.healthy ?? true });
+      const phaseTrace = s.deps.tracing.phaseStarted({ ...d, phase }, phase);
+      await s.update({ phase, state: { ...d.state, stage: 'ROLLOUT', observeUntil: null, healthOverridden: false, phaseTrace } });
       await s.emit(EventType.PHASE_STARTED, `phase ${phase} of ${d.phaseCount} started`);
       return AGAIN;
     }

@@ -6,6 +6,8 @@ import type { PushMessage } from '../delivery/push-message.js';
 import type { InstanceRegistry } from '../registry/instance-registry.js';
 import type { Repositories } from '../store/database.js';
 import type { DeploymentPatch } from '../store/deployment.repository.js';
+import { DeploymentStatus } from '../domain/enums.js';
+import type { DeploymentTracing } from './deployment-tracing.js';
 import type { HealthMonitor } from './health-monitor.js';
 import type { Strategy } from './strategies/strategy.js';
 
@@ -26,6 +28,7 @@ export interface VersionPayload {
 export interface StepDependencies {
   registry: InstanceRegistry;
   health: HealthMonitor;
+  tracing: DeploymentTracing;
   /** The content of a version, cached per deployment (versions are immutable). */
   payload(r: Repositories, d: DeploymentRecord, version: number): Promise<VersionPayload>;
 }
@@ -86,11 +89,13 @@ export class Step {
     if (instanceIds.length === 0) return;
     const d = this.d;
     const payload = await this.deps.payload(this.r, d, version);
+    const parent = d.status === DeploymentStatus.ROLLING_BACK ? d.state.rollbackTrace : d.state.phaseTrace;
+    const traceparent = this.deps.tracing.push(d, parent, version, instanceIds) ?? d.traceContext;
     this.pushes.push({
       service: d.service,
       environment: d.environment,
       targets: instanceIds,
-      update: { profileName: d.profileName, version, ...payload, deploymentId: d.id, traceparent: d.traceContext },
+      update: { profileName: d.profileName, version, ...payload, deploymentId: d.id, traceparent },
     });
   }
 }

@@ -28,6 +28,13 @@ export interface InstanceFilter {
   status?: InstanceStatus;
 }
 
+export interface ServiceCount {
+  service: string;
+  environment: Environment;
+  status: InstanceStatus;
+  count: number;
+}
+
 /** One heartbeat's metrics, kept in a short per-instance history for health evaluation. */
 export interface MetricsSample {
   at: Date;
@@ -62,8 +69,10 @@ export interface InstanceRegistry {
   markStale(cutoff: Date, now: Date): Promise<string[]>;
   /** Removes every instance STALE since before `cutoff`; returns their ids. */
   removeStale(cutoff: Date): Promise<string[]>;
-  /** Counts by status, for metrics. */
+  /** Counts by status. */
   countByStatus(): Promise<Record<InstanceStatus, number>>;
+  /** Counts by service, environment and status (only the non-zero ones), for metrics. */
+  countByService(): Promise<ServiceCount[]>;
   /** Releases connections (a no-op in process). */
   close(): Promise<void>;
 }

@@ -8,6 +8,7 @@ import {
   METRICS_HISTORY_LENGTH,
   type MetricsSample,
   type NewInstance,
+  type ServiceCount,
 } from './instance-registry.js';
 
 /**
@@ -128,6 +129,17 @@ export class MemoryInstanceRegistry implements InstanceRegistry {
     const counts = emptyCounts();
     for (const record of this.instances.values()) counts[record.status] += 1;
     return Promise.resolve(counts);
+  }
+
+  countByService(): Promise<ServiceCount[]> {
+    const counts = new Map<string, ServiceCount>();
+    for (const r of this.instances.values()) {
+      const key = `${r.environment}\u0000${r.service}\u0000${r.status}`;
+      const c = counts.get(key) ?? { service: r.service, environment: r.environment, status: r.status, count: 0 };
+      c.count += 1;
+      counts.set(key, c);
+    }
+    return Promise.resolve([...counts.values()]);
   }
 
   close(): Promise<void> {

@@ -21,7 +21,7 @@ import type { ChainableCommander, Redis } from 'ioredis';
 import { type Color, Environment, InstanceStatus } from '../domain/enums.js';
 import type { InstanceMetrics } from '../domain/instance.js';
 import type { JsonObject } from '../domain/json.js';
-import type { InstanceFilter, InstanceRecord, InstanceRegistry, MetricsSample, NewInstance } from './instance-registry.js';
+import type { InstanceFilter, InstanceRecord, InstanceRegistry, MetricsSample, NewInstance, ServiceCount } from './instance-registry.js';
 import { METRICS_HISTORY_LENGTH } from './instance-registry.js';
 import { byRegistration, matchesFilter, staleNotSettable } from './memory-registry.js';
 
@@ -236,6 +236,34 @@ export class RedisInstanceRegistry implements InstanceRegistry {
     return Object.fromEntries(STATUSES.map((status, i) => [status, sizes[i] ?? 0])) as Record<InstanceStatus, number>;
   }
 
+  /** One SCAN over the by-service indexes, then one ZINTERCARD per service and status in a pipeline (Redis ≥ 7). */
+  async countByService(): Promise<ServiceCount[]> {
+    const prefix = this.k('instances:by-service:');
+    const keys: string[] = [];
+    let cursor = '0';
+    do {
+      const [next, found] = await this.redis.scan(cursor, 'MATCH', `${escapeGlob(prefix)}*`, 'COUNT', 1000);
+      keys.push(...found);
+      cursor = next;
+    } while (cursor !== '0');
+    if (keys.length === 0) return [];
+    const pipe = this.redis.pipeline();
+    for (const key of keys) for (const status of STATUSES) pipe.call('ZINTERCARD', 2, key, this.statusKey(status));
+    const counts = results<number>(await pipe.exec());
+    const out: ServiceCount[] = [];
+    keys.forEach((key, k) => {
+      const rest = key.slice(prefix.length);
+      const colon = rest.indexOf(':');
+      const environment = rest.slice(0, colon) as Environment;
+      const service = rest.slice(colon + 1);
+      STATUSES.forEach((status, s) => {
+        const count = Number(counts[k * STATUSES.length + s] ?? 0);
+        if (count > 0) out.push({ service, environment, status, count });
+      });
+    });
+    return out;
+  }
+
   /** Leaves the connection open: it belongs to whoever passed it in. */
   close(): Promise<void> {
     return Promise.resolve();
@@ -280,6 +308,11 @@ function results<T>(replies: Array<[Error | null, unknown]> | null): T[] {
     if (error) throw error;
     return value as T;
   });
+}
+
+/** `text` with the glob characters of Redis MATCH patterns escaped. */
+function escapeGlob(text: string): string {
+  return text.replace(/[*?[\]\\]/g, (c) => `\\${c}`);
 }
 
 /** A Lua HGETALL reply (flat field/value array, or null) as an object. */

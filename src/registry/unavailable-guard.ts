@@ -28,6 +28,7 @@ export function guardUnavailable(registry: InstanceRegistry): InstanceRegistry {
     markStale: guard((c, n) => registry.markStale(c, n)),
     removeStale: guard((c) => registry.removeStale(c)),
     countByStatus: guard(() => registry.countByStatus()),
+    countByService: guard(() => registry.countByService()),
     close: () => registry.close(),
   };
 }

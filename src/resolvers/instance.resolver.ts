@@ -56,8 +56,17 @@ export class InstanceResolver {
     @Arg('success', () => Boolean) success: boolean,
     @Arg('reloadMs', () => Float, { nullable: true }) reloadMs: number | null,
     @Arg('error', () => String, { nullable: true }) error: string | null,
+    @Arg('traceparent', () => String, {
+      nullable: true,
+      description: 'W3C traceparent of the span that applied the config (it continues the push\'s ConfigUpdate.traceparent)',
+    })
+    traceparent: string | null,
   ): Promise<boolean> {
-    return this.ackService.report(ctx.principal, { instanceId, profileName, version, success, reloadMs: reloadMs ?? null, error: error ?? null });
+    return this.ackService.report(
+      ctx.principal,
+      { instanceId, profileName, version, success, reloadMs: reloadMs ?? null, error: error ?? null },
+      traceparent,
+    );
   }
 
   @Mutation(() => Boolean)

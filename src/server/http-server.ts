@@ -12,6 +12,7 @@ import type { GraphQLContext } from '../schema/context.js';
 import { createErrorFormatter, toGraphQLError } from '../schema/format-error.js';
 import type { CallerGate } from './caller-gate.js';
 import { bodyErrorHandler, refuseUnsafeRequests } from './request-guards.js';
+import { requestLogPlugin } from './request-log.js';
 import { checkQueryCost, type QueryLimits, queryLimitRules } from './validation-rules.js';
 import { attachWebSocketServer } from './websocket-server.js';
 
@@ -23,6 +24,8 @@ export interface HttpServerOptions {
   limits: QueryLimits & { maxBodyBytes: number };
   /** Answers /readyz: throws when a dependency is down. */
   checkReady: () => Promise<void>;
+  /** Answers /metrics (Prometheus text format). */
+  metrics: { render(): Promise<string>; contentType: string };
 }
 
 export interface RunningHttpServer {
@@ -58,6 +61,7 @@ export async function startHttpServer(o: HttpServerOptions, host: string, port: 
     stopOnTerminationSignals: false,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer: server }),
+      requestLogPlugin(o.logger),
       { serverWillStart: async () => ({ drainServer: () => ws.dispose() }) },
       {
         requestDidStart: async () => ({
@@ -80,6 +84,14 @@ export async function startHttpServer(o: HttpServerOptions, host: string, port: 
       res.json({ status: 'ready' });
     } catch (error) {
       res.status(503).json({ status: 'unavailable', reason: error instanceof Error ? error.message : String(error) });
+    }
+  });
+  app.get('/metrics', async (_req, res) => {
+    try {
+      res.type(o.metrics.contentType).send(await o.metrics.render());
+    } catch (error) {
+      o.logger.warn({ err: error }, 'rendering /metrics failed');
+      res.status(500).type('text/plain').send('metrics unavailable\n');
     }
   });
   app.use(

@@ -1,3 +1,4 @@
+import { SpanStatusCode } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import { authorize, type Principal } from '../domain/authorization.js';
 import { BadInputError } from '../domain/errors.js';
@@ -7,6 +8,7 @@ import type { PubSub } from '../pubsub/pubsub.js';
 import { Topics, type WakeMessage } from '../pubsub/topics.js';
 import type { Database } from '../store/database.js';
 import type { Ack } from '../store/instance-config.repository.js';
+import { contextOf, tracer } from '../telemetry/tracing.js';
 
 interface Pending {
   ack: Ack;
@@ -17,6 +19,7 @@ interface Pending {
 }
 
 const MAX_BATCH = 500;
+const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
 const MAX_ERROR_LENGTH = 2000;
 
 /**
@@ -33,9 +36,11 @@ export class AckService {
     private readonly db: Database,
     private readonly pubsub: PubSub,
     private readonly logger: Logger,
+    /** Told the reload time of every accepted successful ack (metrics). */
+    private readonly onApplied?: (reloadMs: number) => void,
   ) {}
 
-  async report(principal: Principal | undefined, ack: Ack): Promise<true> {
+  async report(principal: Principal | undefined, ack: Ack, traceparent: string | null = null): Promise<true> {
     authorize(principal, 'instance:act', { instanceId: ack.instanceId });
     validateProfileName(ack.profileName);
     if (!Number.isInteger(ack.version) || ack.version < 1) {
@@ -46,10 +51,34 @@ export class AckService {
     }
     // Cut by code points and repair lone surrogates: one unstorable error must not fail a whole batch.
     const error = ack.error === null ? null : toWellFormedUnicode(Array.from(ack.error).slice(0, MAX_ERROR_LENGTH).join(''));
-    const accepted = await new Promise<boolean>((resolve, reject) => {
-      this.queue.push({ ack: { ...ack, error }, resolve, reject });
-      if (!this.writing) setImmediate(() => void this.drain());
-    });
+    const span = tracer().startSpan(
+      'hotswap.ack',
+      {
+        attributes: {
+          'hotswap.instance.id': ack.instanceId,
+          'hotswap.profile': ack.profileName,
+          'hotswap.version': ack.version,
+          'hotswap.ack.success': ack.success,
+          ...(ack.reloadMs !== null && { 'hotswap.ack.reload_ms': ack.reloadMs }),
+        },
+      },
+      // A malformed traceparent is ignored: tracing never refuses an ack.
+      contextOf(traceparent !== null && TRACEPARENT.test(traceparent) ? traceparent : null),
+    );
+    let accepted: boolean;
+    try {
+      accepted = await new Promise<boolean>((resolve, reject) => {
+        this.queue.push({ ack: { ...ack, error }, resolve, reject });
+        if (!this.writing) setImmediate(() => void this.drain());
+      });
+      span.setAttribute('hotswap.ack.accepted', accepted);
+    } catch (e) {
+      span.setStatus({ code: SpanStatusCode.ERROR });
+      throw e;
+    } finally {
+      span.end();
+    }
+    if (accepted && ack.success && ack.reloadMs !== null) this.onApplied?.(ack.reloadMs);
     if (!accepted) {
       throw new BadInputError(
         `version ${ack.version} of profile "${ack.profileName}" was never sent to instance ${ack.instanceId}`,

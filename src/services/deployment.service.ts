@@ -4,11 +4,13 @@ import { assertTransition } from '../domain/deployment.js';
 import type { DeploymentEventRecord, DeploymentRecord, TargetRecord } from '../domain/deployment-model.js';
 import { EventType, INITIAL_STRATEGY_STATE } from '../domain/deployment-model.js';
 import { normalizeDeployment, type StartDeploymentRequest } from '../domain/deployment-input.js';
-import { Color, DeploymentStatus, type Environment, InstanceStatus } from '../domain/enums.js';
+import { Color, DeploymentStatus, type DeploymentStrategy, type Environment, InstanceStatus } from '../domain/enums.js';
 import { BadInputError, ConflictError, NotFoundError } from '../domain/errors.js';
 import type { HealthReport } from '../domain/health.js';
 import { checkManualRollback, rollbackStart } from '../domain/rollback.js';
 import type { HealthMonitor } from '../orchestrator/health-monitor.js';
+import { traceparentOf, tracer } from '../telemetry/tracing.js';
+import { SpanStatusCode } from '@opentelemetry/api';
 import { decodeCursor, encodeCursor, pageSize } from '../domain/pagination.js';
 import { type Connection, toConnection } from '../domain/records.js';
 import type { DeploymentEventPublisher } from '../orchestrator/events.js';
@@ -41,6 +43,8 @@ export class DeploymentService {
     private readonly health: HealthMonitor,
     private readonly eventPublisher: DeploymentEventPublisher,
     private readonly pubsub: PubSub,
+    /** Told of every deployment started (metrics). */
+    private readonly onStarted?: (strategy: DeploymentStrategy, environment: Environment) => void,
   ) {}
 
   async start(principal: Principal | undefined, input: StartDeploymentInput): Promise<DeploymentRecord> {
@@ -81,6 +85,19 @@ export class DeploymentService {
       health: null,
       at: now,
     };
+    // The root of the deployment's trace (a child of the mutation's span): every later step joins it.
+    const span = tracer().startSpan('hotswap.deployment', {
+      attributes: {
+        'hotswap.deployment.id': id,
+        'hotswap.profile': profile.name,
+        'hotswap.service': profile.service,
+        'hotswap.environment': profile.environment,
+        'hotswap.strategy': input.strategy,
+        'hotswap.version': input.version,
+        'hotswap.targets': plan.targets.length,
+        'hotswap.phase_count': plan.phaseCount,
+      },
+    });
     await this.db.transaction(async (r) => {
       // Under the profile lock: the version cannot be deleted meanwhile, and the active version is current.
       const locked = await r.profiles.lockByName(profile.name);
@@ -102,13 +119,17 @@ export class DeploymentService {
           phaseCount: plan.phaseCount,
           state: { ...INITIAL_STRATEGY_STATE, baseline, color: plan.color, previousColor: otherColor },
           startedBy: caller.sub,
-          traceContext: null,
+          traceContext: traceparentOf(span),
           targets: plan.targets,
         },
         now,
       );
       await r.deployments.insertEvent(started);
-    });
+    }).catch((error: unknown) => {
+      span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+      throw error;
+    }).finally(() => span.end());
+    this.onStarted?.(input.strategy, profile.environment);
     await this.eventPublisher.publish([started]);
     const wake: WakeMessage = { deploymentId: id, reason: 'created' };
     await this.pubsub.publish(Topics.deploymentWake, wake);

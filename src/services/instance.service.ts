@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { authorize, type Principal } from '../domain/authorization.js';
-import { type Color, type Environment, type InstanceStatus, Role } from '../domain/enums.js';
+import { type Color, type Environment, Role } from '../domain/enums.js';
 import { BadInputError, NotFoundError, UnavailableError } from '../domain/errors.js';
 import { type InstanceMetrics, validateHost, validateMetrics } from '../domain/instance.js';
 import { canonicalJson } from '../domain/canonical-json.js';
@@ -111,10 +111,6 @@ export class InstanceService {
     const byInstance = new Map<string, AppliedConfig[]>();
     for (const row of rows) byInstance.set(row.instanceId, [...(byInstance.get(row.instanceId) ?? []), row]);
     return byInstance;
-  }
-
-  countByStatus(): Promise<Record<InstanceStatus, number>> {
-    return this.registry.countByStatus();
   }
 }
 

@@ -91,6 +91,14 @@ export class DeploymentRepository {
     return row ? { id: String(row.id), status: row.status as DeploymentStatus } : null;
   }
 
+  /** How many deployments are in each active status (metrics). */
+  async countActiveByStatus(): Promise<Partial<Record<DeploymentStatus, number>>> {
+    const rows = await this.em.execute<Row[]>(
+      `select status, count(*)::int as n from deployment where status in ('PENDING', 'IN_PROGRESS', 'PAUSED', 'ROLLING_BACK') group by status`,
+    );
+    return Object.fromEntries(rows.map((r) => [String(r.status), Number(r.n)]));
+  }
+
   async get(id: string): Promise<DeploymentRecord | null> {
     const rows = await this.em.execute<Row[]>(`${SELECT_DEPLOYMENT} where d.id = ?`, [id]);
     return rows[0] ? toRecord(rows[0]) : null;

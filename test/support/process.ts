@@ -12,9 +12,10 @@ export interface ServiceProcess {
   kill(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Runs src/main.ts (through tsx) as a real child process with exactly `env`. */
+/** Runs src/main.ts (through tsx, with src/instrumentation.ts as in production) as a real child process with exactly `env`. */
 export function spawnService(env: Record<string, string>): ServiceProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/main.ts')], {
+  const args = ['--import', 'tsx', '--import', path.join(ROOT, 'src/instrumentation.ts'), path.join(ROOT, 'src/main.ts')];
+  const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

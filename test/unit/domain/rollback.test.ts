@@ -115,6 +115,8 @@ describe('rollbackStart', () => {
     switched: true,
     rollbackPushed: true,
     rollbackFrom: null,
+    phaseTrace: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+    rollbackTrace: '00-0af7651916cd43dd8448eb211c80319c-00f067aa0ba902b7-01',
   };
 
   it('from IN_PROGRESS: ROLLING_BACK with the reason, ROLLOUT stage, nothing pushed yet, finished untouched', () => {
@@ -122,7 +124,8 @@ describe('rollbackStart', () => {
     expect(next).toEqual({
       status: S.ROLLING_BACK,
       rollbackReason: 'phase 2 of 4: health degraded',
-      state: { ...busy, stage: 'ROLLOUT', observeUntil: null, rollbackPushed: false, rollbackFrom: S.IN_PROGRESS },
+      // A new rollback gets a span of its own; the phase's trace is kept.
+      state: { ...busy, stage: 'ROLLOUT', observeUntil: null, rollbackPushed: false, rollbackFrom: S.IN_PROGRESS, rollbackTrace: null },
     });
     expect(next).not.toHaveProperty('finished');
   });

@@ -1,0 +1,20 @@
+/**
+ * Loaded with `node --import` before the service (see package.json `start`), so
+ * the OpenTelemetry hooks are in place before http, graphql, pg and ioredis are
+ * imported. Tracing is on only when OTEL_EXPORTER_OTLP_ENDPOINT is set.
+ */
+import { register } from 'node:module';
+import { ConfigError, loadConfig } from './config.js';
+import { startTracing } from './telemetry/tracing-sdk.js';
+
+let config: ReturnType<typeof loadConfig> | undefined;
+try {
+  config = loadConfig();
+} catch (error) {
+  // main.ts reports configuration errors; without a valid configuration there is nothing to trace.
+  if (!(error instanceof ConfigError)) throw error;
+}
+if (config?.otlpEndpoint !== undefined) {
+  register('@opentelemetry/instrumentation/hook.mjs', import.meta.url);
+  startTracing(config.otelServiceName);
+}
