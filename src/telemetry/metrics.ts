@@ -1,6 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { ACTIVE_STATUSES } from '../domain/deployment.js';
-import type { DeploymentStatus, DeploymentStrategy, Environment, InstanceStatus } from '../domain/enums.js';
+import { type DeploymentStatus, DeploymentStrategy, Environment, type InstanceStatus } from '../domain/enums.js';
 
 /** Where the fleet-wide gauges are read at scrape time (shared state: every replica reports the same values). */
 export interface MetricsSources {
@@ -92,6 +92,12 @@ export class Metrics {
         this.set(sources.subscribers());
       },
     });
+    // Every series exists from the start at 0: increase() and rate() cannot see a counter's first step otherwise.
+    for (const strategy of Object.values(DeploymentStrategy)) {
+      for (const environment of Object.values(Environment)) {
+        for (const c of [this.started, this.completed, this.failed, this.rolledBack]) c.inc({ strategy, environment }, 0);
+      }
+    }
     collectDefaultMetrics({ register: this.registry });
   }
 
