@@ -125,13 +125,14 @@ export class Orchestrator {
       const step = new Step(r, d, new Date(), strategyFor(d.options.strategy), this.deps);
       return { step, result: await work(step) };
     });
-    for (const p of step.pushes) await this.hub.publish(p);
-    await this.events.publish(step.events);
+    // Observed before publishing: the outcome is committed even if a publish fails.
     for (const e of step.events) {
       if (!ENDINGS.has(e.type)) continue;
       this.observers.tracing.finished(step.d, e.type);
       this.observers.ended?.(step.d, e.status, e.at);
     }
+    for (const p of step.pushes) await this.hub.publish(p);
+    await this.events.publish(step.events);
     return result;
   }
 

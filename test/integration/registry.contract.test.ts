@@ -289,6 +289,88 @@ export function describeRegistryContract(name: string, factory: () => InstanceRe
       expect(await reg.countByStatus()).toEqual(counts(1, 0, 0));
     });
 
+    /** countByService as sorted "service/environment/status=count" strings. */
+    const byService = async (): Promise<string[]> =>
+      (await reg.countByService()).map((c) => `${c.service}/${c.environment}/${c.status}=${c.count}`).sort();
+
+    it('countByService counts by service, environment and status, and leaves zero counts out', async () => {
+      expect(await reg.countByService()).toEqual([]);
+      await registerAll(
+        instance('a'),
+        instance('b'),
+        instance('c', { environment: Environment.STAGING }),
+        instance('d', { service: 'search' }),
+        instance('e', { service: 'search', environment: Environment.DEVELOPMENT }),
+      );
+      expect(await byService()).toEqual([
+        'checkout/PRODUCTION/HEALTHY=2',
+        'checkout/STAGING/HEALTHY=1',
+        'search/DEVELOPMENT/HEALTHY=1',
+        'search/PRODUCTION/HEALTHY=1',
+      ]);
+      await reg.setStatus('b', DEGRADED);
+      expect(await byService()).toEqual([
+        'checkout/PRODUCTION/DEGRADED=1',
+        'checkout/PRODUCTION/HEALTHY=1',
+        'checkout/STAGING/HEALTHY=1',
+        'search/DEVELOPMENT/HEALTHY=1',
+        'search/PRODUCTION/HEALTHY=1',
+      ]);
+      const counted = await reg.countByService();
+      expect(counted.every((c) => c.count > 0)).toBe(true);
+      expect(counted.find((c) => c.service === 'checkout' && c.status === DEGRADED)).toEqual({
+        service: 'checkout', environment: Environment.PRODUCTION, status: DEGRADED, count: 1,
+      });
+    });
+
+    it('countByService follows heartbeat, markStale, removeStale and deregister', async () => {
+      await registerAll(instance('a'), instance('b'), instance('c'), instance('s', { service: 'search', registeredAt: at(50) }));
+      await reg.heartbeat('a', at(20), null);
+      await reg.markStale(at(10), at(30));
+      expect(await byService()).toEqual(['checkout/PRODUCTION/HEALTHY=1', 'checkout/PRODUCTION/STALE=2', 'search/PRODUCTION/HEALTHY=1']);
+      await reg.heartbeat('b', at(40), null);
+      expect(await byService()).toEqual(['checkout/PRODUCTION/HEALTHY=2', 'checkout/PRODUCTION/STALE=1', 'search/PRODUCTION/HEALTHY=1']);
+      expect(await reg.removeStale(at(31))).toEqual(['c']);
+      expect(await byService()).toEqual(['checkout/PRODUCTION/HEALTHY=2', 'search/PRODUCTION/HEALTHY=1']);
+      await reg.deregister('s');
+      expect(await byService()).toEqual(['checkout/PRODUCTION/HEALTHY=2']);
+      await reg.deregister('a');
+      await reg.deregister('b');
+      expect(await reg.countByService()).toEqual([]);
+    });
+
+    it('countByService keeps services with a common prefix apart, and follows a re-registration to another service', async () => {
+      await registerAll(
+        instance('a', { service: 'check' }),
+        instance('b', { service: 'checkout' }),
+        instance('c', { service: 'checkout-v2' }),
+        instance('d', { service: 'checkout-v2' }),
+      );
+      expect(await byService()).toEqual(['check/PRODUCTION/HEALTHY=1', 'checkout-v2/PRODUCTION/HEALTHY=2', 'checkout/PRODUCTION/HEALTHY=1']);
+      await reg.register(instance('b', { service: 'check', environment: Environment.STAGING, registeredAt: at(5) }));
+      expect(await byService()).toEqual(['check/PRODUCTION/HEALTHY=1', 'check/STAGING/HEALTHY=1', 'checkout-v2/PRODUCTION/HEALTHY=2']);
+    });
+
+    it('countByService agrees with list() and countByStatus() for many services', async () => {
+      const envs = [Environment.DEVELOPMENT, Environment.STAGING, Environment.PRODUCTION];
+      const items = Array.from({ length: 60 }, (_, i) =>
+        instance(`m${i}`, { service: `svc-${i % 20}`, environment: envs[i % 3]!, registeredAt: at(i) }),
+      );
+      await Promise.all(items.map((item) => reg.register(item)));
+      for (let i = 0; i < 60; i += 4) await reg.setStatus(`m${i}`, DEGRADED);
+      const counted = await reg.countByService();
+      expect(new Set(counted.map((c) => c.service)).size).toBe(20);
+      expect(counted.reduce((sum, c) => sum + c.count, 0)).toBe(60);
+      const totals = counts(0, 0, 0);
+      for (const c of counted) totals[c.status] += c.count;
+      expect(totals).toEqual(await reg.countByStatus());
+      for (const c of counted) {
+        expect((await reg.list({ service: c.service, environment: c.environment, status: c.status })).length, JSON.stringify(c)).toBe(c.count);
+      }
+      const keys = counted.map((c) => `${c.service}/${c.environment}/${c.status}`);
+      expect(new Set(keys).size).toBe(keys.length);
+    });
+
     it('lists 1,000 instances of a service quickly', async () => {
       const many = Array.from({ length: 1000 }, (_, i) => instance(`n${String(i).padStart(4, '0')}`, { registeredAt: at(i) }));
       await Promise.all(many.map((item) => reg.register(item)));
@@ -335,6 +417,19 @@ describe('RedisInstanceRegistry', () => {
   });
 
   describeRegistryContract('redis', () => new RedisInstanceRegistry(redis, `${suitePrefix}${(n += 1)}:`));
+
+  it('countByService counts only the instances under its own prefix, even a prefix with glob characters', async () => {
+    const glob = new RedisInstanceRegistry(redis, `${suitePrefix}g*[?]:`);
+    const other = new RedisInstanceRegistry(redis, `${suitePrefix}gx[?]:`);
+    const nested = new RedisInstanceRegistry(redis, `${suitePrefix}g*[?]:inner:`);
+    await glob.register(instance('a'));
+    await other.register(instance('b'));
+    await other.register(instance('c', { service: 'search' }));
+    await nested.register(instance('d'));
+    expect(await glob.countByService()).toEqual([{ service: 'checkout', environment: Environment.PRODUCTION, status: HEALTHY, count: 1 }]);
+    expect((await other.countByService()).map((c) => `${c.service}=${c.count}`).sort()).toEqual(['checkout=1', 'search=1']);
+    expect(await nested.countByService()).toEqual([{ service: 'checkout', environment: Environment.PRODUCTION, status: HEALTHY, count: 1 }]);
+  });
 
   it('leaves no keys behind after deregister, and close() keeps the shared connection open', async () => {
     const prefix = `${suitePrefix}cleanup:`;

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import Ajv2019 from 'ajv/dist/2019.js';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { Metrics } from '../../src/telemetry/metrics.js';
 
 /**
  * The files of the observability stack: docker-compose.yml, the Grafana
@@ -15,28 +16,12 @@ import { describe, expect, it } from 'vitest';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const require = createRequire(import.meta.url);
 
-/**
- * The metric families the service exports, in the text exposition's `# TYPE` form:
- * the contract's names (the issue's metrics list) and the prom-client defaults
- * the dashboard and the rules use (process_start_time_seconds is one of them).
- * TODO(lead): replace with the `/metrics` text of a real server.
- */
-const EXPOSITION = `
-# TYPE hotswap_deployments_started_total counter
-# TYPE hotswap_deployments_completed_total counter
-# TYPE hotswap_deployments_failed_total counter
-# TYPE hotswap_deployments_rolledback_total counter
-# TYPE hotswap_deployment_duration_seconds histogram
-# TYPE hotswap_config_reload_duration_seconds histogram
-# TYPE hotswap_config_push_latency_seconds histogram
-# TYPE hotswap_active_deployments gauge
-# TYPE hotswap_registered_instances gauge
-# TYPE hotswap_subscribers gauge
-# TYPE process_cpu_seconds_total counter
-# TYPE process_resident_memory_bytes gauge
-# TYPE process_start_time_seconds gauge
-# TYPE nodejs_eventloop_lag_seconds gauge
-`;
+/** The metric families the service exports: the `/metrics` text of the real Metrics class (fleet sources empty). */
+const EXPOSITION = await new Metrics({
+  activeDeployments: () => Promise.resolve({}),
+  instancesByService: () => Promise.resolve([]),
+  subscribers: () => 0,
+}).render();
 
 type MetricType = 'counter' | 'gauge' | 'histogram' | 'summary' | 'untyped';
 
