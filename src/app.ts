@@ -125,8 +125,9 @@ export async function startApp(config: AppConfig, logger: Logger): Promise<Runni
     );
 
     const scheduler = new Scheduler(logger);
+    const tracing = new DeploymentTracing();
     const orchestrator = new Orchestrator(db, hub, eventPublisher, registry, health, logger, {
-      tracing: new DeploymentTracing(),
+      tracing,
       ended: (d, status, at) => metrics.deploymentEnded({ strategy: d.options.strategy, environment: d.environment, createdAt: d.createdAt }, status, at),
     });
     const runner = new DeploymentRunner(db, orchestrator, pubsub, logger, {
@@ -176,6 +177,8 @@ export async function startApp(config: AppConfig, logger: Logger): Promise<Runni
       stack.push(async () => {
         await scheduler.stop();
         await runner.stop();
+        // Phase and rollback spans still open here end now; the replica that takes over continues under their stored context.
+        tracing.handOver();
       });
     }
     stack.push(() => http.stop());

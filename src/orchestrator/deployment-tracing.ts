@@ -85,8 +85,13 @@ export class DeploymentTracing {
 
   /** Forgets a finished deployment's open spans (ending them). */
   finished(d: DeploymentRecord, status: string): void {
-    this.end(`${d.id}:phase`, { 'hotswap.deployment.status': status });
+    this.end(`${d.id}:phase`, { 'hotswap.deployment.status': status }, status === 'FAILED');
     this.end(`${d.id}:rollback`, { 'hotswap.deployment.status': status }, status === 'FAILED');
+  }
+
+  /** Ends every open span (this replica stops running its deployments): another replica carries on under their persisted context. */
+  handOver(): void {
+    for (const key of [...this.open.keys()]) this.end(key, { 'hotswap.handed_over': true });
   }
 
   private start(key: string, name: string, parent: string | null, attributes: Attributes): string | null {

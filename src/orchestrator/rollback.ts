@@ -60,6 +60,7 @@ export async function advanceRollback(s: Step, repushDue: boolean): Promise<Step
 
 async function switchBack(s: Step, previous: number, previousColor: NonNullable<Step['d']['state']['previousColor']>): Promise<StepResult> {
   const { r, d } = s;
+  await s.setState({ rollbackTrace: s.deps.tracing.rollbackStarted(d, d.rollbackReason ?? 'rollback') });
   await r.traffic.switchTo(d.service, d.environment, previousColor, d.id);
   await r.profiles.setActiveVersion(d.profileId, previous);
   await s.setState({ switched: false });

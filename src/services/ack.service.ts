@@ -72,6 +72,7 @@ export class AckService {
         if (!this.writing) setImmediate(() => void this.drain());
       });
       span.setAttribute('hotswap.ack.accepted', accepted);
+      if (!ack.success) span.setStatus({ code: SpanStatusCode.ERROR, message: error ?? 'the instance reported a failure' });
     } catch (e) {
       span.setStatus({ code: SpanStatusCode.ERROR });
       throw e;

@@ -5,9 +5,13 @@ export function tracer(): Tracer {
   return trace.getTracer('hotswap');
 }
 
-/** The W3C traceparent of `span`, or null when tracing is off (no propagator or a span that is not sampled). */
+/**
+ * The W3C traceparent of `span`, or null when tracing is off. An unsampled
+ * span keeps its context (flags 00), so the caller's choice not to sample
+ * carries through every later step instead of starting new traces.
+ */
 export function traceparentOf(span: Span): string | null {
-  if (!span.isRecording()) return null;
+  if (!trace.isSpanContextValid(span.spanContext())) return null;
   const carrier: Record<string, string> = {};
   propagation.inject(trace.setSpan(ROOT_CONTEXT, span), carrier);
   return carrier.traceparent ?? null;
