@@ -22,8 +22,8 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'integration',
-          include: ['test/integration/**/*.test.ts', 'test/api/**/*.test.ts'],
-          globalSetup: ['test/support/global-setup.ts'],
+          include: ['test/integration/**/*.test.ts', 'test/api/**/*.test.ts', 'test/cli/**/*.test.ts', 'test/security/**/*.test.ts'],
+          globalSetup: ['test/support/global-setup.ts', 'test/support/build-cli.ts'],
         },
       },
     ],
