@@ -26,6 +26,10 @@ export default defineConfig({
           globalSetup: ['test/support/global-setup.ts', 'test/support/build-cli.ts'],
         },
       },
+      {
+        extends: true,
+        test: { name: 'chaos', include: ['test/chaos/**/*.test.ts'], globalSetup: ['test/support/global-setup.ts'] },
+      },
     ],
   },
 });

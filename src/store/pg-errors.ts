@@ -3,7 +3,13 @@
 const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', '57P01', '57P02', '57P03', '08006', '08001', '08003']);
 /** PostgreSQL cannot store NUL characters in text or jsonb. */
 const UNSTORABLE_TEXT_CODES = new Set(['22021', '22P05']);
-const CONNECTION_MESSAGES = /Connection terminated|timeout exceeded when trying to connect/i;
+/**
+ * Messages of connection failures that carry no code: pg's "is not queryable"
+ * (a client whose connection broke), and knex's "Transaction query already
+ * complete" (the server went away between two statements of a transaction).
+ */
+const CONNECTION_MESSAGES =
+  /Connection terminated|Connection ended unexpectedly|timeout exceeded when trying to connect|is not queryable|Transaction query already complete/i;
 
 function* causes(error: unknown): Generator<Error> {
   let cur: unknown = error;

@@ -24,7 +24,8 @@ export function withDatabase(url: string, database: string): string {
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const services = await resolveTestServices();
-  const template = `hotswap_tpl_${process.pid}`;
+  // One template per project: projects' setups run side by side in this process.
+  const template = `hotswap_tpl_${process.pid}_${project.name.replace(/[^a-z0-9]/gi, '_')}`;
   const admin = new pg.Client({ connectionString: services.databaseUrl });
   await admin.connect();
   await admin.query(`drop database if exists ${template}`);

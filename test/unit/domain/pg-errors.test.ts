@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isInvalidUnicode, isUnstorableText } from '../../../src/store/pg-errors.js';
+import { isConnectionFailure, isInvalidUnicode, isUnstorableText } from '../../../src/store/pg-errors.js';
 
 /** An error shaped like the ones node-postgres throws (fields as PostgreSQL 15 sends them). */
 function pgError(code: string, message: string, detail?: string): Error {
@@ -32,5 +32,25 @@ describe('isInvalidUnicode', () => {
   it('stays separate from isUnstorableText (NUL characters)', () => {
     expect(isUnstorableText(pgError('22P05', 'unsupported Unicode escape sequence'))).toBe(true);
     expect(isUnstorableText(pgError('22P02', 'invalid input syntax for type json', 'Unicode low surrogate must follow a high surrogate.'))).toBe(false);
+  });
+});
+
+describe('isConnectionFailure', () => {
+  it('matches socket codes and PostgreSQL shutdown codes, through wrappers', () => {
+    expect(isConnectionFailure(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }))).toBe(true);
+    expect(isConnectionFailure(new Error('query failed', { cause: pgError('57P01', 'terminating connection due to administrator command') }))).toBe(true);
+  });
+
+  it('matches the code-less messages of a connection lost in the middle of a transaction', () => {
+    // Both seen with PostgreSQL stopped between two statements of a transaction (test/chaos/postgres-outage.test.ts).
+    expect(isConnectionFailure(new Error('Transaction query already complete, run with DEBUG=knex:tx for more info'))).toBe(true);
+    expect(isConnectionFailure(new Error('COMMIT; - Client has encountered a connection error and is not queryable'))).toBe(true);
+    expect(isConnectionFailure(new Error('Connection terminated unexpectedly'))).toBe(true);
+  });
+
+  it('does not match constraint or syntax errors', () => {
+    expect(isConnectionFailure(pgError('23505', 'duplicate key value violates unique constraint "x"'))).toBe(false);
+    expect(isConnectionFailure(pgError('42601', 'syntax error at or near "selec"'))).toBe(false);
+    expect(isConnectionFailure(null)).toBe(false);
   });
 });
