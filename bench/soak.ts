@@ -11,9 +11,10 @@
  * event-loop lag (prom-client's gauges on /metrics, reset at each scrape, so each
  * sample covers its window), the heartbeats and acks of the window, subscribers.
  * Prints the samples, the deployments and a verdict; exits 1 on FAIL: a
- * deployment not COMPLETED, RSS growing > 5 MiB/min over the second half, event
- * loop lag p99 more than doubling (and by > 5 ms) from the first to the last
- * third, or a subscription lost.
+ * deployment not COMPLETED, the RSS floor (the lowest sample: where RSS drops
+ * back after a GC) of the second half above the first half's by more than
+ * 25 MiB or 10%, event-loop lag p99 more than doubling (and by > 5 ms) from the
+ * first to the last third, or a subscription lost.
  * Env: DATABASE_URL (admin URL), REDIS_URL, SOAK_INSTANCES (5000), SOAK_MINUTES (10), SOAK_HEARTBEAT_MS (2000),
  * SOAK_DEPLOY_EVERY_S (60), SOAK_SAMPLE_S (10), SOAK_CLIENT_PROCS (default 2 from 2,500 instances, more if
  * `ulimit -n` requires). Hard timeout: SOAK_MINUTES + 5 minutes, cleanups always run.
@@ -58,7 +59,11 @@ const DEADLINE = STARTED_AT + HARD_TIMEOUT_MS - 60_000;
 const ACK_TIMEOUT_S = 120;
 
 /** Thresholds of the verdict. */
-const MAX_RSS_SLOPE = 5; // MiB/min over the second half
+/** The RSS floor (lowest sample, after a GC) of the second half may exceed the first half's by at most this much. */
+const MAX_FLOOR_GROWTH_MIB = 25;
+const MAX_FLOOR_GROWTH_SHARE = 0.1;
+/** Samples of the first minute (start-up, first allocations) do not count for the floor. */
+const WARM_UP_S = 60;
 const MAX_LAG_GROWTH = 2; // last third / first third of lag p99
 const MIN_LAG_GROWTH_MS = 5; // below this absolute growth, lag is noise (monitorEventLoopDelay resolution is 10 ms)
 
@@ -315,8 +320,13 @@ function report(samples: Sample[], deployments: DeploymentRow[]): boolean {
 
   const end = samples.at(-1)?.t ?? 0;
   const secondHalf = samples.filter((s) => s.t >= end / 2);
+  // RSS is a sawtooth (the heap grows until V8 collects): a leak shows in the floor it drops back to, not in where a sample lands.
   const rssSlope = slope(secondHalf.map((s) => [s.t / 60, s.rss]));
   const rss = thirds(samples, (s) => s.rss);
+  const floorOf = (from: number, to: number) => Math.min(...samples.filter((s) => s.t > from && s.t <= to).map((s) => s.rss));
+  const floorFirst = floorOf(WARM_UP_S, end / 2);
+  const floorLast = floorOf(end / 2, end);
+  const floorGrowth = floorLast - floorFirst;
   const lagSlope = slope(secondHalf.map((s) => [s.t / 60, s.lagP99]));
   const lag = thirds(samples, (s) => s.lagP99);
   const lost = samples.at(-1)?.stats.lost ?? 0;
@@ -325,8 +335,10 @@ function report(samples: Sample[], deployments: DeploymentRow[]): boolean {
     [deployments.length > 0 && notCompleted.length === 0,
       `every deployment COMPLETED: ${deployments.length - notCompleted.length}/${deployments.length}` +
       (notCompleted.length > 0 ? ` (not: ${notCompleted.map((d) => `#${d.n} ${d.strategy} ${d.status}`).join(', ')})` : '')],
-    [!(rssSlope > MAX_RSS_SLOPE),
-      `RSS trend over the second half: ${round(rssSlope, 2)} MiB/min (limit ${MAX_RSS_SLOPE}); first/last third means ${round(rss.first, 1)} → ${round(rss.last, 1)} MiB`],
+    [!(floorGrowth > Math.max(MAX_FLOOR_GROWTH_MIB, floorFirst * MAX_FLOOR_GROWTH_SHARE)),
+      `RSS floor (lowest sample, after GC) first half ${round(floorFirst, 1)} → second half ${round(floorLast, 1)} MiB ` +
+      `(limit +${MAX_FLOOR_GROWTH_MIB} MiB or +${MAX_FLOOR_GROWTH_SHARE * 100}%); for reference: slope over the second half ` +
+      `${round(rssSlope, 2)} MiB/min, first/last third means ${round(rss.first, 1)} → ${round(rss.last, 1)} MiB`],
     [!(lag.last > MAX_LAG_GROWTH * lag.first && lag.last - lag.first > MIN_LAG_GROWTH_MS),
       `event-loop lag p99, first/last third means ${round(lag.first, 1)} → ${round(lag.last, 1)} ms (limit ×${MAX_LAG_GROWTH} and +${MIN_LAG_GROWTH_MS} ms); ` +
       `trend over the second half ${round(lagSlope, 2)} ms/min`],
