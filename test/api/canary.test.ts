@@ -3,12 +3,13 @@ import { Environment } from '../../src/domain/enums.js';
 import { api, type Api, createProfile, expectRefused, ok, publish } from '../support/api.js';
 import {
   type AckDecision,
-  type Behavior,
   deployAndWait,
   type DeploymentShape,
   EVENT_FIELDS,
   type Fleet,
   HEALTH_FIELDS,
+  byPhase,
+  Phases,
   registerInstance,
   type SimInstance,
   START_DEPLOYMENT,
@@ -62,42 +63,6 @@ interface StreamedEvent {
   health: { healthy: boolean; reasons: string[] } | null;
 }
 
-/** The phase of each target: targets are planned when the deployment starts, so startDeployment's answer has them. */
-class Phases {
-  private readonly map = new Map<string, number>();
-  private resolveReady: () => void = () => {};
-  readonly ready = new Promise<void>((r) => (this.resolveReady = r));
-
-  fill(d: DeploymentShape): void {
-    for (const t of d.targets) this.map.set(t.instanceId, t.phase);
-    this.resolveReady();
-  }
-
-  of(instanceId: string): number | undefined {
-    return this.map.get(instanceId);
-  }
-
-  instancesOf(f: Fleet, phase: number): SimInstance[] {
-    return f.instances.filter((i) => this.map.get(i.id) === phase);
-  }
-}
-
-/**
- * Acks every version but 2 at once; version 2 as `decide(phase)` says, once the
- * plan is known (the first pushes may arrive before startDeployment answers).
- */
-function byPhase(phases: Phases, decide: (phase: number | undefined) => AckDecision): Behavior {
-  return (update, instance) => {
-    if (update.version !== 2) return { success: true, reloadMs: 1 };
-    void phases.ready
-      .then(async () => {
-        const decision = decide(phases.of(instance.id));
-        if (decision !== 'ignore') await instance.ack(update, decision);
-      })
-      .catch((error: unknown) => instance.subscriptionErrors.push(error));
-    return 'ignore';
-  };
-}
 
 const receivedVersion = (i: SimInstance, version: number) => i.received.filter((r) => r.update.version === version).length;
 

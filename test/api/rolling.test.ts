@@ -3,12 +3,13 @@ import { Environment } from '../../src/domain/enums.js';
 import { api, type Api, createProfile, expectRefused, ok, publish } from '../support/api.js';
 import {
   type AckDecision,
-  type Behavior,
   deployAndWait,
   type DeploymentShape,
   EVENT_FIELDS,
   type Fleet,
   HEALTH_FIELDS,
+  byPhase,
+  Phases,
   registerInstance,
   type SimInstance,
   START_DEPLOYMENT,
@@ -43,42 +44,6 @@ interface Detailed {
   targets: Array<{ instanceId: string; phase: number; state: string }>;
 }
 
-/** The batch of each target: targets are planned when the deployment starts, so startDeployment's answer has them. */
-class Batches {
-  private readonly map = new Map<string, number>();
-  private resolveReady: () => void = () => {};
-  readonly ready = new Promise<void>((r) => (this.resolveReady = r));
-
-  fill(d: DeploymentShape): void {
-    for (const t of d.targets) this.map.set(t.instanceId, t.phase);
-    this.resolveReady();
-  }
-
-  of(instanceId: string): number | undefined {
-    return this.map.get(instanceId);
-  }
-
-  instancesOf(f: Fleet, batch: number): SimInstance[] {
-    return f.instances.filter((i) => this.map.get(i.id) === batch);
-  }
-}
-
-/**
- * Acks every version but 2 at once; version 2 as `decide(batch)` says, once the
- * plan is known (the first pushes may arrive before startDeployment answers).
- */
-function byBatch(batches: Batches, decide: (batch: number | undefined) => AckDecision): Behavior {
-  return (update, instance) => {
-    if (update.version !== 2) return { success: true, reloadMs: 1 };
-    void batches.ready
-      .then(async () => {
-        const decision = decide(batches.of(instance.id));
-        if (decision !== 'ignore') await instance.ack(update, decision);
-      })
-      .catch((error: unknown) => instance.subscriptionErrors.push(error));
-    return 'ignore';
-  };
-}
 
 const versionsReceived = (i: SimInstance) => i.received.map((r) => r.update.version);
 const firstReceiptOf = (i: SimInstance, version: number) => i.received.find((r) => r.update.version === version)?.at;
@@ -86,7 +51,7 @@ const ackOf = (i: SimInstance, version: number) => i.acks.find((x) => x.version 
 
 interface Run {
   f: Fleet;
-  batches: Batches;
+  batches: Phases;
   started: DeploymentShape;
   d: DeploymentShape | null;
 }
@@ -127,7 +92,7 @@ describe('rolling deployments', () => {
     opts: {
       input?: Record<string, unknown>;
       decide?: (batch: number | undefined) => AckDecision;
-      metricsOf?: (i: SimInstance, batches: Batches) => Record<string, unknown>;
+      metricsOf?: (i: SimInstance, batches: Phases) => Record<string, unknown>;
       wait?: boolean;
     } = {},
   ): Promise<Run> {
@@ -137,10 +102,10 @@ describe('rolling deployments', () => {
     const f = await startFleet(a, { service: `${name}-svc`, count });
     fleets.push(f);
     expect((await deployAndWait(a, name, 1)).status).toBe('COMPLETED');
-    const batches = new Batches();
+    const batches = new Phases();
     f.reportMetrics(100, (i) => (opts.metricsOf ? opts.metricsOf(i, batches) : HEALTHY));
     await new Promise((r) => setTimeout(r, 400));
-    for (const i of f.instances) i.behavior = byBatch(batches, opts.decide ?? (() => ({ success: true, reloadMs: 2 })));
+    for (const i of f.instances) i.behavior = byPhase(batches, opts.decide ?? (() => ({ success: true, reloadMs: 2 })));
     const started = await startDeployment(a, { profileName: name, version: 2, strategy: 'ROLLING', ackTimeoutSeconds: 5, ...opts.input });
     batches.fill(started);
     const d = opts.wait === false ? null : await waitForDeployment(a, started.id, 25_000);

@@ -327,3 +327,40 @@ export async function deployAndWait(a: Api, profileName: string, version: number
   const started = await startDeployment(a, { profileName, version, strategy: 'DIRECT', ackTimeoutSeconds: 5, ...extra });
   return waitForDeployment(a, started.id);
 }
+
+/** The phase (canary) or batch (rolling) of each target: targets are planned at start, so startDeployment's answer has them. */
+export class Phases {
+  private readonly map = new Map<string, number>();
+  private resolveReady: () => void = () => {};
+  readonly ready = new Promise<void>((r) => (this.resolveReady = r));
+
+  fill(d: DeploymentShape): void {
+    for (const t of d.targets) this.map.set(t.instanceId, t.phase);
+    this.resolveReady();
+  }
+
+  of(instanceId: string): number | undefined {
+    return this.map.get(instanceId);
+  }
+
+  instancesOf(f: Fleet, phase: number): SimInstance[] {
+    return f.instances.filter((i) => this.map.get(i.id) === phase);
+  }
+}
+
+/**
+ * Acks every version but 2 at once; version 2 as `decide(phase)` says, once the
+ * plan is known (the first pushes may arrive before startDeployment answers).
+ */
+export function byPhase(phases: Phases, decide: (phase: number | undefined) => AckDecision): Behavior {
+  return (update, instance) => {
+    if (update.version !== 2) return { success: true, reloadMs: 1 };
+    void phases.ready
+      .then(async () => {
+        const decision = decide(phases.of(instance.id));
+        if (decision !== 'ignore') await instance.ack(update, decision);
+      })
+      .catch((error: unknown) => instance.subscriptionErrors.push(error));
+    return 'ignore';
+  };
+}
