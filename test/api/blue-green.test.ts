@@ -13,6 +13,9 @@ import {
   startFleet,
   startInstance,
   waitForDeployment,
+  HEALTHY,
+  versionsOf,
+  failOn,
 } from '../support/fleet.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { pollUntil } from '../support/wait.js';
@@ -20,7 +23,6 @@ import { connectWs } from '../support/ws-client.js';
 
 type Color = 'BLUE' | 'GREEN';
 
-const HEALTHY = { errorRate: 0.01, latencyP99Ms: 100, requestCount: 200 };
 const DEGRADED = { errorRate: 0.3, latencyP99Ms: 480, requestCount: 200 };
 const ACTIVE_COLOR = 'query($s: String!, $e: Environment!) { activeColor(service: $s, environment: $e) }';
 const ACTIVE_VERSION = 'query($n: String!) { profile(name: $n) { activeVersion { version } } }';
@@ -28,13 +30,7 @@ const ROLLBACK = 'mutation($id: ID!, $r: String!) { rollbackDeployment(id: $id, 
 const COUNT = 'query($p: String) { deployments(profileName: $p) { totalCount } }';
 const HEALTH_EVENTS = `query($id: ID!) { deployment(id: $id) { events(last: 200) { type message health { healthy reasons } } } }`;
 
-/** Fails to apply one version, acks every other one. */
-const failOn =
-  (version: number, error: string): Behavior =>
-  (u) =>
-    u.version === version ? { success: false, error } : { success: true, reloadMs: 4 };
 
-const versionsOf = (i: SimInstance) => i.received.map((r) => r.update.version);
 const types = (d: DeploymentShape) => d.events.map((e) => e.type);
 
 describe('blue-green deployments', () => {

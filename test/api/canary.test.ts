@@ -16,12 +16,12 @@ import {
   startDeployment,
   startFleet,
   waitForDeployment,
+  HEALTHY,
 } from '../support/fleet.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { pollUntil } from '../support/wait.js';
 import { connectWs, type TestWsClient } from '../support/ws-client.js';
 
-const HEALTHY = { errorRate: 0.01, latencyP99Ms: 100, requestCount: 200 };
 const DEGRADED = { errorRate: 0.3, latencyP99Ms: 480, requestCount: 200 };
 const WITH_HEALTH = `query($id: ID!) { deployment(id: $id) {
   status phase phaseCount rollbackReason failureReason

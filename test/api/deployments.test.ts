@@ -4,7 +4,6 @@ import { api, type Api, createProfile, expectRefused, ok, publish, readVersion }
 import {
   ackFail,
   ackOk,
-  type Behavior,
   deployAndWait,
   type DeploymentShape,
   type Fleet,
@@ -17,6 +16,7 @@ import {
   startFleet,
   startInstance,
   waitForDeployment,
+  failOn,
 } from '../support/fleet.js';
 import { pollUntil } from '../support/wait.js';
 import { startTestServer, type TestServer } from '../support/server.js';
@@ -40,11 +40,6 @@ interface ListResult {
   };
 }
 
-/** Fails on one version, acks every other one. */
-const failOn =
-  (version: number, error: string): Behavior =>
-  (u) =>
-    u.version === version ? { success: false, error } : { success: true, reloadMs: 3 };
 
 describe('deployments API', () => {
   let server: TestServer;
@@ -450,7 +445,7 @@ describe('deployments API', () => {
 
     beforeAll(async () => {
       await profileWithVersions(profileName, service, 3);
-      await fleet({ service, count: 1, behavior: () => failOn(2, 'nope') });
+      await fleet({ service, count: 1, behavior: () => failOn(2, 'nope', 3) });
       for (const v of [1, 2, 3]) ids.push((await deployAndWait(a, profileName, v)).id);
       // Another profile's deployment, which the profile filter must leave out.
       await profileWithVersions('listed-other', service, 1);

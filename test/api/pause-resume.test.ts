@@ -10,13 +10,14 @@ import {
   startDeployment,
   startFleet,
   waitForDeployment,
+  HEALTHY,
+  versionsOf,
 } from '../support/fleet.js';
 import type { GqlResponse } from '../support/server.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { pollUntil } from '../support/wait.js';
 import { connectWs, type TestSubscription, type TestWsClient } from '../support/ws-client.js';
 
-const HEALTHY = { errorRate: 0.01, latencyP99Ms: 100, requestCount: 200 };
 const PAUSE = 'mutation($id: ID!) { pauseDeployment(id: $id) { id status phase } }';
 const RESUME = 'mutation($id: ID!) { resumeDeployment(id: $id) { id status phase } }';
 const ROLLBACK = 'mutation($id: ID!, $r: String!) { rollbackDeployment(id: $id, reason: $r) { id status } }';
@@ -31,7 +32,6 @@ interface EventMsg {
   deploymentEvents: { type: string; status: string; phase: number; message: string | null };
 }
 
-const versionsOf = (i: SimInstance) => i.received.map((r) => r.update.version);
 
 describe('pauseDeployment and resumeDeployment', () => {
   let server: TestServer;

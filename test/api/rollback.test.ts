@@ -11,12 +11,14 @@ import {
   startDeployment,
   startFleet,
   waitForDeployment,
+  HEALTHY,
+  versionsOf,
+  failOn,
 } from '../support/fleet.js';
 import type { GqlResponse } from '../support/server.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { pollUntil } from '../support/wait.js';
 
-const HEALTHY = { errorRate: 0.01, latencyP99Ms: 100, requestCount: 200 };
 const ROLLBACK = 'mutation($id: ID!, $r: String!) { rollbackDeployment(id: $id, reason: $r) { id status rollbackReason previousVersion } }';
 const PAUSE = 'mutation($id: ID!) { pauseDeployment(id: $id) { id status } }';
 const ACTIVE_VERSION = 'query($n: String!) { profile(name: $n) { activeVersion { version } } }';
@@ -25,13 +27,7 @@ interface RollbackResult {
   rollbackDeployment: { id: string; status: string; rollbackReason: string | null; previousVersion: number | null };
 }
 
-/** Fails to apply one version, acks every other one. */
-const failOn =
-  (version: number, error: string): Behavior =>
-  (u) =>
-    u.version === version ? { success: false, error } : { success: true, reloadMs: 4 };
 
-const versionsOf = (i: SimInstance) => i.received.map((r) => r.update.version);
 
 describe('rollbackDeployment', () => {
   let server: TestServer;

@@ -16,11 +16,11 @@ import {
   startDeployment,
   startFleet,
   waitForDeployment,
+  HEALTHY,
 } from '../support/fleet.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { pollUntil } from '../support/wait.js';
 
-const HEALTHY = { errorRate: 0.01, latencyP99Ms: 100, requestCount: 200 };
 const DEGRADED = { errorRate: 0.3, latencyP99Ms: 480, requestCount: 200 };
 const DETAILS = `query($id: ID!) { deployment(id: $id) {
   status phase phaseCount progress rollbackReason failureReason

@@ -4,11 +4,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Environment, Role } from '../../src/domain/enums.js';
 import { api, type Api, createProfile, foreignToken, ok, publish } from '../support/api.js';
 import { type CliResult, runCli } from '../support/cli.js';
-import { ackFail, ackOk, type Behavior, deployAndWait, type Fleet, readDeployment, startDeployment, startFleet, waitForDeployment } from '../support/fleet.js';
+import { ackFail, ackOk, type Behavior, deployAndWait, type Fleet, readDeployment, startDeployment, startFleet, waitForDeployment, HEALTHY } from '../support/fleet.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { pollUntil, waitFor } from '../support/wait.js';
 
-const HEALTHY = { errorRate: 0.01, latencyP99Ms: 100, requestCount: 200 };
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const BIN = path.join(ROOT, 'bin/hotswap.js');
 // eslint-disable-next-line no-control-regex

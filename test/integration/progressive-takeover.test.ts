@@ -5,6 +5,7 @@ import { Environment, Role } from '../../src/domain/enums.js';
 import type { HealthSnapshot } from '../../src/domain/health.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { type ServiceProcess, spawnService } from '../support/process.js';
+import { HEALTHY } from '../support/fleet.js';
 import { pollUntil } from '../support/wait.js';
 import { connectWs, type TestWsClient } from '../support/ws-client.js';
 
@@ -15,7 +16,6 @@ import { connectWs, type TestWsClient } from '../support/ws-client.js';
  */
 
 const SECRET = 'takeover-secret-0123456789abcdef0123456789';
-const HEALTHY = { errorRate: 0.01, latencyP99Ms: 100, requestCount: 200 };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface Server {

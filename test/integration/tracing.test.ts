@@ -22,6 +22,7 @@ import {
   startFleet,
   startInstance,
   waitForDeployment,
+  HEALTHY,
 } from '../support/fleet.js';
 import { startTestServer, TEST_SECRET, type TestServer } from '../support/server.js';
 import { waitFor } from '../support/wait.js';
@@ -35,7 +36,6 @@ import { waitFor } from '../support/wait.js';
 const exporter = new InMemorySpanExporter();
 const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
 
-const HEALTHY = { errorRate: 0.01, latencyP99Ms: 100, requestCount: 200 };
 const DEGRADED = { errorRate: 0.3, latencyP99Ms: 480, requestCount: 200 };
 const RELOAD_MS = 4.5;
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-01$/;

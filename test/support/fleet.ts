@@ -41,6 +41,18 @@ export const ackOk =
 export const ackFail =
   (error: string): Behavior =>
   () => ({ success: false, error });
+/** Fails to apply `version` with `error`, acks every other version. */
+export const failOn =
+  (version: number, error: string, reloadMs = 4): Behavior =>
+  (u) =>
+    u.version === version ? { success: false, error } : { success: true, reloadMs };
+
+/** Heartbeat metrics of a healthy simulated instance. */
+export const HEALTHY = { errorRate: 0.01, latencyP99Ms: 100, requestCount: 200 };
+
+/** The versions an instance received, in order. */
+export const versionsOf = (i: SimInstance): number[] => i.received.map((r) => r.update.version);
+
 /** Never acks (the test may ack by hand with `instance.ack`). */
 export const noAck: Behavior = () => 'ignore';
 
