@@ -34,6 +34,7 @@ export async function advanceRollback(s: Step, repushDue: boolean): Promise<Step
     // New subscribers get the previous version from now on (it is already active unless the deployment had completed).
     await r.profiles.setActiveVersion(d.profileId, previous);
   }
+  await r.targets.timeOutExpired(d.id, d.ackTimeoutSeconds);
   const waiting = await awaitAcks(s, null, repushDue);
   if (waiting) return waiting;
 

@@ -56,7 +56,7 @@ export async function advanceRollout(s: Step, repushDue: boolean): Promise<StepR
   const waiting = await awaitAcks(s, d.phase, repushDue && inFlight > 0);
   if (waiting) return waiting;
   const answered = summarizeCounts(await r.targets.counts(d.id, d.phase));
-  // A deadline that passed meanwhile can free room for targets not pushed yet.
+  // Targets left unpushed for want of room get it on the next step.
   if (answered.pending > 0) return AGAIN;
 
   const message = `phase ${d.phase} of ${d.phaseCount}: ${answered.applied} of ${answered.total} applied`;

@@ -55,7 +55,7 @@ export class DeploymentService {
     const caller = authorize(principal, 'deployment:start', { environment: profile.environment });
     const normalized = normalizeDeployment(input);
     const strategy = strategyFor(input.strategy);
-    const activeColor = await this.db.read((r) => r.traffic.activeColor(profile.service, profile.environment));
+    const activeColor = strategy.switchesTraffic ? await this.db.read((r) => r.traffic.activeColor(profile.service, profile.environment)) : null;
     const exists = await this.db.read((r) => r.versions.get(profile, input.version));
     if (!exists) throw new NotFoundError(`version ${input.version} of profile "${profile.name}" not found`, { field: 'version' });
 
