@@ -78,8 +78,10 @@ export class InstanceConfigRepository {
     if (instanceIds.length === 0) return [];
     const rows = await this.em.execute<Row[]>(
       `select ic.instance_id, p.name as profile_name, ic.applied_version, ic.reload_ms, ic.applied_at
-       from instance_config ic join config_profile p on p.id = ic.profile_id
-       where ic.applied_version is not null and ic.instance_id in (select jsonb_array_elements_text(?::jsonb))
+       from jsonb_array_elements_text(?::jsonb) as i(id)
+       join instance_config ic on ic.instance_id = i.id
+       join config_profile p on p.id = ic.profile_id
+       where ic.applied_version is not null
        order by p.name`,
       [JSON.stringify(instanceIds)],
     );

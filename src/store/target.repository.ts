@@ -51,10 +51,11 @@ export class TargetRepository {
     if (instanceIds.length === 0) return;
     const ids = JSON.stringify(instanceIds);
     await this.em.execute(
-      `update deployment_target set state = 'PUSHED', version = ?, pushed_at = now(),
+      `update deployment_target t set state = 'PUSHED', version = ?, pushed_at = now(),
          deadline_at = now() + (? * interval '1 second'), acked_at = null, reload_ms = null, error = null
-       where deployment_id = ? and instance_id in (select jsonb_array_elements_text(?::jsonb))`,
-      [version, ackTimeoutSeconds, deploymentId, ids],
+       from jsonb_array_elements_text(?::jsonb) as i(id)
+       where t.deployment_id = ? and t.instance_id = i.id`,
+      [version, ackTimeoutSeconds, ids, deploymentId],
     );
     await this.recordSent(instanceIds, profileId, version, deploymentId);
   }
@@ -97,9 +98,10 @@ export class TargetRepository {
   async markSent(deploymentId: string, instanceIds: string[]): Promise<void> {
     if (instanceIds.length === 0) return;
     await this.em.execute(
-      `update deployment_target set pushed_at = now()
-       where deployment_id = ? and instance_id in (select jsonb_array_elements_text(?::jsonb))`,
-      [deploymentId, JSON.stringify(instanceIds)],
+      `update deployment_target t set pushed_at = now()
+       from jsonb_array_elements_text(?::jsonb) as i(id)
+       where t.deployment_id = ? and t.instance_id = i.id`,
+      [JSON.stringify(instanceIds), deploymentId],
     );
   }
 
