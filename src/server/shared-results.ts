@@ -24,7 +24,7 @@ type SharedResult = ExecutionResult & { [JSON_TEXT]: string };
  * execute the selection and JSON.stringify the result once per subscriber;
  * for a push to 10,000 instances that is most of the fan-out's cost. Here the
  * result is executed and serialized once per (push, document); each send
- * claims it with a random single-use token, graphql-ws stringifies only that
+ * claims it with a single-use token (a secret random prefix and a counter), graphql-ws stringifies only that
  * token, and the socket's send splices the JSON back in. A token is never
  * seen by a client and works once, so text a client controls (metadata, ids)
  * cannot make the server send anything but what it echoes.
@@ -32,6 +32,9 @@ type SharedResult = ExecutionResult & { [JSON_TEXT]: string };
 export class SharedResults {
   private readonly byEvent = new WeakMap<object, Map<DocumentNode, Promise<ExecutionResult>>>();
   private readonly claims = new Map<string, { json: string; at: number }>();
+  /** Tokens are this secret prefix and a counter: unguessable, and cheaper than random bytes for each send. */
+  private readonly tokenPrefix = randomBytes(12).toString('base64url');
+  private issued = 0;
 
   /**
    * True when the operation's result cannot depend on the subscriber: its
@@ -72,7 +75,7 @@ export class SharedResults {
     if (json === undefined) return null;
     const now = Date.now();
     if (this.claims.size > 1000) for (const [t, c] of this.claims) if (now - c.at > CLAIM_TTL_MS) this.claims.delete(t);
-    const token = randomBytes(12).toString('base64url');
+    const token = `${this.tokenPrefix}${(this.issued++).toString(36)}`;
     this.claims.set(token, { json, at: now });
     const marker = `${MARKER}${token}`;
     return { toJSON: () => marker } as unknown as FormattedExecutionResult;
