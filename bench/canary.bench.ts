@@ -89,7 +89,7 @@ async function main(): Promise<void> {
   const worker = forkWorker<ToWorker, FromWorker>('fanout-clients.ts', TIMEOUT_MS);
   cleanups.push(async () => (worker.send({ cmd: 'close' }), worker.kill()));
   await worker.next(is('ready'), 30_000);
-  worker.send({ cmd: 'connect', mode: 'hotswap', url: url!, clients: instances, concurrency: 200, ack: 'ws', profileName: profile });
+  worker.send({ cmd: 'connect', mode: 'hotswap', url: url!, clients: instances, concurrency: 200, ack: 'ws', client: 'library', profileName: profile });
   const connected = await worker.next(is('connected'), TIMEOUT_MS);
   if (connected.failed !== 0) throw new Error(`${connected.failed} connections failed: ${connected.firstError}`);
   log(`${N} instances subscribed in ${round(connected.ms / 1000, 1)} s`);

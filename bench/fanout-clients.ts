@@ -2,7 +2,8 @@
  * Client worker of bench/fanout.bench.ts, forked with `node --import tsx`, so the
  * simulated instances have their own event loop (and fd budget).
  *
- * mode 'hotswap': one graphql-ws connection per instance, with its own token,
+ * mode 'hotswap': one graphql-ws connection per instance, with its own token
+ * (the protocol by hand, `client: 'raw'`, or graphql-ws's client, 'library'),
  * subscribed to configUpdates(instanceId); "connected" once each got its first
  * message (the active version, proof the subscription is live). After `expect`,
  * the receive time of that version is recorded and acked with reportConfigApplied
@@ -10,9 +11,10 @@
  * mode 'floor': bare `ws` clients of bench/fanout-floor.ts; records the receive
  * time of the first message after `expect` (parsed, as a real client would).
  */
-import { type Client, createClient } from 'graphql-ws';
+import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { type Creds, type FromWorker, gql, mapLimit, now, type ToWorker } from './fanout-support.js';
+import { createRawClient, type MinimalClient } from './raw-graphql-ws-client.js';
 
 const SUBSCRIBE = 'subscription($id: ID!) { configUpdates(instanceId: $id) { profileName version hash data deploymentId } }';
 const ACK =
@@ -34,6 +36,15 @@ const closers: Array<() => void> = [];
 const noteError = (e: unknown) => {
   const text = e instanceof Error ? e.message : Array.isArray(e) ? JSON.stringify(e) : String((e as { reason?: string })?.reason ?? e);
   firstError ??= text;
+};
+/**
+ * Acks go out after the current batch of socket reads: this one process plays
+ * many instances, and one instance's ack (a socket write) must not hold back the
+ * receive time recorded for the next, as it never would on separate machines.
+ */
+const pendingAcks: Array<() => void> = [];
+const deferAck = (send: () => void) => {
+  if (pendingAcks.push(send) === 1) setImmediate(() => pendingAcks.splice(0).forEach((s) => s()));
 };
 const settle = () => {
   if (expected !== null && outstanding === 0) finish?.();
@@ -60,7 +71,7 @@ async function connectHotSwap(m: Extract<ToWorker, { mode: 'hotswap' }>): Promis
   const wsUrl = m.url.replace(/^http/, 'ws');
   received = new Array(m.clients.length).fill(Number.NaN);
   acked = new Array(m.clients.length).fill(Number.NaN);
-  const ack = (client: Client, c: Creds, i: number, u: Update['configUpdates']) => {
+  const ack = (client: MinimalClient, c: Creds, i: number, u: Update['configUpdates']) => {
     const done = (ok: boolean, error?: unknown) => {
       if (!Number.isNaN(acked[i]!)) return;
       acked[i] = now();
@@ -88,14 +99,11 @@ async function connectHotSwap(m: Extract<ToWorker, { mode: 'hotswap' }>): Promis
   await openAll(m.clients.length, m.concurrency, (i) => {
     const c = m.clients[i]!;
     return new Promise<void>((resolve, reject) => {
-      const client = createClient({
-        url: wsUrl,
-        webSocketImpl: WebSocket,
-        connectionParams: { authorization: `Bearer ${c.token}` },
-        lazy: true,
-        retryAttempts: 0,
-        keepAlive: 0,
-      });
+      const connectionParams = { authorization: `Bearer ${c.token}` };
+      const client: MinimalClient =
+        m.client === 'raw'
+          ? createRawClient(wsUrl, connectionParams)
+          : createClient({ url: wsUrl, webSocketImpl: WebSocket, connectionParams, lazy: true, retryAttempts: 0, keepAlive: 0 });
       let live = false;
       const unsubscribe = client.subscribe<Update>(
         { query: SUBSCRIBE, variables: { id: c.id } },
@@ -109,7 +117,7 @@ async function connectHotSwap(m: Extract<ToWorker, { mode: 'hotswap' }>): Promis
             }
             if (expected !== null && u.version === expected && Number.isNaN(received[i]!)) {
               received[i] = now();
-              ack(client, c, i, u);
+              deferAck(() => ack(client, c, i, u));
             }
           },
           error: (e) => (live ? noteError(e) : reject(e instanceof Error ? e : new Error(JSON.stringify(e)))),

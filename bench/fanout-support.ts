@@ -130,7 +130,7 @@ export interface Creds {
 }
 
 export type ToWorker =
-  | { cmd: 'connect'; mode: 'hotswap'; url: string; clients: Creds[]; concurrency: number; ack: 'ws' | 'http'; profileName: string }
+  | { cmd: 'connect'; mode: 'hotswap'; url: string; clients: Creds[]; concurrency: number; ack: 'ws' | 'http'; client: 'raw' | 'library'; profileName: string }
   | { cmd: 'connect'; mode: 'floor'; url: string; count: number; concurrency: number }
   | { cmd: 'expect'; version: number; timeoutMs: number }
   | { cmd: 'close' };

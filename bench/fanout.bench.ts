@@ -5,7 +5,8 @@
  * process, then one DIRECT deployment to all N; timed from just before the
  * startDeployment mutation. A bare `ws` broadcast to N clients is the floor.
  * Env: DATABASE_URL (admin URL), REDIS_URL, BENCH_FANOUT_SIZES (default 1000,5000,10000),
- * BENCH_FANOUT_ACK (ws|http), BENCH_FANOUT_CONNECT_CONCURRENCY (200), BENCH_FANOUT_CLIENT_PROCS (1),
+ * BENCH_FANOUT_ACK (ws|http), BENCH_FANOUT_CLIENT (raw: the graphql-ws protocol by hand, one JSON.parse per message as
+ * the floor's clients; library: graphql-ws's client), BENCH_FANOUT_CONNECT_CONCURRENCY (200), BENCH_FANOUT_CLIENT_PROCS (1),
  * BENCH_FANOUT_TIMEOUT_MS (180000 per phase), BENCH_FANOUT_CPU_PROFILE_DIR (a server CPU profile of the push
  * window, t0 to COMPLETED: bench/fanout-server-hook.mjs, which also reports the heap after a full GC),
  * BENCH_FANOUT_SERVER_NODE_OPTIONS (added to the server's NODE_OPTIONS, e.g. --max-semi-space-size=64).
@@ -28,6 +29,7 @@ const SIZES = (process.env.BENCH_FANOUT_SIZES ?? '1000,5000,10000').split(',').m
 const ADMIN_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const ACK: 'ws' | 'http' = process.env.BENCH_FANOUT_ACK === 'http' ? 'http' : 'ws';
+const CLIENT: 'raw' | 'library' = process.env.BENCH_FANOUT_CLIENT === 'library' ? 'library' : 'raw';
 const CONCURRENCY = Number(process.env.BENCH_FANOUT_CONNECT_CONCURRENCY ?? 200);
 const CLIENT_PROCS = Number(process.env.BENCH_FANOUT_CLIENT_PROCS ?? 1);
 const TIMEOUT_MS = Number(process.env.BENCH_FANOUT_TIMEOUT_MS ?? 180_000);
@@ -129,7 +131,7 @@ async function measureHotSwap(n: number) {
     const heapBefore = await heapAfterGcMiB(pid, hookDir);
     const procs = Math.max(CLIENT_PROCS, Math.ceil(n / (openFileLimit() - FD_RESERVE)));
     const { workers, ms: connectMs } = await connectClients(
-      split(instances, procs).map((clients) => ({ cmd: 'connect', mode: 'hotswap', url: url!, clients, concurrency: Math.ceil(CONCURRENCY / procs), ack: ACK, profileName: profile })),
+      split(instances, procs).map((clients) => ({ cmd: 'connect', mode: 'hotswap', url: url!, clients, concurrency: Math.ceil(CONCURRENCY / procs), ack: ACK, client: CLIENT, profileName: profile })),
     );
     const rssAfter = rssMiB(pid);
     const heapAfter = await heapAfterGcMiB(pid, hookDir);
@@ -197,7 +199,7 @@ async function measureFloor(n: number) {
 
 async function main(): Promise<void> {
   const limit = openFileLimit();
-  log(`ulimit -n is ${limit}; acks over ${ACK}; sizes ${SIZES.join(', ')}`);
+  log(`ulimit -n is ${limit}; acks over ${ACK}; ${CLIENT} graphql-ws clients; sizes ${SIZES.join(', ')}`);
   const rows: Array<Record<string, number | string>> = [];
   for (const n of SIZES) {
     if (!Number.isInteger(n) || n < 1) throw new Error(`BENCH_FANOUT_SIZES: "${n}" is not a positive whole number`);
