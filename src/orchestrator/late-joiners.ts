@@ -1,4 +1,3 @@
-import { InstanceStatus } from '../domain/enums.js';
 import type { Step } from './step.js';
 
 /**
@@ -13,10 +12,8 @@ export async function sendToLateJoiners(s: Step, version: number): Promise<numbe
   const { r, d } = s;
   const targets = new Set((await r.deployments.targets(d.id)).map((t) => t.instanceId));
   const color = s.strategy.switchesTraffic ? (d.state.switched ? d.state.color : d.state.previousColor) : null;
-  const live = await s.deps.registry.list({ service: d.service, environment: d.environment });
-  const late = live
-    .filter((i) => i.status !== InstanceStatus.STALE && !targets.has(i.id) && (color === null || i.color === color))
-    .map((i) => i.id);
+  const live = await s.deps.registry.liveInstances(d.service, d.environment);
+  const late = live.filter((i) => !targets.has(i.id) && (color === null || i.color === color)).map((i) => i.id);
   for (const id of late) await r.targets.recordSentOnSubscribe(id, d.profileId, version);
   await s.push(version, late);
   return late.length;

@@ -22,6 +22,12 @@ export interface InstanceRecord {
 /** An instance to store: HEALTHY, with its registration as its first heartbeat. */
 export type NewInstance = Omit<InstanceRecord, 'status' | 'lastHeartbeatAt' | 'metrics' | 'staleSince'>;
 
+/** An instance a deployment may target. */
+export interface LiveInstance {
+  id: string;
+  color: Color | null;
+}
+
 export interface InstanceFilter {
   service?: string;
   environment?: Environment;
@@ -51,6 +57,12 @@ export interface InstanceRegistry {
   get(id: string): Promise<InstanceRecord | null>;
   /** Instances matching every given filter field, oldest registration first. */
   list(filter: InstanceFilter): Promise<InstanceRecord[]>;
+  /**
+   * The instances of a service and environment that are not STALE, as a
+   * deployment targets them: id and color, oldest registration first, in one
+   * round trip (a deployment's start reads no more than it plans with).
+   */
+  liveInstances(service: string, environment: Environment): Promise<LiveInstance[]>;
   /**
    * Records a heartbeat: `lastHeartbeatAt = at`, metrics (when given) become the
    * current ones and join the history, a STALE instance is HEALTHY again.

@@ -1,10 +1,11 @@
-import { InstanceStatus } from '../domain/enums.js';
+import { type Environment, InstanceStatus } from '../domain/enums.js';
 import { BadInputError } from '../domain/errors.js';
 import type { InstanceMetrics } from '../domain/instance.js';
 import {
   type InstanceFilter,
   type InstanceRecord,
   type InstanceRegistry,
+  type LiveInstance,
   METRICS_HISTORY_LENGTH,
   type MetricsSample,
   type NewInstance,
@@ -51,6 +52,14 @@ export class MemoryInstanceRegistry implements InstanceRegistry {
       .sort(byRegistration)
       .map((r) => structuredClone(r));
     return Promise.resolve(found);
+  }
+
+  liveInstances(service: string, environment: Environment): Promise<LiveInstance[]> {
+    const live = [...this.instances.values()]
+      .filter((r) => r.service === service && r.environment === environment && r.status !== InstanceStatus.STALE)
+      .sort(byRegistration)
+      .map((r) => ({ id: r.id, color: r.color }));
+    return Promise.resolve(live);
   }
 
   heartbeat(id: string, at: Date, metrics: InstanceMetrics | null): Promise<InstanceRecord | null> {

@@ -21,7 +21,7 @@ import type { ChainableCommander, Redis } from 'ioredis';
 import { type Color, Environment, InstanceStatus } from '../domain/enums.js';
 import type { InstanceMetrics } from '../domain/instance.js';
 import type { JsonObject } from '../domain/json.js';
-import type { InstanceFilter, InstanceRecord, InstanceRegistry, MetricsSample, NewInstance, ServiceCount } from './instance-registry.js';
+import type { InstanceFilter, InstanceRecord, InstanceRegistry, LiveInstance, MetricsSample, NewInstance, ServiceCount } from './instance-registry.js';
 import { METRICS_HISTORY_LENGTH } from './instance-registry.js';
 import { byRegistration, matchesFilter, staleNotSettable } from './memory-registry.js';
 
@@ -113,6 +113,22 @@ setStatusIndex('STALE')
 return 1
 `;
 
+/**
+ * KEYS 1: a by-service set; ARGV 1: the prefix. The set's instances that are
+ * not STALE as id, color pairs (color '' for none), oldest registration first.
+ */
+const LIVE_INSTANCES = `
+local out = {}
+for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+  local f = redis.call('HMGET', ARGV[1] .. 'instance:' .. id, 'status', 'color')
+  if f[1] and f[1] ~= 'STALE' then
+    out[#out + 1] = id
+    out[#out + 1] = f[2] or ''
+  end
+end
+return out
+`;
+
 const SCRIPTS = {
   hotswapRegistryRemove: REMOVE,
   hotswapRegistryRegister: REGISTER,
@@ -123,20 +139,22 @@ const SCRIPTS = {
 type ScriptName = keyof typeof SCRIPTS;
 /** The scripts, as ioredis's defineCommand adds them to the client and its pipelines. */
 type Scripts<R> = Record<ScriptName, (...args: Array<string | number>) => R>;
+type RegistryClient = Redis & Scripts<Promise<unknown>> & { hotswapRegistryLiveInstances(key: string, prefix: string): Promise<string[]> };
 
 /**
  * The registry shared by all replicas. The connection belongs to the caller:
  * close() leaves it open (the composition root quits it once, after everyone).
  */
 export class RedisInstanceRegistry implements InstanceRegistry {
-  private readonly redis: Redis & Scripts<Promise<unknown>>;
+  private readonly redis: RegistryClient;
 
   /** @param keyPrefix - prepended to every key, so tests or tenants can share one Redis @default 'hotswap:' */
   constructor(redis: Redis, private readonly keyPrefix = 'hotswap:') {
     for (const [name, lua] of Object.entries(SCRIPTS)) {
       redis.defineCommand(name, { numberOfKeys: name === 'hotswapRegistryRegister' ? 9 : 8, lua });
     }
-    this.redis = redis as Redis & Scripts<Promise<unknown>>;
+    redis.defineCommand('hotswapRegistryLiveInstances', { numberOfKeys: 1, lua: LIVE_INSTANCES });
+    this.redis = redis as RegistryClient;
   }
 
   /** Registering an id that is already there replaces it and drops its history. */
@@ -166,6 +184,13 @@ export class RedisInstanceRegistry implements InstanceRegistry {
       if (record && matchesFilter(record, filter)) records.push(record);
     });
     return records.sort(byRegistration);
+  }
+
+  async liveInstances(service: string, environment: Environment): Promise<LiveInstance[]> {
+    const flat = await this.redis.hotswapRegistryLiveInstances(this.serviceKey(service, environment), this.keyPrefix);
+    const live: LiveInstance[] = [];
+    for (let i = 0; i < flat.length; i += 2) live.push({ id: flat[i]!, color: flat[i + 1] ? (flat[i + 1] as Color) : null });
+    return live;
   }
 
   async heartbeat(id: string, at: Date, metrics: InstanceMetrics | null): Promise<InstanceRecord | null> {

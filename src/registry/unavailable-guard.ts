@@ -20,6 +20,7 @@ export function guardUnavailable(registry: InstanceRegistry): InstanceRegistry {
     register: guard((i) => registry.register(i)),
     get: guard((id) => registry.get(id)),
     list: guard((f) => registry.list(f)),
+    liveInstances: guard((service, environment) => registry.liveInstances(service, environment)),
     heartbeat: guard((id, at, m) => registry.heartbeat(id, at, m)),
     history: guard((id, n) => registry.history(id, n)),
     histories: guard((ids, n) => registry.histories(ids, n)),

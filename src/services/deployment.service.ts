@@ -4,7 +4,7 @@ import { assertTransition } from '../domain/deployment.js';
 import type { DeploymentEventRecord, DeploymentRecord, TargetRecord } from '../domain/deployment-model.js';
 import { EventType, INITIAL_STRATEGY_STATE } from '../domain/deployment-model.js';
 import { normalizeDeployment, type StartDeploymentRequest } from '../domain/deployment-input.js';
-import { Color, DeploymentStatus, type DeploymentStrategy, type Environment, InstanceStatus } from '../domain/enums.js';
+import { Color, DeploymentStatus, type DeploymentStrategy, type Environment } from '../domain/enums.js';
 import { BadInputError, ConflictError, NotFoundError } from '../domain/errors.js';
 import type { HealthReport } from '../domain/health.js';
 import { checkManualRollback, rollbackStart } from '../domain/rollback.js';
@@ -59,9 +59,7 @@ export class DeploymentService {
     const exists = await this.db.read((r) => r.versions.get(profile, input.version));
     if (!exists) throw new NotFoundError(`version ${input.version} of profile "${profile.name}" not found`, { field: 'version' });
 
-    const instances = (await this.registry.list({ service: profile.service, environment: profile.environment })).filter(
-      (i) => i.status !== InstanceStatus.STALE,
-    );
+    const instances = await this.registry.liveInstances(profile.service, profile.environment);
     if (instances.length === 0) {
       throw new BadInputError(
         `no live instances of service "${profile.service}" in ${profile.environment} are registered: there is nothing to deploy to`,

@@ -94,6 +94,31 @@ export function describeRegistryContract(name: string, factory: () => InstanceRe
       expect(await ids({ service: 'checkout' })).toEqual(['b', 'a', 'c']);
     });
 
+    it('liveInstances gives id and color of the non-STALE instances of one service and environment, oldest first', async () => {
+      expect(await reg.liveInstances('checkout', Environment.PRODUCTION)).toEqual([]);
+      await registerAll(
+        instance('a', { color: Color.BLUE, registeredAt: at(2) }),
+        instance('b', { registeredAt: at(1) }),
+        instance('c', { color: Color.GREEN, registeredAt: at(3) }),
+        instance('d', { registeredAt: at(4) }),
+        instance('staging', { environment: Environment.STAGING }),
+        instance('search', { service: 'search' }),
+        instance('check', { service: 'check' }),
+      );
+      await reg.setStatus('c', DEGRADED);
+      for (const id of ['a', 'b', 'c']) await reg.heartbeat(id, at(20), null);
+      await reg.markStale(at(10), at(30));
+      expect(await reg.liveInstances('checkout', Environment.PRODUCTION)).toEqual([
+        { id: 'b', color: null },
+        { id: 'a', color: Color.BLUE },
+        { id: 'c', color: Color.GREEN },
+      ]);
+      await reg.heartbeat('d', at(40), null);
+      await reg.deregister('a');
+      expect((await reg.liveInstances('checkout', Environment.PRODUCTION)).map((i) => i.id)).toEqual(['b', 'c', 'd']);
+      expect(await reg.liveInstances('checkout', Environment.DEVELOPMENT)).toEqual([]);
+    });
+
     it('heartbeat updates lastHeartbeatAt, metrics and history', async () => {
       await reg.register(instance('i1'));
       const metrics: InstanceMetrics = { errorRate: 0.01, latencyP99Ms: 120.5, requestCount: 42, custom: { queue: 3 } };
