@@ -38,13 +38,24 @@ const noteError = (e: unknown) => {
   firstError ??= text;
 };
 /**
- * Acks go out after the current batch of socket reads: this one process plays
- * many instances, and one instance's ack (a socket write) must not hold back the
- * receive time recorded for the next, as it never would on separate machines.
+ * Acks wait until every instance of this process has received the version (or
+ * nothing arrived for ACK_QUIET_MS): this one process plays many instances, and
+ * one instance's ack (a socket write, and its answer to read) must not hold back
+ * the receive recorded for the next, as it never would on separate machines.
  */
+const ACK_QUIET_MS = 10;
+let receivedCount = 0;
 const pendingAcks: Array<() => void> = [];
+let quiet: NodeJS.Timeout | undefined;
+const flushAcks = () => {
+  clearTimeout(quiet);
+  for (const send of pendingAcks.splice(0)) send();
+};
 const deferAck = (send: () => void) => {
-  if (pendingAcks.push(send) === 1) setImmediate(() => pendingAcks.splice(0).forEach((s) => s()));
+  pendingAcks.push(send);
+  clearTimeout(quiet);
+  if (++receivedCount === received.length) flushAcks();
+  else quiet = setTimeout(flushAcks, ACK_QUIET_MS);
 };
 const settle = () => {
   if (expected !== null && outstanding === 0) finish?.();
@@ -167,6 +178,7 @@ process.on('message', (raw) => {
       // Each connection is outstanding until it received (and, for HotSwap, acked) this version.
       received.fill(Number.NaN);
       acked.fill(Number.NaN);
+      receivedCount = 0;
       outstanding = received.length;
       expected = m.version;
       const timer = setTimeout(() => finish?.(), m.timeoutMs);
