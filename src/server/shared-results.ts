@@ -35,6 +35,7 @@ export class SharedResults {
   /** Tokens are this secret prefix and a counter: unguessable, and cheaper than random bytes for each send. */
   private readonly tokenPrefix = randomBytes(12).toString('base64url');
   private issued = 0;
+  private sweptAt = Date.now();
 
   /**
    * True when the operation's result cannot depend on the subscriber: its
@@ -74,7 +75,11 @@ export class SharedResults {
     const json = (result as Partial<SharedResult>)[JSON_TEXT];
     if (json === undefined) return null;
     const now = Date.now();
-    if (this.claims.size > 1000) for (const [t, c] of this.claims) if (now - c.at > CLAIM_TTL_MS) this.claims.delete(t);
+    // Swept once per TTL: sweeping on every claim made a push to N subscribers cost N² (900 ms for 10,000).
+    if (now - this.sweptAt > CLAIM_TTL_MS) {
+      this.sweptAt = now;
+      for (const [t, c] of this.claims) if (now - c.at > CLAIM_TTL_MS) this.claims.delete(t);
+    }
     const token = `${this.tokenPrefix}${(this.issued++).toString(36)}`;
     this.claims.set(token, { json, at: now });
     const marker = `${MARKER}${token}`;

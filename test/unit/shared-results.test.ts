@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { buildSchema, parse } from 'graphql';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { SharedResults } from '../../src/server/shared-results.js';
 
 const schema = buildSchema('type Query { x: Int } type Subscription { feed(id: ID!): Item } type Item { name: String secret: String }');
@@ -43,6 +43,24 @@ describe('SharedResults', () => {
     const text = JSON.stringify({ id: '3', type: 'next', payload: shared.claim(result) });
     expect(shared.expand(text)).toContain('b-secret');
     expect(shared.expand(text)).toBe(text); // the token is spent
+  });
+
+  it('keeps many outstanding claims until they are used, and drops the ones unused for a minute', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      const shared = new SharedResults();
+      const result = await shared.resultFor({ feed: { name: 'n', secret: 's' } }, { schema, document, variableValues: { id: 'a' } });
+      // A push to 5,000 subscribers claims 5,000 times before the first send.
+      const texts = Array.from({ length: 5000 }, (_, i) => JSON.stringify({ id: String(i), type: 'next', payload: shared.claim(result) }));
+      expect(texts.every((t) => shared.expand(t).includes('"secret":"s"'))).toBe(true);
+      const unused = JSON.stringify({ id: 'x', type: 'next', payload: shared.claim(result) });
+      vi.advanceTimersByTime(61_000);
+      const fresh = JSON.stringify({ id: 'y', type: 'next', payload: shared.claim(result) });
+      expect(shared.expand(unused)).toBe(unused);
+      expect(shared.expand(fresh)).toContain('"secret":"s"');
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('shares only operations whose variables are arguments of the root field', () => {
