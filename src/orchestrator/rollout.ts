@@ -8,13 +8,6 @@ import { awaitAcks } from './acks.js';
 import { sendToLateJoiners } from './late-joiners.js';
 import type { Step, StepResult } from './step.js';
 
-/**
- * The first pushes of a phase go out in a chunk of at most this many, published
- * as soon as it is committed, so the first instances receive while the rest of
- * a large fleet is written in the next step (all of it at once: acks from the
- * first chunk would otherwise compete with every further chunk).
- */
-const FIRST_CHUNK = 1000;
 /** A paused deployment's runner looks again this often (resume and rollback wake it at once). */
 export const PAUSED_WAIT_MS = 5000;
 
@@ -47,11 +40,10 @@ export async function advanceRollout(s: Step, repushDue: boolean): Promise<StepR
   const notPushed = counts.pending - inFlight;
   const room = strategy.maxInFlight(d.options, counts.total) - inFlight;
   if (notPushed > 0 && room > 0) {
-    const first = notPushed === counts.total;
-    const ids = await r.targets.pendingInPhase(d.id, d.phase, first ? Math.min(room, FIRST_CHUNK) : room);
+    // All the room at once: one push message and one burst of socket writes, before any of its acks is read.
+    const ids = await r.targets.pendingInPhase(d.id, d.phase, room);
     await r.targets.markPushed(d.id, d.profileId, ids, d.version, d.ackTimeoutSeconds);
     await s.push(d.version, ids);
-    if (ids.length < notPushed && room > ids.length) return AGAIN;
   }
   const waiting = await awaitAcks(s, d.phase, repushDue && inFlight > 0);
   if (waiting) return waiting;
