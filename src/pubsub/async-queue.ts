@@ -7,11 +7,22 @@ export class AsyncQueue<T> implements AsyncIterableIterator<T> {
   private readonly buffer: T[] = [];
   private readonly waiting: Array<(result: IteratorResult<T>) => void> = [];
   private closed = false;
+  private take: ((value: T) => void) | undefined;
 
   constructor(private readonly onClose: () => void = () => {}) {}
 
+  /**
+   * From now on, a value pushed while nothing is buffered and the consumer
+   * waits goes to `take` instead, which then owns its delivery (and keeps the
+   * order): once taken, the consumer waits on, so every later value is taken too.
+   */
+  divert(take: (value: T) => void): void {
+    this.take = take;
+  }
+
   push(value: T): void {
     if (this.closed) return;
+    if (this.take !== undefined && this.buffer.length === 0 && this.waiting.length > 0) return this.take(value);
     const resolve = this.waiting.shift();
     if (resolve) resolve({ value, done: false });
     else this.buffer.push(value);

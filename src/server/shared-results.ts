@@ -70,9 +70,14 @@ export class SharedResults {
     return result;
   }
 
+  /** The JSON text of a result from resultFor, unless it has errors. */
+  static jsonOf(result: ExecutionResult): string | undefined {
+    return (result as Partial<SharedResult>)[JSON_TEXT];
+  }
+
   /** For graphql-ws's onNext: a shared result becomes a single-use token to splice in at send; null otherwise. */
   claim(result: ExecutionResult): FormattedExecutionResult | null {
-    const json = (result as Partial<SharedResult>)[JSON_TEXT];
+    const json = SharedResults.jsonOf(result);
     if (json === undefined) return null;
     const now = Date.now();
     // Swept once per TTL: sweeping on every claim made a push to N subscribers cost N² (900 ms for 10,000).

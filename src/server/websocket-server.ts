@@ -1,7 +1,9 @@
 import {
   type ExecutionArgs,
   type ExecutionResult,
+  type FormattedExecutionResult,
   getOperationAST,
+  Kind,
   GraphQLError,
   type GraphQLFormattedError,
   type GraphQLSchema,
@@ -10,7 +12,7 @@ import {
   type ValidationRule,
 } from 'graphql';
 import { CloseCode } from 'graphql-ws';
-import { isAsyncIterable, mapEvents } from '../pubsub/async-queue.js';
+import { AsyncQueue, isAsyncIterable, mapEvents } from '../pubsub/async-queue.js';
 import { useServer } from 'graphql-ws/use/ws';
 import type http from 'node:http';
 import type { Logger } from 'pino';
@@ -21,6 +23,7 @@ import type { ConfigFeedService } from '../services/config-feed.service.js';
 import type { GraphQLContext } from '../schema/context.js';
 import type { CallerGate } from './caller-gate.js';
 import { DocumentCache } from './document-cache.js';
+import { DirectLane } from './direct-lane.js';
 import { SharedResults } from './shared-results.js';
 import { refusalOf } from './request-guards.js';
 
@@ -34,6 +37,12 @@ export interface WebSocketOptions {
   maxPayloadBytes: number;
   formatError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
   logger: Logger;
+}
+
+/** The name of the operation's first root field. */
+function rootFieldOf(document: ExecutionArgs['document'], operationName: string | null | undefined): string | undefined {
+  const first = getOperationAST(document, operationName)?.selectionSet.selections[0];
+  return first?.kind === Kind.FIELD ? first.name.value : undefined;
 }
 
 type ConnectionExtra = {
@@ -58,6 +67,10 @@ export function attachWebSocketServer(server: http.Server, o: WebSocketOptions):
     (socket as unknown as { send: typeof send }).send = (data, cb) => send(typeof data === 'string' ? shared.expand(data) : data, cb);
   });
   const documents = new DocumentCache(o.schema, o.rules);
+  const formatted = (result: ExecutionResult): FormattedExecutionResult => ({
+    ...result,
+    ...(result.errors && { errors: result.errors.map((e) => o.formatError(e.toJSON(), e)) }),
+  });
   const cleanup = useServer<Record<string, unknown>, ConnectionExtra>(
     {
       schema: o.schema,
@@ -83,7 +96,7 @@ export function attachWebSocketServer(server: http.Server, o: WebSocketOptions):
       onClose: (ctx) => clearTimeout(ctx.extra.expiryTimer),
       // Parses, validates and prices each operation itself, so the same limits
       // apply as over HTTP (graphql-ws then runs the returned arguments as they are).
-      onSubscribe: async (ctx, _id, payload): Promise<ExecutionArgs | readonly GraphQLError[]> => {
+      onSubscribe: async (ctx, id, payload): Promise<ExecutionArgs | readonly GraphQLError[]> => {
         const refusal = refusalOf(payload);
         if (refusal !== null) return refuse(refusal, ErrorCode.BAD_USER_INPUT);
         try {
@@ -106,6 +119,12 @@ export function attachWebSocketServer(server: http.Server, o: WebSocketOptions):
         if (SharedResults.isShareable(document, payload.operationName)) {
           const source = await createSourceEventStream(args);
           if (!isAsyncIterable<object>(source)) return (source as ExecutionResult).errors ?? refuse('the subscription could not start', ErrorCode.BAD_USER_INPUT);
+          if (source instanceof AsyncQueue && rootFieldOf(document, payload.operationName) === 'configUpdates') {
+            new DirectLane(source, id, ctx.extra.socket, async (event) => {
+              const result = await shared.resultFor(event, args);
+              return SharedResults.jsonOf(result) ?? JSON.stringify(formatted(result));
+            });
+          }
           startedStreams.set(args, mapEvents(source, (event) => shared.resultFor(event, args)));
           return args;
         }
@@ -115,8 +134,7 @@ export function attachWebSocketServer(server: http.Server, o: WebSocketOptions):
         return args;
       },
       subscribe: (args) => startedStreams.get(args) ?? subscribe(args),
-      onNext: (_ctx, _id, _payload, _args, result) =>
-        shared.claim(result) ?? (result.errors ? { ...result, errors: result.errors.map((e) => o.formatError(e.toJSON(), e)) } : undefined),
+      onNext: (_ctx, _id, _payload, _args, result) => shared.claim(result) ?? (result.errors ? formatted(result) : undefined),
       onError: (_ctx, _id, _payload, errors) => errors.map((e) => o.formatError(e.toJSON(), e)),
     },
     wsServer,

@@ -1,0 +1,44 @@
+import { CloseCode } from 'graphql-ws';
+import type { WebSocket } from 'ws';
+import type { AsyncQueue } from '../pubsub/async-queue.js';
+
+/**
+ * Writes a subscription's events straight to its socket as `next` messages
+ * around the once-serialized result, instead of through graphql-ws's
+ * per-subscriber iteration (an async queue, an async map, its for-await loop,
+ * onNext and a stringify per subscriber and push: most of a fan-out's CPU after
+ * the socket writes). The queue hands it an event only while graphql-ws has
+ * sent everything before and waits for more, so messages keep their order.
+ * Only for a feed that never ends by itself: graphql-ws's own `complete` could
+ * otherwise overtake the last events.
+ */
+export class DirectLane<T extends object> {
+  private chain: Promise<void> = Promise.resolve();
+  private readonly prefix: string;
+
+  constructor(
+    private readonly queue: AsyncQueue<T>,
+    id: string,
+    private readonly socket: WebSocket,
+    /** The message payload for an event (serialized once per event and document by the caller). */
+    private readonly payloadOf: (event: T) => Promise<string>,
+  ) {
+    this.prefix = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
+    queue.divert((event) => this.take(event));
+  }
+
+  private take(event: T): void {
+    const payload = this.payloadOf(event);
+    this.chain = this.chain.then(async () => {
+      try {
+        const text = await payload;
+        // The subscriber left (complete, or its socket closed) while the payload was made.
+        if (this.queue.isClosed || this.socket.readyState !== this.socket.OPEN) return;
+        this.socket.send(`${this.prefix}${text}}`);
+      } catch {
+        // Nothing may be skipped: the client reconnects and resubscribes, and gets its current config first.
+        this.socket.close(CloseCode.InternalServerError, 'Internal server error');
+      }
+    });
+  }
+}
