@@ -1,0 +1,95 @@
+import { describe, expect, it } from 'vitest';
+import type { WebSocket } from 'ws';
+import { AsyncQueue } from '../../src/pubsub/async-queue.js';
+import { DirectLane } from '../../src/server/direct-lane.js';
+
+/** A socket that records what is sent and how it was closed. */
+function fakeSocket() {
+  const socket = {
+    OPEN: 1,
+    readyState: 1,
+    sent: [] as string[],
+    closed: null as { code: number; reason: string } | null,
+    send(text: string) {
+      socket.sent.push(text);
+    },
+    close(code: number, reason: string) {
+      socket.closed = { code, reason };
+      socket.readyState = 3;
+    },
+  };
+  return socket;
+}
+
+type Event = { v: number };
+const settle = () => new Promise((resolve) => setImmediate(resolve));
+
+function setUp(payloadOf: (e: Event) => Promise<string> = (e) => Promise.resolve(`{"data":{"v":${e.v}}}`)) {
+  const queue = new AsyncQueue<Event>();
+  const socket = fakeSocket();
+  new DirectLane(queue, 'sub"1', socket as unknown as WebSocket, payloadOf);
+  return { queue, socket };
+}
+
+describe('DirectLane', () => {
+  it('leaves buffered values to the consumer, then writes each later value as a next message, in order', async () => {
+    const { queue, socket } = setUp();
+    queue.push({ v: 1 }); // the snapshot: buffered before anyone reads
+    expect(await queue.next()).toEqual({ value: { v: 1 }, done: false });
+    const waiting = queue.next(); // the consumer caught up and waits
+    for (const v of [2, 3, 4]) queue.push({ v });
+    await settle();
+    expect(socket.sent.map((t) => JSON.parse(t))).toEqual([2, 3, 4].map((v) => ({ id: 'sub"1', type: 'next', payload: { data: { v } } })));
+    queue.end();
+    expect(await waiting).toEqual({ value: undefined, done: true });
+  });
+
+  it('keeps the order when a later payload is ready before an earlier one', async () => {
+    let releaseFirst: (text: string) => void = () => {};
+    const { queue, socket } = setUp((e) => (e.v === 1 ? new Promise((resolve) => (releaseFirst = resolve)) : Promise.resolve(`${e.v}`)));
+    void queue.next();
+    queue.push({ v: 1 });
+    queue.push({ v: 2 });
+    await settle();
+    expect(socket.sent).toEqual([]);
+    releaseFirst('1');
+    await settle();
+    expect(socket.sent.map((t) => JSON.parse(t).payload)).toEqual([1, 2]);
+  });
+
+  it('does not divert while the consumer is busy: those values are buffered for it', async () => {
+    const { queue, socket } = setUp();
+    queue.push({ v: 1 });
+    queue.push({ v: 2 });
+    await settle();
+    expect(socket.sent).toEqual([]);
+    expect((await queue.next()).value).toEqual({ v: 1 });
+    expect((await queue.next()).value).toEqual({ v: 2 });
+  });
+
+  it('writes nothing once the subscriber left or the socket is no longer open', async () => {
+    const { queue, socket } = setUp();
+    void queue.next();
+    queue.push({ v: 1 });
+    await queue.return();
+    await settle();
+    expect(socket.sent).toEqual([]);
+
+    const other = setUp();
+    void other.queue.next();
+    other.socket.readyState = 2;
+    other.queue.push({ v: 1 });
+    await settle();
+    expect(other.socket.sent).toEqual([]);
+  });
+
+  it('closes the socket (4500, graphql-ws internal error) when a payload cannot be made, so the client resubscribes and loses nothing', async () => {
+    const { queue, socket } = setUp((e) => (e.v === 1 ? Promise.reject(new Error('boom')) : Promise.resolve('{}')));
+    void queue.next();
+    queue.push({ v: 1 });
+    queue.push({ v: 2 });
+    await settle();
+    expect(socket.closed).toEqual({ code: 4500, reason: 'Internal server error' });
+    expect(socket.sent).toEqual([]);
+  });
+});
