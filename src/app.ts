@@ -112,18 +112,6 @@ export async function startApp(config: AppConfig, logger: Logger): Promise<Runni
     const instances = new InstanceService(registry, db, instanceTokenSigner(keySource, config.instanceTokenTtlSeconds));
     const acks = new AckService(db, pubsub, logger, (reloadMs) => metrics.configReloaded(reloadMs));
     const health = new HealthMonitor(registry);
-    const deployments = new DeploymentService(db, registry, health, eventPublisher, pubsub, (strategy, environment) =>
-      metrics.deploymentStarted(strategy, environment),
-    );
-    const feeds = new ConfigFeedService(
-      db,
-      hub,
-      instances,
-      deployments,
-      eventPublisher,
-      new SubscriptionLimiter(config.maxSubscriptionsPerCaller),
-    );
-
     const scheduler = new Scheduler(logger);
     const tracing = new DeploymentTracing();
     const orchestrator = new Orchestrator(db, hub, eventPublisher, registry, health, logger, {
@@ -136,6 +124,24 @@ export async function startApp(config: AppConfig, logger: Logger): Promise<Runni
       claimIntervalMs: 1000,
       maxConcurrent: 50,
     });
+    const deployments = new DeploymentService(
+      db,
+      registry,
+      health,
+      eventPublisher,
+      pubsub,
+      (strategy, environment) => metrics.deploymentStarted(strategy, environment),
+      runner,
+    );
+    const feeds = new ConfigFeedService(
+      db,
+      hub,
+      instances,
+      deployments,
+      eventPublisher,
+      new SubscriptionLimiter(config.maxSubscriptionsPerCaller),
+    );
+
     scheduler.register(runner.job());
     scheduler.register(new HealthChecker(orchestrator, runner, logger, { intervalMs: config.healthCheckIntervalMs }).job());
     scheduler.register(

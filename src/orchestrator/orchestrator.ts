@@ -70,24 +70,43 @@ export class Orchestrator {
   }
 
   async step(deploymentId: string, owner: string): Promise<StepResult> {
-    const result = await this.inStep(deploymentId, owner, (s) => {
-      const repushDue = Date.now() - (this.lastRepushCheck.get(deploymentId) ?? 0) > REPUSH_CHECK_MS;
-      if (repushDue) this.lastRepushCheck.set(deploymentId, Date.now());
-      switch (s.d.status) {
-        case DeploymentStatus.PENDING:
-          return startRollout(s, repushDue);
-        case DeploymentStatus.IN_PROGRESS:
-          return advanceRollout(s, repushDue);
-        case DeploymentStatus.ROLLING_BACK:
-          return advanceRollback(s, repushDue);
-        case DeploymentStatus.PAUSED:
-          return Promise.resolve({ done: false, waitMs: PAUSED_WAIT_MS });
-        default:
-          return Promise.resolve({ done: true, waitMs: 0 });
-      }
-    });
+    const result = await this.inStep(deploymentId, owner, (s) => this.advance(s));
     if (result.done) this.forget(deploymentId);
     return result;
+  }
+
+  /**
+   * The first step of a deployment, inside the transaction that creates it
+   * with its lease held by `owner`: its first pushes commit with it, and
+   * `publish` sends them after the commit (no hand-over to a runner between).
+   */
+  async firstStep(r: Repositories, deploymentId: string, owner: string): Promise<{ result: StepResult; publish: () => Promise<void> }> {
+    const { step, result } = await this.stepIn(r, deploymentId, owner, (s) => this.advance(s));
+    return {
+      result,
+      publish: async () => {
+        await this.publish(step);
+        if (result.done) this.forget(deploymentId);
+      },
+    };
+  }
+
+  private advance(s: Step): Promise<StepResult> {
+    const id = s.d.id;
+    const repushDue = Date.now() - (this.lastRepushCheck.get(id) ?? 0) > REPUSH_CHECK_MS;
+    if (repushDue) this.lastRepushCheck.set(id, Date.now());
+    switch (s.d.status) {
+      case DeploymentStatus.PENDING:
+        return startRollout(s, repushDue);
+      case DeploymentStatus.IN_PROGRESS:
+        return advanceRollout(s, repushDue);
+      case DeploymentStatus.ROLLING_BACK:
+        return advanceRollback(s, repushDue);
+      case DeploymentStatus.PAUSED:
+        return Promise.resolve({ done: false, waitMs: PAUSED_WAIT_MS });
+      default:
+        return Promise.resolve({ done: true, waitMs: 0 });
+    }
   }
 
   /**
@@ -119,12 +138,20 @@ export class Orchestrator {
 
   /** Runs `work` as one step under the lease, then publishes what it queued. */
   private async inStep<T>(deploymentId: string, owner: string, work: (s: Step) => Promise<T>): Promise<T> {
-    const { step, result } = await this.db.transaction(async (r) => {
-      const d = await r.deployments.lockLeased(deploymentId, owner);
-      if (!d) throw new LeaseLostError(deploymentId);
-      const step = new Step(r, d, new Date(), strategyFor(d.options.strategy), this.deps);
-      return { step, result: await work(step) };
-    });
+    const { step, result } = await this.db.transaction((r) => this.stepIn(r, deploymentId, owner, work));
+    await this.publish(step);
+    return result;
+  }
+
+  private async stepIn<T>(r: Repositories, deploymentId: string, owner: string, work: (s: Step) => Promise<T>): Promise<{ step: Step; result: T }> {
+    const d = await r.deployments.lockLeased(deploymentId, owner);
+    if (!d) throw new LeaseLostError(deploymentId);
+    const step = new Step(r, d, new Date(), strategyFor(d.options.strategy), this.deps);
+    return { step, result: await work(step) };
+  }
+
+  /** After the step's commit: its pushes and events go out. */
+  private async publish(step: Step): Promise<void> {
     // Observed before publishing: the outcome is committed even if a publish fails.
     for (const e of step.events) {
       if (!ENDINGS.has(e.type)) continue;
@@ -133,7 +160,6 @@ export class Orchestrator {
     }
     for (const p of step.pushes) await this.hub.publish(p);
     await this.events.publish(step.events);
-    return result;
   }
 
   private forget(deploymentId: string): void {

@@ -9,6 +9,7 @@ import { BadInputError, ConflictError, NotFoundError } from '../domain/errors.js
 import type { HealthReport } from '../domain/health.js';
 import { checkManualRollback, rollbackStart } from '../domain/rollback.js';
 import type { HealthMonitor } from '../orchestrator/health-monitor.js';
+import type { StepResult } from '../orchestrator/step.js';
 import { traceparentOf, tracer } from '../telemetry/tracing.js';
 import { SpanStatusCode } from '@opentelemetry/api';
 import { decodeCursor, encodeCursor, pageSize } from '../domain/pagination.js';
@@ -35,6 +36,18 @@ export interface DeploymentListArgs {
   after?: string | null;
 }
 
+/**
+ * Runs a new deployment's first step in the transaction that creates it, and
+ * the deployment from there: this replica's runner (src/workers/deployment-runner.ts).
+ */
+export interface DeploymentStarter {
+  /** The lease to create a deployment with; null: leave it to any replica's claim. */
+  leaseForNew(): { owner: string; ms: number } | null;
+  firstStep(r: Repositories, deploymentId: string, owner: string): Promise<{ result: StepResult; publish: () => Promise<void> }>;
+  /** Goes on with the deployment after its first step. */
+  adopt(deploymentId: string, first: StepResult): void;
+}
+
 /** Starts deployments and reads them; the orchestrator runs them. */
 export class DeploymentService {
   constructor(
@@ -45,6 +58,8 @@ export class DeploymentService {
     private readonly pubsub: PubSub,
     /** Told of every deployment started (metrics). */
     private readonly onStarted?: (strategy: DeploymentStrategy, environment: Environment) => void,
+    /** Without one, a new deployment waits for a runner's claim (woken through pub/sub). */
+    private readonly starter?: DeploymentStarter,
   ) {}
 
   async start(principal: Principal | undefined, input: StartDeploymentInput): Promise<DeploymentRecord> {
@@ -96,7 +111,10 @@ export class DeploymentService {
         'hotswap.phase_count': plan.phaseCount,
       },
     });
-    await this.db.transaction(async (r) => {
+    // This replica's runner takes the lease at once and runs the first step in this transaction:
+    // the first pushes go out right after the commit, with no hand-over to a runner in between.
+    const lease = this.starter?.leaseForNew() ?? null;
+    const first = await this.db.transaction(async (r) => {
       // Under the profile lock: the version cannot be deleted meanwhile, and the active version is current.
       const locked = await r.profiles.lockByName(profile.name);
       if (!locked || !(await r.versions.get(locked, input.version))) {
@@ -119,18 +137,26 @@ export class DeploymentService {
           startedBy: caller.sub,
           traceContext: traceparentOf(span),
           targets: plan.targets,
+          ...(lease && { lease }),
         },
         now,
       );
       await r.deployments.insertEvent(started);
+      return lease && this.starter ? this.starter.firstStep(r, id, lease.owner) : null;
     }).catch((error: unknown) => {
       span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
       throw error;
     }).finally(() => span.end());
     this.onStarted?.(input.strategy, profile.environment);
     await this.eventPublisher.publish([started]);
-    const wake: WakeMessage = { deploymentId: id, reason: 'created' };
-    await this.pubsub.publish(Topics.deploymentWake, wake);
+    if (first && this.starter) {
+      // Running before the pushes go out, so that no ack's wake-up finds nothing to wake.
+      this.starter.adopt(id, first.result);
+      await first.publish();
+    } else {
+      const wake: WakeMessage = { deploymentId: id, reason: 'created' };
+      await this.pubsub.publish(Topics.deploymentWake, wake);
+    }
     return this.require(id);
   }
 

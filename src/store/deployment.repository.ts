@@ -19,7 +19,11 @@ export type NewDeployment = Pick<
   DeploymentRecord,
   | 'id' | 'profileId' | 'service' | 'environment' | 'version' | 'previousVersion' | 'options' | 'healthPolicy'
   | 'ackTimeoutSeconds' | 'status' | 'phaseCount' | 'state' | 'startedBy' | 'traceContext'
-> & { targets: Array<{ instanceId: string; phase: number }> };
+> & {
+  targets: Array<{ instanceId: string; phase: number }>;
+  /** Created with its lease held by this owner (the replica that runs its first step at once); none: any replica claims it. */
+  lease?: { owner: string; ms: number };
+};
 
 export interface DeploymentFilter {
   profileId?: string;
@@ -64,11 +68,13 @@ export class DeploymentRepository {
     try {
       await this.em.execute(
         `insert into deployment (id, profile_id, service, environment, version, previous_version, strategy, options,
-           health_policy, ack_timeout_seconds, status, phase, phase_count, strategy_state, started_by, trace_context, created_at, updated_at)
-         values (?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, ?, ?, 0, ?, ?::jsonb, ?, ?, ?, ?)`,
+           health_policy, ack_timeout_seconds, status, phase, phase_count, strategy_state, started_by, trace_context, created_at, updated_at,
+           lease_owner, lease_expires_at)
+         values (?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, ?, ?, 0, ?, ?::jsonb, ?, ?, ?, ?,
+           ?, case when ?::text is null then null else now() + (?::int * interval '1 millisecond') end)`,
         [d.id, d.profileId, d.service, d.environment, d.version, d.previousVersion, d.options.strategy, JSON.stringify(d.options),
           JSON.stringify(d.healthPolicy), d.ackTimeoutSeconds, d.status, d.phaseCount, JSON.stringify(d.state), d.startedBy,
-          d.traceContext, at, at],
+          d.traceContext, at, at, d.lease?.owner ?? null, d.lease?.owner ?? null, d.lease?.ms ?? null],
       );
     } catch (error) {
       // The partial unique index is the backstop should a caller not hold the profile lock.

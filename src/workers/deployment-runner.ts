@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
-import { LeaseLostError, type Orchestrator } from '../orchestrator/orchestrator.js';
+import { LeaseLostError, type Orchestrator, type StepResult } from '../orchestrator/orchestrator.js';
 import type { PubSub } from '../pubsub/pubsub.js';
 import { Topics, type WakeMessage } from '../pubsub/topics.js';
-import type { Database } from '../store/database.js';
+import type { Database, Repositories } from '../store/database.js';
 import { describeForLog } from '../telemetry/log-errors.js';
 import type { ScheduledJob } from './scheduler.js';
 
@@ -33,6 +33,8 @@ export class DeploymentRunner {
   private readonly running = new Map<string, Running>();
   private wakeSubscription: number | undefined;
   private stopped = false;
+  /** Takes new deployments only once started (and listening for the wake-ups of their acks). */
+  private started = false;
 
   constructor(
     private readonly db: Database,
@@ -48,6 +50,7 @@ export class DeploymentRunner {
 
   async start(): Promise<void> {
     this.wakeSubscription = await this.pubsub.subscribe<WakeMessage>(Topics.deploymentWake, (m) => this.onWake(m));
+    this.started = true;
   }
 
   /** Deployments this replica is running now. */
@@ -65,6 +68,30 @@ export class DeploymentRunner {
     this.running.get(deploymentId)?.wake();
   }
 
+  /**
+   * The lease a deployment created on this replica starts with, so that its
+   * first step runs in the creating transaction and this runner goes on with
+   * it (adopt); null when it takes no more now (a claim picks it up then).
+   */
+  leaseForNew(): { owner: string; ms: number } | null {
+    if (!this.started || this.stopped || this.running.size >= this.options.maxConcurrent) return null;
+    return { owner: this.options.owner, ms: this.options.leaseMs };
+  }
+
+  firstStep(r: Repositories, deploymentId: string, owner: string): Promise<{ result: StepResult; publish: () => Promise<void> }> {
+    return this.orchestrator.firstStep(r, deploymentId, owner);
+  }
+
+  /** Goes on with a deployment created here under this runner's lease, whose first step is committed: the next after `first.waitMs`. */
+  adopt(deploymentId: string, first: StepResult): void {
+    if (first.done || this.running.has(deploymentId)) return;
+    if (this.stopped) {
+      void this.db.transaction((r) => r.deployments.releaseLease(deploymentId, this.options.owner)).catch(() => undefined);
+      return;
+    }
+    this.launch(deploymentId, first.waitMs);
+  }
+
   /** This replica's lease owner name. */
   get owner(): string {
     return this.options.owner;
@@ -80,7 +107,9 @@ export class DeploymentRunner {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    // Stopping twice (shutdown after a failed start, say) unsubscribes once.
     if (this.wakeSubscription !== undefined) this.pubsub.unsubscribe(this.wakeSubscription);
+    this.wakeSubscription = undefined;
     for (const r of this.running.values()) r.controller.abort();
     await Promise.allSettled([...this.running.values()].map((r) => r.done));
   }
@@ -91,7 +120,8 @@ export class DeploymentRunner {
     else if (message.reason !== 'ack') void this.claim().catch((error: unknown) => this.logger.warn({ err: error }, 'claim failed'));
   }
 
-  private launch(id: string): void {
+  /** `afterFirstStep`: the wait the first step asked for, when it ran at creation (nothing to resume then). */
+  private launch(id: string, afterFirstStep?: number): void {
     const controller = new AbortController();
     // A wake-up that comes while a step runs is kept, so the next sleep ends at once.
     let pendingWake = false;
@@ -116,11 +146,11 @@ export class DeploymentRunner {
         finishSleep = finish;
         controller.signal.addEventListener('abort', finish);
       });
-    const done = this.run(id, controller, sleep).finally(() => this.running.delete(id));
+    const done = this.run(id, controller, sleep, afterFirstStep).finally(() => this.running.delete(id));
     this.running.set(id, { controller, wake, done });
   }
 
-  private async run(id: string, controller: AbortController, sleep: (ms: number) => Promise<void>): Promise<void> {
+  private async run(id: string, controller: AbortController, sleep: (ms: number) => Promise<void>, afterFirstStep?: number): Promise<void> {
     const { owner, leaseMs } = this.options;
     // Renewals never overlap: the next is scheduled when the previous one ended.
     let renewal: NodeJS.Timeout | undefined;
@@ -142,7 +172,8 @@ export class DeploymentRunner {
     };
     renew();
     try {
-      await this.orchestrator.resume(id, owner);
+      if (afterFirstStep === undefined) await this.orchestrator.resume(id, owner);
+      else if (afterFirstStep > 0) await sleep(afterFirstStep);
       while (!controller.signal.aborted) {
         try {
           const result = await this.orchestrator.step(id, owner);

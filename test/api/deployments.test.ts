@@ -393,6 +393,25 @@ describe('deployments API', () => {
     });
   });
 
+  describe('the first step runs in the mutation that creates the deployment', () => {
+    it('startDeployment answers IN_PROGRESS with its first pushes committed, and the instances already have them', async () => {
+      const profileName = 'first-step';
+      const service = 'first-step-svc';
+      await profileWithVersions(profileName, service, 1);
+      const f = await fleet({ service, count: 3, behavior: () => noAck });
+      const started = await startDeployment(a, { profileName, version: 1, strategy: 'DIRECT', ackTimeoutSeconds: 30 });
+      // No runner had to claim it: the answer is the state after the first step, not PENDING.
+      expect(started).toMatchObject({ status: 'IN_PROGRESS', phase: 1 });
+      expect(started.targets.map((t) => t.state)).toEqual(['PUSHED', 'PUSHED', 'PUSHED']);
+      expect(started.events.map((e) => e.type)).toEqual(['STARTED', 'PHASE_STARTED']);
+      const pushes = await Promise.all(f.instances.map((i) => i.waitForUpdate((u) => u.version === 1)));
+      expect(pushes.map((p) => p.deploymentId)).toEqual([started.id, started.id, started.id]);
+      // The replica that took the mutation runs the rest: the acks complete it.
+      for (const [i, inst] of f.instances.entries()) expect(ok(await inst.ack(pushes[i]!, { success: true, reloadMs: 1 })).reportConfigApplied).toBe(true);
+      expect((await waitForDeployment(a, started.id)).status).toBe('COMPLETED');
+    });
+  });
+
   describe('one deployment at a time', () => {
     it('refuses a second deployment while one is active (CONFLICT naming it) and inserts nothing', async () => {
       const profileName = 'one-at-a-time';

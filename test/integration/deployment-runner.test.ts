@@ -1,0 +1,153 @@
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { randomUUID } from 'node:crypto';
+import { pino } from 'pino';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigPushHub } from '../../src/delivery/push-hub.js';
+import type { PushMessage } from '../../src/delivery/push-message.js';
+import type { Principal } from '../../src/domain/authorization.js';
+import { DeploymentStrategy, Environment, Role } from '../../src/domain/enums.js';
+import { DeploymentEventPublisher } from '../../src/orchestrator/events.js';
+import { HealthMonitor } from '../../src/orchestrator/health-monitor.js';
+import { Orchestrator } from '../../src/orchestrator/orchestrator.js';
+import { createPubSub, type PubSub } from '../../src/pubsub/pubsub.js';
+import { MemoryInstanceRegistry } from '../../src/registry/memory-registry.js';
+import { DeploymentService, type DeploymentStarter } from '../../src/services/deployment.service.js';
+import { Database } from '../../src/store/database.js';
+import { openOrm } from '../../src/store/orm.js';
+import { DeploymentRunner } from '../../src/workers/deployment-runner.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+
+const ADMIN: Principal = { sub: 'test-admin', role: Role.ADMIN };
+
+/** How a new deployment starts: in its creating transaction on this replica's runner, or left to any replica's claim. */
+describe('DeploymentRunner as the starter of new deployments', () => {
+  let tdb: TestDatabase;
+  let orm: MikroORM;
+  let db: Database;
+  let pubsub: PubSub;
+  let registry: MemoryInstanceRegistry;
+  let health: HealthMonitor;
+  let events: DeploymentEventPublisher;
+  let orchestrator: Orchestrator;
+  const published: PushMessage[] = [];
+  const runners: DeploymentRunner[] = [];
+  let counter = 0;
+  const logger = pino({ level: 'silent' });
+
+  beforeAll(async () => {
+    tdb = await createTestDatabase();
+    orm = await openOrm(tdb.url, { poolMax: 4 });
+    db = new Database(orm);
+    pubsub = createPubSub(undefined, logger);
+    const hub = new ConfigPushHub(pubsub);
+    const spy = Object.assign(Object.create(hub) as ConfigPushHub, {
+      publish: (m: PushMessage) => {
+        published.push(structuredClone(m));
+        return Promise.resolve();
+      },
+    });
+    registry = new MemoryInstanceRegistry();
+    health = new HealthMonitor(registry);
+    events = new DeploymentEventPublisher(pubsub);
+    orchestrator = new Orchestrator(db, spy, events, registry, health, logger);
+  });
+  afterEach(async () => {
+    await Promise.all(runners.splice(0).map((r) => r.stop()));
+    published.length = 0;
+  });
+  afterAll(async () => {
+    await orm?.close();
+    await tdb?.drop();
+  });
+
+  const runner = (maxConcurrent = 10) => {
+    const r = new DeploymentRunner(db, orchestrator, pubsub, logger, { owner: `runner-${++counter}`, leaseMs: 15_000, claimIntervalMs: 1000, maxConcurrent });
+    runners.push(r);
+    return r;
+  };
+
+  /** A profile with version 1 and two registered instances; returns the profile name. */
+  async function fixture(): Promise<string> {
+    const n = ++counter;
+    const profileName = `starter-${n}`;
+    const service = `starter-svc-${n}`;
+    const profileId = randomUUID();
+    await tdb.query(
+      `insert into config_profile (id, name, service, environment, last_version, active_version, created_at, updated_at)
+       values ($1, $2, $3, 'STAGING', 1, null, now(), now())`,
+      [profileId, profileName, service],
+    );
+    await tdb.query(
+      `insert into config_version (id, profile_id, version, data, hash, created_by, created_at) values ($1, $2, 1, '{"v":1}', 'h1', 't', now())`,
+      [randomUUID(), profileId],
+    );
+    for (const id of [`${service}-a`, `${service}-b`]) {
+      await registry.register({ id, service, environment: Environment.STAGING, host: id, color: null, metadata: null, registeredAt: new Date() });
+    }
+    return profileName;
+  }
+
+  const start = (service: DeploymentService, profileName: string) =>
+    service.start(ADMIN, { profileName, version: 1, strategy: DeploymentStrategy.DIRECT, ackTimeoutSeconds: 30 });
+  const row = async (id: string) =>
+    (await tdb.query<{ status: string; phase: number; lease_owner: string | null }>('select status, phase, lease_owner from deployment where id = $1', [id]))[0];
+  const targetStates = async (id: string) =>
+    (await tdb.query<{ state: string }>('select state from deployment_target where deployment_id = $1 order by instance_id', [id])).map((r) => r.state);
+
+  it('a started runner takes the lease at creation, and the first pushes are committed and published by the mutation', async () => {
+    const r = runner();
+    await r.start();
+    const service = new DeploymentService(db, registry, health, events, pubsub, undefined, r);
+    const d = await start(service, await fixture());
+    expect(d).toMatchObject({ status: 'IN_PROGRESS', phase: 1 });
+    expect(await row(d.id)).toMatchObject({ status: 'IN_PROGRESS', lease_owner: r.owner });
+    expect(await targetStates(d.id)).toEqual(['PUSHED', 'PUSHED']);
+    expect(published.map((p) => [p.update.deploymentId, p.targets?.length])).toEqual([[d.id, 2]]);
+    expect(r.heldIds()).toEqual([d.id]);
+  });
+
+  for (const [why, make] of [
+    ['not started yet (no wake-ups for its acks)', () => runner()],
+    ['stopped', async () => {
+      const r = runner();
+      await r.start();
+      await r.stop();
+      return r;
+    }],
+    ['running as many deployments as it may', async () => {
+      const r = runner(0);
+      await r.start();
+      return r;
+    }],
+  ] as const) {
+    it(`a runner ${why} leaves the new deployment PENDING, unleased, for any replica's claim`, async () => {
+      const r = await make();
+      const service = new DeploymentService(db, registry, health, events, pubsub, undefined, r);
+      const d = await start(service, await fixture());
+      expect(d.status).toBe('PENDING');
+      expect(await row(d.id)).toMatchObject({ status: 'PENDING', phase: 0, lease_owner: null });
+      expect(await targetStates(d.id)).toEqual(['PENDING', 'PENDING']);
+      expect(published).toEqual([]);
+      expect(r.heldIds()).toEqual([]);
+    });
+  }
+
+  it('a first step that fails leaves nothing written: no deployment, no targets, nothing published', async () => {
+    const failing: DeploymentStarter = {
+      leaseForNew: () => ({ owner: 'doomed', ms: 15_000 }),
+      firstStep: () => Promise.reject(new Error('the first step failed')),
+      adopt: () => {
+        throw new Error('adopt must not be called');
+      },
+    };
+    const service = new DeploymentService(db, registry, health, events, pubsub, undefined, failing);
+    const profileName = await fixture();
+    await expect(start(service, profileName)).rejects.toThrow('the first step failed');
+    const left = await tdb.query(
+      'select count(*)::int as n from deployment d join config_profile p on p.id = d.profile_id where p.name = $1',
+      [profileName],
+    );
+    expect(left).toEqual([{ n: 0 }]);
+    expect(published).toEqual([]);
+  });
+});
