@@ -14,10 +14,11 @@ const MARKER = '\u0001hotswap-result:';
 /** How the marker reads inside a JSON-encoded message (JSON escapes U+0001). */
 const ENCODED_MARKER = JSON.stringify(MARKER).slice(1, -1);
 const JSON_TEXT = Symbol('json');
+const JSON_BYTES = Symbol('json bytes');
 /** A claim not used within this long (its socket closed before the send) is dropped. */
 const CLAIM_TTL_MS = 60_000;
 
-type SharedResult = ExecutionResult & { [JSON_TEXT]: string };
+type SharedResult = ExecutionResult & { [JSON_TEXT]: string; [JSON_BYTES]: Buffer };
 
 /**
  * Serializes a pushed config once for all its subscribers. graphql-ws would
@@ -75,6 +76,11 @@ export class SharedResults {
     return (result as Partial<SharedResult>)[JSON_TEXT];
   }
 
+  /** The same as UTF-8 bytes, encoded once for all the sockets it is written to. */
+  static bytesOf(result: ExecutionResult): Buffer | undefined {
+    return (result as Partial<SharedResult>)[JSON_BYTES];
+  }
+
   /** For graphql-ws's onNext: a shared result becomes a single-use token to splice in at send; null otherwise. */
   claim(result: ExecutionResult): FormattedExecutionResult | null {
     const json = SharedResults.jsonOf(result);
@@ -106,6 +112,7 @@ export class SharedResults {
   private async build(event: object, args: ExecutionArgs): Promise<ExecutionResult> {
     const result = await execute({ ...args, rootValue: event });
     if (result.errors) return result;
-    return Object.assign({ ...result }, { [JSON_TEXT]: JSON.stringify(result) }) as SharedResult;
+    const json = JSON.stringify(result);
+    return Object.assign({ ...result }, { [JSON_TEXT]: json, [JSON_BYTES]: Buffer.from(json) }) as SharedResult;
   }
 }

@@ -122,7 +122,7 @@ export function attachWebSocketServer(server: http.Server, o: WebSocketOptions):
           if (source instanceof AsyncQueue && rootFieldOf(document, payload.operationName) === 'configUpdates') {
             new DirectLane(source, id, ctx.extra.socket, async (event) => {
               const result = await shared.resultFor(event, args);
-              return SharedResults.jsonOf(result) ?? JSON.stringify(formatted(result));
+              return SharedResults.bytesOf(result) ?? Buffer.from(JSON.stringify(formatted(result)));
             });
           }
           startedStreams.set(args, mapEvents(source, (event) => shared.resultFor(event, args)));

@@ -10,8 +10,9 @@ function fakeSocket() {
     readyState: 1,
     sent: [] as string[],
     closed: null as { code: number; reason: string } | null,
-    send(text: string) {
-      socket.sent.push(text);
+    send(data: Buffer, options: { binary: boolean }) {
+      expect(options.binary).toBe(false);
+      socket.sent.push(data.toString());
     },
     close(code: number, reason: string) {
       socket.closed = { code, reason };
@@ -27,7 +28,7 @@ const settle = () => new Promise((resolve) => setImmediate(resolve));
 function setUp(payloadOf: (e: Event) => Promise<string> = (e) => Promise.resolve(`{"data":{"v":${e.v}}}`)) {
   const queue = new AsyncQueue<Event>();
   const socket = fakeSocket();
-  new DirectLane(queue, 'sub"1', socket as unknown as WebSocket, payloadOf);
+  new DirectLane(queue, 'sub"1', socket as unknown as WebSocket, async (e) => Buffer.from(await payloadOf(e)));
   return { queue, socket };
 }
 
