@@ -12,11 +12,13 @@ import type { AsyncQueue } from '../pubsub/async-queue.js';
  * Only for a feed that never ends by itself: graphql-ws's own `complete` could
  * otherwise overtake the last events.
  */
-const CLOSE_BRACE = Buffer.from('}');
+const CLOSE_BRACE = 0x7d; // }
 
 export class DirectLane<T extends object> {
   private chain: Promise<void> = Promise.resolve();
-  private readonly prefix: Buffer;
+  /** A string, not a Buffer: a small Buffer kept per subscription would pin a whole 8 KiB pool slab. */
+  private readonly prefix: string;
+  private readonly prefixBytes: number;
 
   constructor(
     private readonly queue: AsyncQueue<T>,
@@ -25,7 +27,8 @@ export class DirectLane<T extends object> {
     /** The message payload for an event, as JSON bytes (serialized once per event and document by the caller). */
     private readonly payloadOf: (event: T) => Promise<Buffer>,
   ) {
-    this.prefix = Buffer.from(`{"id":${JSON.stringify(id)},"type":"next","payload":`);
+    this.prefix = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
+    this.prefixBytes = Buffer.byteLength(this.prefix);
     queue.divert((event) => this.take(event));
   }
 
@@ -36,8 +39,12 @@ export class DirectLane<T extends object> {
         const bytes = await payload;
         // The subscriber left (complete, or its socket closed) while the payload was made.
         if (this.queue.isClosed || this.socket.readyState !== this.socket.OPEN) return;
-        // Bytes, not a string: a copy from the shared buffer instead of a UTF-8 encoding per socket.
-        this.socket.send(Buffer.concat([this.prefix, bytes, CLOSE_BRACE]), { binary: false });
+        // Bytes, not a string: a copy of the shared buffer instead of a UTF-8 encoding per socket.
+        const message = Buffer.allocUnsafe(this.prefixBytes + bytes.length + 1);
+        message.write(this.prefix, 0);
+        bytes.copy(message, this.prefixBytes);
+        message[message.length - 1] = CLOSE_BRACE;
+        this.socket.send(message, { binary: false });
       } catch {
         // Nothing may be skipped: the client reconnects and resubscribes, and gets its current config first.
         this.socket.close(CloseCode.InternalServerError, 'Internal server error');
