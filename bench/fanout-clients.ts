@@ -49,13 +49,17 @@ const pendingAcks: Array<() => void> = [];
 let quiet: NodeJS.Timeout | undefined;
 const flushAcks = () => {
   clearTimeout(quiet);
+  quiet = undefined;
   for (const send of pendingAcks.splice(0)) send();
+};
+/** Flushes once a check finds no receive since the previous one (one timer per 10 ms, not one per message). */
+const whenQuiet = (seen: number) => {
+  quiet = setTimeout(() => (receivedCount === seen ? flushAcks() : whenQuiet(receivedCount)), ACK_QUIET_MS);
 };
 const deferAck = (send: () => void) => {
   pendingAcks.push(send);
-  clearTimeout(quiet);
   if (++receivedCount === received.length) flushAcks();
-  else quiet = setTimeout(flushAcks, ACK_QUIET_MS);
+  else if (quiet === undefined) whenQuiet(receivedCount);
 };
 const settle = () => {
   if (expected !== null && outstanding === 0) finish?.();
