@@ -2,7 +2,6 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import { randomUUID } from 'node:crypto';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigPushHub } from '../../src/delivery/push-hub.js';
 import type { PushMessage } from '../../src/delivery/push-message.js';
 import type { Principal } from '../../src/domain/authorization.js';
 import { DeploymentStrategy, Environment, Role } from '../../src/domain/enums.js';
@@ -16,6 +15,7 @@ import { Database } from '../../src/store/database.js';
 import { openOrm } from '../../src/store/orm.js';
 import { DeploymentRunner } from '../../src/workers/deployment-runner.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { recordingHub } from '../support/recording-hub.js';
 
 const ADMIN: Principal = { sub: 'test-admin', role: Role.ADMIN };
 
@@ -39,13 +39,7 @@ describe('DeploymentRunner as the starter of new deployments', () => {
     orm = await openOrm(tdb.url, { poolMax: 4 });
     db = new Database(orm);
     pubsub = createPubSub(undefined, logger);
-    const hub = new ConfigPushHub(pubsub);
-    const spy = Object.assign(Object.create(hub) as ConfigPushHub, {
-      publish: (m: PushMessage) => {
-        published.push(structuredClone(m));
-        return Promise.resolve();
-      },
-    });
+    const spy = recordingHub(pubsub, published);
     registry = new MemoryInstanceRegistry();
     health = new HealthMonitor(registry);
     events = new DeploymentEventPublisher(pubsub);

@@ -2,7 +2,6 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import { randomUUID } from 'node:crypto';
 import { type Logger, pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { ConfigPushHub } from '../../src/delivery/push-hub.js';
 import type { PushMessage } from '../../src/delivery/push-message.js';
 import { INITIAL_STRATEGY_STATE, type StrategyOptions } from '../../src/domain/deployment-model.js';
 import { DeploymentStatus, DeploymentStrategy, Environment } from '../../src/domain/enums.js';
@@ -21,6 +20,7 @@ import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { deployAndWait, type Fleet, HEALTH_FIELDS, type SimInstance, startDeployment, startFleet, waitForDeployment } from '../support/fleet.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { pollUntil } from '../support/wait.js';
+import { recordingHub } from '../support/recording-hub.js';
 
 const HEALTHY: InstanceMetrics = { errorRate: 0.01, latencyP99Ms: 100, requestCount: 200 };
 const DEGRADED: InstanceMetrics = { errorRate: 0.3, latencyP99Ms: 480, requestCount: 200 };
@@ -60,13 +60,7 @@ describe('health-check worker', () => {
     db = new Database(orm);
     logger = pino({ level: 'warn' }, { write: (line: string) => void logLines.push(JSON.parse(line) as Record<string, unknown>) });
     const pubsub = createPubSub(undefined, pino({ level: 'silent' }));
-    const hub = new ConfigPushHub(pubsub);
-    const spy = Object.assign(Object.create(hub) as ConfigPushHub, {
-      publish: (m: PushMessage) => {
-        published.push(m);
-        return Promise.resolve();
-      },
-    });
+    const spy = recordingHub(pubsub, published);
     registry = new MemoryInstanceRegistry();
     health = new HealthMonitor(registry);
     orchestrator = new Orchestrator(db, spy, new DeploymentEventPublisher(pubsub), registry, health, pino({ level: 'silent' }));

@@ -2,7 +2,6 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import { randomUUID } from 'node:crypto';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigPushHub } from '../../src/delivery/push-hub.js';
 import type { PushMessage } from '../../src/delivery/push-message.js';
 import type { Principal } from '../../src/domain/authorization.js';
 import {
@@ -23,6 +22,7 @@ import { DeploymentService } from '../../src/services/deployment.service.js';
 import { Database } from '../../src/store/database.js';
 import { openOrm } from '../../src/store/orm.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { recordingHub } from '../support/recording-hub.js';
 
 /**
  * The orchestrator driven step by step, as a runner would, on a real
@@ -109,13 +109,7 @@ describe('orchestrator: progressive deployments step by step', () => {
     db = new Database(orm);
     const logger = pino({ level: 'silent' });
     pubsub = createPubSub(undefined, logger);
-    const hub = new ConfigPushHub(pubsub);
-    const spy = Object.assign(Object.create(hub) as ConfigPushHub, {
-      publish: (m: PushMessage) => {
-        published.push(structuredClone(m));
-        return Promise.resolve();
-      },
-    });
+    const spy = recordingHub(pubsub, published);
     registry = new MemoryInstanceRegistry();
     health = new HealthMonitor(registry);
     events = new DeploymentEventPublisher(pubsub);

@@ -2,7 +2,6 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import { randomUUID } from 'node:crypto';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigPushHub } from '../../src/delivery/push-hub.js';
 import type { PushMessage } from '../../src/delivery/push-message.js';
 import { DeploymentStatus, DeploymentStrategy, Environment } from '../../src/domain/enums.js';
 import { INITIAL_STRATEGY_STATE } from '../../src/domain/deployment-model.js';
@@ -14,6 +13,7 @@ import { MemoryInstanceRegistry } from '../../src/registry/memory-registry.js';
 import { Database } from '../../src/store/database.js';
 import { openOrm } from '../../src/store/orm.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { recordingHub } from '../support/recording-hub.js';
 
 /** What a replica taking a deployment over does with pushes the dead runner may never have sent. */
 describe('orchestrator takeover', () => {
@@ -30,13 +30,7 @@ describe('orchestrator takeover', () => {
     db = new Database(orm);
     const logger = pino({ level: 'silent' });
     const pubsub = createPubSub(undefined, logger);
-    const hub = new ConfigPushHub(pubsub);
-    const spy = Object.assign(Object.create(hub) as ConfigPushHub, {
-      publish: (m: PushMessage) => {
-        published.push(m);
-        return Promise.resolve();
-      },
-    });
+    const spy = recordingHub(pubsub, published);
     const registry = new MemoryInstanceRegistry();
     orchestrator = new Orchestrator(db, spy, new DeploymentEventPublisher(pubsub), registry, new HealthMonitor(registry), logger);
   });
