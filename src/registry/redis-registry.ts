@@ -7,7 +7,7 @@
  *                                             staleSince; '' stands for null
  *   {p}history:{id}                      LIST {"at":ms,"metrics":{…}} samples, newest first, capped
  *   {p}instances:all                     ZSET id → registeredAt (list without a service filter)
- *   {p}instances:by-service:{env}:{svc}  ZSET id → registeredAt (list by service)
+ *   {p}instances:by-service:{env}:{svc}  ZSET id → registeredAt (list by service, liveInstances)
  *   {p}instances:by-heartbeat            ZSET id → lastHeartbeatAt, non-STALE only (markStale)
  *   {p}instances:stale                   ZSET id → staleSince, STALE only (removeStale)
  *   {p}instances:status:{STATUS}         SET  ids per status (countByStatus, list by status)
