@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { TargetState } from '../domain/deployment.js';
-import { type DeploymentRecord, EventType } from '../domain/deployment-model.js';
+import { type DeploymentEventRecord, type DeploymentRecord, EventType } from '../domain/deployment-model.js';
 import { describeDegradation } from '../domain/decision.js';
 import { DeploymentStatus } from '../domain/enums.js';
 import { summarizeHealth } from '../domain/health.js';
@@ -29,6 +29,13 @@ export class LeaseLostError extends Error {
 export interface OrchestratorObservers {
   tracing: DeploymentTracing;
   ended?: (d: DeploymentRecord, status: DeploymentStatus, at: Date) => void;
+}
+
+/** A first step run in the creating transaction, and how to publish it after the commit. */
+export interface FirstStep {
+  result: StepResult;
+  /** Its pushes, then `before` (the creation's events) and its own events. */
+  publish(before: DeploymentEventRecord[]): Promise<void>;
 }
 
 /** The event types that end a deployment. */
@@ -78,14 +85,15 @@ export class Orchestrator {
   /**
    * The first step of a deployment, inside the transaction that creates it
    * with its lease held by `owner`: its first pushes commit with it, and
-   * `publish` sends them after the commit (no hand-over to a runner between).
+   * `publish` sends them after the commit (no hand-over to a runner between),
+   * then the creation's own events and the step's.
    */
-  async firstStep(r: Repositories, deploymentId: string, owner: string): Promise<{ result: StepResult; publish: () => Promise<void> }> {
+  async firstStep(r: Repositories, deploymentId: string, owner: string): Promise<FirstStep> {
     const { step, result } = await this.stepIn(r, deploymentId, owner, (s) => this.advance(s));
     return {
       result,
-      publish: async () => {
-        await this.publish(step);
+      publish: async (before) => {
+        await this.publish(step, before);
         if (result.done) this.forget(deploymentId);
       },
     };
@@ -150,8 +158,8 @@ export class Orchestrator {
     return { step, result: await work(step) };
   }
 
-  /** After the step's commit: its pushes and events go out. */
-  private async publish(step: Step): Promise<void> {
+  /** After the step's commit: its pushes go out, then `before` and its events. */
+  private async publish(step: Step, before: DeploymentEventRecord[] = []): Promise<void> {
     // Observed before publishing: the outcome is committed even if a publish fails.
     for (const e of step.events) {
       if (!ENDINGS.has(e.type)) continue;
@@ -159,7 +167,7 @@ export class Orchestrator {
       this.observers.ended?.(step.d, e.status, e.at);
     }
     for (const p of step.pushes) await this.hub.publish(p);
-    await this.events.publish(step.events);
+    await this.events.publish([...before, ...step.events]);
   }
 
   private forget(deploymentId: string): void {

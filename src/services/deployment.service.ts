@@ -9,7 +9,7 @@ import { BadInputError, ConflictError, NotFoundError } from '../domain/errors.js
 import type { HealthReport } from '../domain/health.js';
 import { checkManualRollback, rollbackStart } from '../domain/rollback.js';
 import type { HealthMonitor } from '../orchestrator/health-monitor.js';
-import type { StepResult } from '../orchestrator/step.js';
+import type { FirstStep, StepResult } from '../orchestrator/orchestrator.js';
 import { traceparentOf, tracer } from '../telemetry/tracing.js';
 import { SpanStatusCode } from '@opentelemetry/api';
 import { decodeCursor, encodeCursor, pageSize } from '../domain/pagination.js';
@@ -43,7 +43,7 @@ export interface DeploymentListArgs {
 export interface DeploymentStarter {
   /** The lease to create a deployment with; null: leave it to any replica's claim. */
   leaseForNew(): { owner: string; ms: number } | null;
-  firstStep(r: Repositories, deploymentId: string, owner: string): Promise<{ result: StepResult; publish: () => Promise<void> }>;
+  firstStep(r: Repositories, deploymentId: string, owner: string): Promise<FirstStep>;
   /** Goes on with the deployment after its first step. */
   adopt(deploymentId: string, first: StepResult): void;
 }
@@ -148,12 +148,13 @@ export class DeploymentService {
       throw error;
     }).finally(() => span.end());
     this.onStarted?.(input.strategy, profile.environment);
-    await this.eventPublisher.publish([started]);
     if (first && this.starter) {
-      // Running before the pushes go out, so that no ack's wake-up finds nothing to wake.
+      // Adopted before anything is published (and before any claim could see it): no ack's
+      // wake-up finds nothing to wake. Then the pushes, STARTED and the first step's events.
       this.starter.adopt(id, first.result);
-      await first.publish();
+      await first.publish([started]);
     } else {
+      await this.eventPublisher.publish([started]);
       const wake: WakeMessage = { deploymentId: id, reason: 'created' };
       await this.pubsub.publish(Topics.deploymentWake, wake);
     }

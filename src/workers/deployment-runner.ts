@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { LeaseLostError, type Orchestrator, type StepResult } from '../orchestrator/orchestrator.js';
+import { type FirstStep, LeaseLostError, type Orchestrator, type StepResult } from '../orchestrator/orchestrator.js';
 import type { PubSub } from '../pubsub/pubsub.js';
 import { Topics, type WakeMessage } from '../pubsub/topics.js';
 import type { Database, Repositories } from '../store/database.js';
@@ -78,7 +78,8 @@ export class DeploymentRunner {
     return { owner: this.options.owner, ms: this.options.leaseMs };
   }
 
-  firstStep(r: Repositories, deploymentId: string, owner: string): Promise<{ result: StepResult; publish: () => Promise<void> }> {
+  /** Inside the creating transaction, under the lease from leaseForNew. */
+  firstStep(r: Repositories, deploymentId: string, owner: string): Promise<FirstStep> {
     return this.orchestrator.firstStep(r, deploymentId, owner);
   }
 
