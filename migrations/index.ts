@@ -3,6 +3,7 @@ import { Migration20261124000000_profiles_and_versions } from './Migration202611
 import { Migration20261124100000_deployments } from './Migration20261124100000_deployments.js';
 import { Migration20261124200000_schemas } from './Migration20261124200000_schemas.js';
 import { Migration20261124300000_progressive_delivery } from './Migration20261124300000_progressive_delivery.js';
+import { Migration20261125000000_drop_target_instance_index } from './Migration20261125000000_drop_target_instance_index.js';
 
 /** Every migration, in order. Listed by hand so tsx, vitest and dist load the same classes. */
 export const migrationsList: MigrationObject[] = [
@@ -10,4 +11,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261124100000_deployments', class: Migration20261124100000_deployments },
   { name: 'Migration20261124200000_schemas', class: Migration20261124200000_schemas },
   { name: 'Migration20261124300000_progressive_delivery', class: Migration20261124300000_progressive_delivery },
+  { name: 'Migration20261125000000_drop_target_instance_index', class: Migration20261125000000_drop_target_instance_index },
 ];
