@@ -153,7 +153,7 @@ export interface Worker<In, Out> {
 
 export function forkWorker<In, Out>(script: string, timeoutMs = 30_000): Worker<In, Out> {
   const child = fork(path.join(import.meta.dirname, script), [], {
-    execArgv: ['--import', 'tsx'],
+    execArgv: ['--import', 'tsx', '--expose-gc'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     serialization: 'advanced',
   });
