@@ -32,6 +32,7 @@ type SharedResult = ExecutionResult & { [JSON_TEXT]: string; [JSON_BYTES]: Buffe
  */
 export class SharedResults {
   private readonly byEvent = new WeakMap<object, Map<DocumentNode, Promise<ExecutionResult>>>();
+  private readonly bytesByEvent = new WeakMap<object, Map<DocumentNode, Promise<Buffer>>>();
   private readonly claims = new Map<string, { json: string; at: number }>();
   /** Tokens are this secret prefix and a counter: unguessable, and cheaper than random bytes for each send. */
   private readonly tokenPrefix = randomBytes(12).toString('base64url');
@@ -72,13 +73,32 @@ export class SharedResults {
   }
 
   /** The JSON text of a result from resultFor, unless it has errors. */
-  static jsonOf(result: ExecutionResult): string | undefined {
+  private static jsonOf(result: ExecutionResult): string | undefined {
     return (result as Partial<SharedResult>)[JSON_TEXT];
   }
 
   /** The same as UTF-8 bytes, encoded once for all the sockets it is written to. */
-  static bytesOf(result: ExecutionResult): Buffer | undefined {
+  private static bytesOf(result: ExecutionResult): Buffer | undefined {
     return (result as Partial<SharedResult>)[JSON_BYTES];
+  }
+
+  /**
+   * The message payload of `args` for `event` as UTF-8 JSON bytes, made once
+   * per (event, document): every subscriber of a push awaits the same promise.
+   * A result with errors is serialized by `withErrors` (formatted errors).
+   */
+  bytesFor(event: object, args: ExecutionArgs, withErrors: (result: ExecutionResult) => string): Promise<Buffer> {
+    let perDocument = this.bytesByEvent.get(event);
+    if (!perDocument) {
+      perDocument = new Map();
+      this.bytesByEvent.set(event, perDocument);
+    }
+    let bytes = perDocument.get(args.document);
+    if (!bytes) {
+      bytes = this.resultFor(event, args).then((result) => SharedResults.bytesOf(result) ?? Buffer.from(withErrors(result)));
+      perDocument.set(args.document, bytes);
+    }
+    return bytes;
   }
 
   /** For graphql-ws's onNext: a shared result becomes a single-use token to splice in at send; null otherwise. */

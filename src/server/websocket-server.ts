@@ -120,10 +120,7 @@ export function attachWebSocketServer(server: http.Server, o: WebSocketOptions):
           const source = await createSourceEventStream(args);
           if (!isAsyncIterable<object>(source)) return (source as ExecutionResult).errors ?? refuse('the subscription could not start', ErrorCode.BAD_USER_INPUT);
           if (source instanceof AsyncQueue && rootFieldOf(document, payload.operationName) === 'configUpdates') {
-            new DirectLane(source, id, ctx.extra.socket, async (event) => {
-              const result = await shared.resultFor(event, args);
-              return SharedResults.bytesOf(result) ?? Buffer.from(JSON.stringify(formatted(result)));
-            });
+            new DirectLane(source, id, ctx.extra.socket, (event) => shared.bytesFor(event, args, (result) => JSON.stringify(formatted(result))));
           }
           startedStreams.set(args, mapEvents(source, (event) => shared.resultFor(event, args)));
           return args;

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { buildSchema, parse } from 'graphql';
+import { buildSchema, type ExecutionResult, parse } from 'graphql';
 import { describe, expect, it, vi } from 'vitest';
 import { SharedResults } from '../../src/server/shared-results.js';
 
@@ -61,6 +61,22 @@ describe('SharedResults', () => {
     } finally {
       vi.useRealTimers();
     }
+  });
+
+  it('bytesFor makes the payload once per event and document, and hands results with errors to withErrors', async () => {
+    const shared = new SharedResults();
+    const args = { schema, document, variableValues: { id: 'a' } };
+    const event = { feed: { name: 'n', secret: 's' } };
+    const withErrors = vi.fn((_result: ExecutionResult) => '{"errors":[]}');
+    const first = shared.bytesFor(event, args, withErrors);
+    expect(shared.bytesFor(event, args, withErrors)).toBe(first);
+    expect(JSON.parse((await first).toString())).toEqual({ data: { feed: { name: 'n', secret: 's' } } });
+    expect(withErrors).not.toHaveBeenCalled();
+
+    const failing = { feed: { name: 'n', get secret(): string { throw new Error('no secret'); } } };
+    expect((await shared.bytesFor(failing, args, withErrors)).toString()).toBe('{"errors":[]}');
+    expect(withErrors).toHaveBeenCalledTimes(1);
+    expect(withErrors.mock.calls[0]![0]).toMatchObject({ errors: [expect.objectContaining({ message: 'no secret' })] });
   });
 
   it('shares only operations whose variables are arguments of the root field', () => {
