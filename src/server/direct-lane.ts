@@ -2,6 +2,8 @@ import { CloseCode } from 'graphql-ws';
 import type { WebSocket } from 'ws';
 import type { AsyncQueue } from '../pubsub/async-queue.js';
 
+const CLOSE_BRACE = 0x7d; // }
+
 /**
  * Writes a subscription's events straight to its socket as `next` messages
  * around the once-serialized result, instead of through graphql-ws's
@@ -12,8 +14,6 @@ import type { AsyncQueue } from '../pubsub/async-queue.js';
  * Only for a feed that never ends by itself: graphql-ws's own `complete` could
  * otherwise overtake the last events.
  */
-const CLOSE_BRACE = 0x7d; // }
-
 export class DirectLane<T extends object> {
   private chain: Promise<void> = Promise.resolve();
   /** A string, not a Buffer: a small Buffer kept per subscription would pin a whole 8 KiB pool slab. */
