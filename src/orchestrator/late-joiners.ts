@@ -14,7 +14,7 @@ export async function sendToLateJoiners(s: Step, version: number): Promise<numbe
   const color = s.strategy.switchesTraffic ? (d.state.switched ? d.state.color : d.state.previousColor) : null;
   const live = await s.deps.registry.liveInstances(d.service, d.environment);
   const late = live.filter((i) => !targets.has(i.id) && (color === null || i.color === color)).map((i) => i.id);
-  for (const id of late) await r.targets.recordSentOnSubscribe(id, d.profileId, version);
+  await r.targets.recordSentOnSubscribe(late, d.profileId, version);
   await s.push(version, late);
   return late.length;
 }

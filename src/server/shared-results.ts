@@ -14,19 +14,19 @@ const MARKER = '\u0001hotswap-result:';
 /** How the marker reads inside a JSON-encoded message (JSON escapes U+0001). */
 const ENCODED_MARKER = JSON.stringify(MARKER).slice(1, -1);
 const JSON_TEXT = Symbol('json');
-const JSON_BYTES = Symbol('json bytes');
 /** A claim not used within this long (its socket closed before the send) is dropped. */
 const CLAIM_TTL_MS = 60_000;
 
-type SharedResult = ExecutionResult & { [JSON_TEXT]: string; [JSON_BYTES]: Buffer };
+type SharedResult = ExecutionResult & { [JSON_TEXT]: string };
 
 /**
  * Serializes a pushed config once for all its subscribers. graphql-ws would
  * execute the selection and JSON.stringify the result once per subscriber;
  * for a push to 10,000 instances that is most of the fan-out's cost. Here the
  * result is executed and serialized once per (push, document); each send
- * claims it with a single-use token (a secret random prefix and a counter), graphql-ws stringifies only that
- * token, and the socket's send splices the JSON back in. A token is never
+ * claims it with a single-use token (a secret random prefix and a counter),
+ * graphql-ws stringifies only that token, and the socket's send splices the
+ * JSON back in (or the direct lane writes the bytes from bytesFor). A token is never
  * seen by a client and works once, so text a client controls (metadata, ids)
  * cannot make the server send anything but what it echoes.
  */
@@ -59,27 +59,7 @@ export class SharedResults {
 
   /** The result of `args` for `event`, executed and serialized once per (event, document). */
   resultFor(event: object, args: ExecutionArgs): Promise<ExecutionResult> {
-    let perDocument = this.byEvent.get(event);
-    if (!perDocument) {
-      perDocument = new Map();
-      this.byEvent.set(event, perDocument);
-    }
-    let result = perDocument.get(args.document);
-    if (!result) {
-      result = this.build(event, args);
-      perDocument.set(args.document, result);
-    }
-    return result;
-  }
-
-  /** The JSON text of a result from resultFor, unless it has errors. */
-  private static jsonOf(result: ExecutionResult): string | undefined {
-    return (result as Partial<SharedResult>)[JSON_TEXT];
-  }
-
-  /** The same as UTF-8 bytes, encoded once for all the sockets it is written to. */
-  private static bytesOf(result: ExecutionResult): Buffer | undefined {
-    return (result as Partial<SharedResult>)[JSON_BYTES];
+    return once(this.byEvent, event, args.document, () => this.build(event, args));
   }
 
   /**
@@ -88,17 +68,15 @@ export class SharedResults {
    * A result with errors is serialized by `withErrors` (formatted errors).
    */
   bytesFor(event: object, args: ExecutionArgs, withErrors: (result: ExecutionResult) => string): Promise<Buffer> {
-    let perDocument = this.bytesByEvent.get(event);
-    if (!perDocument) {
-      perDocument = new Map();
-      this.bytesByEvent.set(event, perDocument);
-    }
-    let bytes = perDocument.get(args.document);
-    if (!bytes) {
-      bytes = this.resultFor(event, args).then((result) => SharedResults.bytesOf(result) ?? Buffer.from(withErrors(result)));
-      perDocument.set(args.document, bytes);
-    }
-    return bytes;
+    return once(this.bytesByEvent, event, args.document, async () => {
+      const result = await this.resultFor(event, args);
+      return Buffer.from(SharedResults.jsonOf(result) ?? withErrors(result));
+    });
+  }
+
+  /** The JSON text of a result from resultFor, unless it has errors. */
+  private static jsonOf(result: ExecutionResult): string | undefined {
+    return (result as Partial<SharedResult>)[JSON_TEXT];
   }
 
   /** For graphql-ws's onNext: a shared result becomes a single-use token to splice in at send; null otherwise. */
@@ -132,7 +110,21 @@ export class SharedResults {
   private async build(event: object, args: ExecutionArgs): Promise<ExecutionResult> {
     const result = await execute({ ...args, rootValue: event });
     if (result.errors) return result;
-    const json = JSON.stringify(result);
-    return Object.assign({ ...result }, { [JSON_TEXT]: json, [JSON_BYTES]: Buffer.from(json) }) as SharedResult;
+    return Object.assign({ ...result }, { [JSON_TEXT]: JSON.stringify(result) }) as SharedResult;
   }
+}
+
+/** The value cached for (event, document), made by `make` the first time. */
+function once<V>(cache: WeakMap<object, Map<DocumentNode, V>>, event: object, document: DocumentNode, make: () => V): V {
+  let perDocument = cache.get(event);
+  if (!perDocument) {
+    perDocument = new Map();
+    cache.set(event, perDocument);
+  }
+  let value = perDocument.get(document);
+  if (value === undefined) {
+    value = make();
+    perDocument.set(document, value);
+  }
+  return value;
 }

@@ -52,7 +52,7 @@ export class ConfigFeedService {
       const assigned = await this.db.transaction(async (r) => {
         const configs = await r.instanceConfigs.assigned(instance.id, instance.service, instance.environment, instance.color);
         // Record what is sent now, so the instance may ack it.
-        for (const c of configs) if (c.recordedVersion !== c.version) await r.targets.recordSentOnSubscribe(instance.id, c.profileId, c.version);
+        for (const c of configs) if (c.recordedVersion !== c.version) await r.targets.recordSentOnSubscribe([instance.id], c.profileId, c.version);
         return configs;
       });
       for (const c of assigned) {

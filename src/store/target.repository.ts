@@ -57,11 +57,11 @@ export class TargetRepository {
        where t.deployment_id = ? and t.instance_id = i.id`,
       [version, ackTimeoutSeconds, ids, deploymentId],
     );
-    await this.recordSent(instanceIds, profileId, version, deploymentId);
+    await this.recordSent(ids, profileId, version, deploymentId);
   }
 
   /** Records that a deployment pushed `version` of a profile to each instance. */
-  private async recordSent(instanceIds: string[], profileId: string, version: number, deploymentId: string): Promise<void> {
+  private async recordSent(instanceIdsJson: string, profileId: string, version: number, deploymentId: string): Promise<void> {
     await this.em.execute(
       `insert into instance_config (instance_id, profile_id, sent_version, sent_versions, sent_deployment_id, sent_at)
        select i, ?, ?, array[?::int], ?, now() from jsonb_array_elements_text(?::jsonb) as i
@@ -71,26 +71,28 @@ export class TargetRepository {
          sent_at = excluded.sent_at,
          sent_versions = case when excluded.sent_version = any(instance_config.sent_versions)
            then instance_config.sent_versions else instance_config.sent_versions || excluded.sent_version end`,
-      [profileId, version, version, deploymentId, JSON.stringify(instanceIds)],
+      [profileId, version, version, deploymentId, instanceIdsJson],
     );
   }
 
   /**
-   * Records a version sent on subscribe (no deployment). It never replaces a
+   * Records a version sent to instances on subscribe, or to late joiners (no
+   * deployment's push), in one statement. It never replaces a
    * deployment's push recorded meanwhile (a subscribe racing a push): it only
    * adds the version to those the instance may ack, and follows the active
    * version while no deployment has pushed to the instance.
    */
-  async recordSentOnSubscribe(instanceId: string, profileId: string, version: number): Promise<void> {
+  async recordSentOnSubscribe(instanceIds: string[], profileId: string, version: number): Promise<void> {
+    if (instanceIds.length === 0) return;
     await this.em.execute(
       `insert into instance_config (instance_id, profile_id, sent_version, sent_versions, sent_deployment_id, sent_at)
-       values (?, ?, ?, array[?::int], null, now())
+       select i, ?, ?, array[?::int], null, now() from jsonb_array_elements_text(?::jsonb) as i
        on conflict (instance_id, profile_id) do update set
          sent_version = case when instance_config.sent_deployment_id is null then excluded.sent_version else instance_config.sent_version end,
          sent_at = case when instance_config.sent_deployment_id is null then excluded.sent_at else instance_config.sent_at end,
          sent_versions = case when excluded.sent_version = any(instance_config.sent_versions)
            then instance_config.sent_versions else instance_config.sent_versions || excluded.sent_version end`,
-      [instanceId, profileId, version, version],
+      [profileId, version, version, JSON.stringify(instanceIds)],
     );
   }
 
