@@ -35,17 +35,14 @@ export type ToSoak =
   | { cmd: 'stats' }
   | { cmd: 'close' };
 
-/** Counters of one window (between two `stats`), except `live` and `lost` (totals). */
+/** Counters of one window (between two `stats`), except `lost` (a total). */
 export interface WindowStats {
-  live: number;
   lost: number;
-  hbSent: number;
   hbOk: number;
   hbFailed: number;
   hbSkipped: number;
   /** Round-trip times (ms) of the heartbeats answered in the window. */
   hbMs: number[];
-  updates: number;
   acksOk: number;
   acksFailed: number;
   /** The first few distinct error texts of the window. */
@@ -86,8 +83,8 @@ let w = emptyWindow();
 const sims: Sim[] = [];
 let ticker: NodeJS.Timeout | undefined;
 
-function emptyWindow(): Omit<WindowStats, 'live' | 'lost'> {
-  return { hbSent: 0, hbOk: 0, hbFailed: 0, hbSkipped: 0, hbMs: [], updates: 0, acksOk: 0, acksFailed: 0, errors: [] };
+function emptyWindow(): Omit<WindowStats, 'lost'> {
+  return { hbOk: 0, hbFailed: 0, hbSkipped: 0, hbMs: [], acksOk: 0, acksFailed: 0, errors: [] };
 }
 
 function errorText(e: unknown): string {
@@ -128,7 +125,6 @@ function beat(sim: Sim): void {
     return;
   }
   sim.beating = true;
-  w.hbSent++;
   const t = now();
   operation<{ heartbeat: { id: string } }>(sim.client, HEARTBEAT, { id: sim.creds.id, m: METRICS }, (data, error) => {
     sim.beating = false;
@@ -143,7 +139,6 @@ function beat(sim: Sim): void {
 }
 
 function ack(sim: Sim, u: Update['configUpdates']): void {
-  w.updates++;
   operation<{ reportConfigApplied: boolean }>(sim.client!, ACK, { id: sim.creds!.id, p: u.profileName, v: u.version }, (data, error) => {
     if (data?.reportConfigApplied === true) w.acksOk++;
     else {
@@ -250,8 +245,7 @@ process.on('message', (raw) => {
       void start(m).catch((e: unknown) => send({ evt: 'started', ok: 0, failed: -1, firstError: errorText(e), creds: [], ms: Number.NaN }));
       return;
     case 'stats': {
-      const live = sims.reduce((n, s) => n + (s.live ? 1 : 0), 0);
-      send({ evt: 'stats', stats: { live, lost, ...w } });
+      send({ evt: 'stats', stats: { lost, ...w } });
       w = emptyWindow();
       return;
     }

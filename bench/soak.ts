@@ -247,8 +247,8 @@ async function collectStats(workers: ClientWorker[]): Promise<WindowStats> {
   }));
   const sum = (f: (s: WindowStats) => number) => all.reduce((n, s) => n + f(s), 0);
   return {
-    live: sum((s) => s.live), lost: sum((s) => s.lost), hbSent: sum((s) => s.hbSent), hbOk: sum((s) => s.hbOk), hbFailed: sum((s) => s.hbFailed),
-    hbSkipped: sum((s) => s.hbSkipped), hbMs: all.flatMap((s) => s.hbMs).sort((a, b) => a - b), updates: sum((s) => s.updates),
+    lost: sum((s) => s.lost), hbOk: sum((s) => s.hbOk), hbFailed: sum((s) => s.hbFailed),
+    hbSkipped: sum((s) => s.hbSkipped), hbMs: all.flatMap((s) => s.hbMs).sort((a, b) => a - b),
     acksOk: sum((s) => s.acksOk), acksFailed: sum((s) => s.acksFailed), errors: [...new Set(all.flatMap((s) => s.errors))].slice(0, 5),
   };
 }

@@ -4,7 +4,8 @@ import type { Out } from './output.js';
 
 const EVENTS = `subscription($id: ID!) { deploymentEvents(id: $id) {
   type status phase progress message at health { healthy reasons } } }`;
-const HEADER = 'query($id: ID!) { deployment(id: $id) { phaseCount profileName version strategy } }';
+/** Whether the deployment exists, and its phase count for the progress line. */
+const HEADER = 'query($id: ID!) { deployment(id: $id) { phaseCount } }';
 const HISTORY = `query($id: ID!, $last: Int) { deployment(id: $id) { events(last: $last) {
   type status phase progress message at health { healthy reasons } } } }`;
 const OUTCOME = 'query($id: ID!) { deployment(id: $id) { status rollbackReason failureReason } }';
@@ -20,7 +21,7 @@ interface EventMessage {
 }
 
 /** The exit code of a deployment's final status. */
-export const EXIT_BY_STATUS: Readonly<Record<string, ExitCode>> = {
+const EXIT_BY_STATUS: Readonly<Record<string, ExitCode>> = {
   COMPLETED: ExitCode.OK,
   ROLLED_BACK: ExitCode.ROLLED_BACK,
   FAILED: ExitCode.FAILED,
@@ -64,9 +65,7 @@ export async function followDeployment(api: CliGraphQL, id: string, out: Out, o:
     progressShown = false;
   };
   try {
-    const { deployment } = await api.request<{ deployment: { phaseCount: number; profileName: string; version: number; strategy: string } | null }>(HEADER, {
-      id,
-    });
+    const { deployment } = await api.request<{ deployment: { phaseCount: number } | null }>(HEADER, { id });
     if (!deployment) throw new CliError([`NOT_FOUND: deployment ${id} not found`], ExitCode.REFUSED);
     if (!interrupted) {
       const shown = new Set<string>();

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { text as readStream } from 'node:stream/consumers';
 import { parse as parseYaml } from 'yaml';
 import { CliError, ExitCode } from './exit-codes.js';
 
@@ -6,7 +7,7 @@ import { CliError, ExitCode } from './exit-codes.js';
 export async function readDocument(file: string, stdin: NodeJS.ReadableStream = process.stdin): Promise<unknown> {
   let text: string;
   try {
-    text = file === '-' ? await readAll(stdin) : await readFile(file, 'utf8');
+    text = file === '-' ? await readStream(stdin) : await readFile(file, 'utf8');
   } catch (error) {
     throw new CliError([`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`], ExitCode.REFUSED);
   }
@@ -25,8 +26,4 @@ export async function readDocument(file: string, stdin: NodeJS.ReadableStream = 
   }
 }
 
-async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
-  return Buffer.concat(chunks).toString('utf8');
-}
+

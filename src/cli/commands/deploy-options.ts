@@ -116,14 +116,14 @@ function healthPolicy(f: DeployFlags, autoRollbackGiven: boolean): DeploymentOpt
   return Object.keys(h).length > 0 ? h : undefined;
 }
 
-export function parseStrategy(text: string): string {
+function parseStrategy(text: string): string {
   const strategy = STRATEGIES[text.trim().toLowerCase().replaceAll('_', '-')];
   if (strategy === undefined) refuse(`--strategy must be canary, blue-green, rolling or direct; got "${text}"`);
   return strategy;
 }
 
 /** "10,30,50,100" (percentages of the fleet, strictly ascending, ending at 100) → [0.1, 0.3, 0.5, 1]. */
-export function parsePhases(text: string): number[] {
+function parsePhases(text: string): number[] {
   const parts = text.split(',').map((p) => p.trim().replace(/%$/, ''));
   const values = parts.map((p) => (/^\d+(\.\d+)?$/.test(p) ? Number(p) : Number.NaN));
   const example = 'e.g. --phases 10,30,50,100';
@@ -141,7 +141,7 @@ export function parsePhases(text: string): number[] {
 }
 
 /** ["latency_p50=120", "queue_depth=1000"] → { latency_p50: 120, queue_depth: 1000 }. */
-export function parseThresholds(items: readonly string[]): Record<string, number> {
+function parseThresholds(items: readonly string[]): Record<string, number> {
   const thresholds: Record<string, number> = {};
   for (const item of items) {
     const match = /^([^=\s]+)=(.+)$/.exec(item.trim());

@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from 'commander';
 import { CliError, ExitCode } from '../exit-codes.js';
-import type { Out } from '../output.js';
+import { cell, type Out } from '../output.js';
 
 /** Shared bits of the profile, version, schema and instances commands. */
 
@@ -48,10 +48,7 @@ export function inline(value: unknown): string {
 /** `key: value` lines with the keys aligned; null/undefined values print as `-`. */
 export function fields(out: Out, rows: ReadonlyArray<readonly [string, unknown]>): void {
   const width = Math.max(...rows.map(([k]) => k.length)) + 1;
-  for (const [key, value] of rows) {
-    const text = value === null || value === undefined ? '-' : typeof value === 'object' ? JSON.stringify(value) : String(value);
-    out.line(`${`${key}:`.padEnd(width)} ${text}`);
-  }
+  for (const [key, value] of rows) out.line(`${`${key}:`.padEnd(width)} ${cell(value)}`);
 }
 
 export interface Change {
