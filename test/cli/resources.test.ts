@@ -411,6 +411,8 @@ describe('refusals and exit codes', () => {
     ]) {
       const r = await hotswap(args);
       expect(r.code, args.join(' ')).toBe(4);
+      // Refused before any request: with no server to reach, still exit 4, never 5 (unreachable).
+      expect((await hotswap(args, { url: `http://127.0.0.1:${await closedPort()}/graphql` })).code, args.join(' ')).toBe(4);
     }
     expect((await readProfile(a, 'cli-versions'))?.versions.totalCount).toBe(3);
   });

@@ -21,8 +21,9 @@ import { deployAndWait, type Fleet, HEALTH_FIELDS, type SimInstance, startDeploy
 import { startTestServer, type TestServer } from '../support/server.js';
 import { pollUntil } from '../support/wait.js';
 import { recordingHub } from '../support/recording-hub.js';
+import { HEALTHY as FLEET_HEALTHY } from '../support/fleet.js';
 
-const HEALTHY: InstanceMetrics = { errorRate: 0.01, latencyP99Ms: 100, requestCount: 200 };
+const HEALTHY: InstanceMetrics = FLEET_HEALTHY;
 const DEGRADED: InstanceMetrics = { errorRate: 0.3, latencyP99Ms: 480, requestCount: 200 };
 const LEASE_MS = 60_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

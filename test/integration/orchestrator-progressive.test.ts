@@ -23,6 +23,7 @@ import { Database } from '../../src/store/database.js';
 import { openOrm } from '../../src/store/orm.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { recordingHub } from '../support/recording-hub.js';
+import { HEALTHY as FLEET_HEALTHY } from '../support/fleet.js';
 
 /**
  * The orchestrator driven step by step, as a runner would, on a real
@@ -30,7 +31,7 @@ import { recordingHub } from '../support/recording-hub.js';
  * repository the ack service uses, heartbeats go to an in-process registry.
  */
 
-const HEALTHY: InstanceMetrics = { errorRate: 0.01, latencyP99Ms: 100, requestCount: 200 };
+const HEALTHY: InstanceMetrics = FLEET_HEALTHY;
 const DEGRADED: InstanceMetrics = { errorRate: 0.3, latencyP99Ms: 480, requestCount: 200 };
 const ADMIN: Principal = { sub: 'test-admin', role: Role.ADMIN };
 const LEASE_MS = 60_000;

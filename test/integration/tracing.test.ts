@@ -611,6 +611,9 @@ describe('OpenTelemetry traces of deployments', () => {
       fleets.push(f);
       for (const i of f.instances) i.behavior = tracedAcks(fa, applied);
       const started = await startDeployment(fa, { profileName: 'trace-replicas', version: 1, strategy: 'DIRECT', ackTimeoutSeconds: 10 });
+      // The front server runs no workers: the other one claims the deployment and runs all of it.
+      expect(started.status).toBe('PENDING');
+      expect(started.targets.map((t) => t.state)).toEqual(['PENDING', 'PENDING']);
       d = await waitForDeployment(fa, started.id, 20_000);
       await ended('hotswap.deployment.phase', d.id, 1);
       await waitFor('the acks', () => f.instances.every((i) => acksOf(i.id, 1).length === 1) || undefined);
@@ -619,8 +622,8 @@ describe('OpenTelemetry traces of deployments', () => {
     it("joins the other server's phase, pushes and acks to the trace of the deployment span the first one started", async () => {
       expect(d.status).toBe('COMPLETED');
       const root = one('hotswap.deployment', d.id);
-      const rows = await front.db.query<{ trace_context: string | null; lease_owner: string | null }>(
-        'select trace_context, lease_owner from deployment where id = $1',
+      const rows = await front.db.query<{ trace_context: string | null }>(
+        'select trace_context from deployment where id = $1',
         [d.id],
       );
       expect(rows[0]!.trace_context).toBe(traceparentOf(root));

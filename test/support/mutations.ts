@@ -83,7 +83,6 @@ export const INPUT_TYPES = {
 export interface Fixtures {
   tag: string;
   service: string;
-  environment: Environment;
   /**
    * STAGING profile of `service` with versions 1 and 2, no deployment; version 1
    * is active (set in the database) and was sent to the instance when it
@@ -150,7 +149,6 @@ export async function makeFixtures(a: Api, label: string): Promise<Fixtures> {
   return {
     tag,
     service,
-    environment: Environment.STAGING,
     profile,
     deployedProfile,
     deploymentId,

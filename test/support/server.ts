@@ -66,7 +66,3 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
   };
 }
 
-/** The `extensions.code` of the first error, for terse assertions. */
-export function errorCode(res: GqlResponse<unknown>): unknown {
-  return res.errors?.[0]?.extensions?.code;
-}

@@ -14,8 +14,7 @@ import { sleep } from './net.js';
  */
 
 export const CHAOS_SECRET = 'chaos-secret-0123456789abcdef0123456789abcdef';
-export const HEALTHY = { errorRate: 0.01, latencyP99Ms: 100, requestCount: 200 };
-export const TERMINAL = ['COMPLETED', 'FAILED', 'ROLLED_BACK', 'CANCELLED'];
+import { HEALTHY, TERMINAL } from '../../support/fleet.js';
 
 export interface Replica {
   name: string;

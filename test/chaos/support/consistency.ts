@@ -1,4 +1,5 @@
 import { expect } from 'vitest';
+import { TERMINAL as TERMINAL_STATUSES } from '../../support/fleet.js';
 import { pollUntil } from '../../support/wait.js';
 import type { QueryFn } from './cluster.js';
 
@@ -49,7 +50,7 @@ export interface ConsistencyReport {
   settledMs: number;
 }
 
-const TERMINAL = new Set(['COMPLETED', 'FAILED', 'ROLLED_BACK', 'CANCELLED']);
+const TERMINAL = new Set(TERMINAL_STATUSES);
 const SETTLED = new Set([...TERMINAL, 'PAUSED']);
 
 interface DeploymentRow {
