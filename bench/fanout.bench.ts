@@ -4,10 +4,11 @@
  * so RedisPubSub is on the path), N registered instances subscribed from a client
  * process, then one DIRECT deployment to all N; timed from just before the
  * startDeployment mutation. A bare `ws` broadcast to N clients is the floor.
+ * Each N runs several rounds (a new version deployed to the same fleet each time).
  * Env: DATABASE_URL (admin URL), REDIS_URL, BENCH_FANOUT_SIZES (default 1000,5000,10000),
  * BENCH_FANOUT_ACK (ws|http), BENCH_FANOUT_CLIENT (raw: the graphql-ws protocol by hand, one JSON.parse per message as
  * the floor's clients; library: graphql-ws's client), BENCH_FANOUT_CONNECT_CONCURRENCY (200), BENCH_FANOUT_CLIENT_PROCS (1),
- * BENCH_FANOUT_TIMEOUT_MS (180000 per phase), BENCH_FANOUT_CPU_PROFILE_DIR (a server CPU profile of the push
+ * BENCH_FANOUT_ROUNDS (3 deployments per N, and 3 floor broadcasts: the table shows medians), BENCH_FANOUT_TIMEOUT_MS (180000 per phase), BENCH_FANOUT_CPU_PROFILE_DIR (a server CPU profile of the push
  * window, t0 to COMPLETED: bench/fanout-server-hook.mjs, which also reports the heap after a full GC),
  * BENCH_FANOUT_SERVER_NODE_OPTIONS (added to the server's NODE_OPTIONS, e.g. --max-semi-space-size=64).
  */
@@ -21,7 +22,7 @@ import { type ServiceProcess, spawnService } from '../test/support/process.js';
 import type { FromFloor, ToFloor } from './fanout-floor.js';
 import { activateVersion1, completedAt, PUBLISH, REGISTER, type Registered, START, timeline } from './fanout-setup.js';
 import {
-  adminSql, cleanups, cleanUpAll, cleanUpOnSignals, type Creds, FD_RESERVE, forkWorker, type FromWorker, gql, heapAfterGcMiB, mapLimit, now, openFileLimit, percentile, round, rssMiB,
+  adminSql, cleanups, cleanUpAll, cleanUpOnSignals, type Creds, FD_RESERVE, forkWorker, type FromWorker, gql, heapAfterGcMiB, mapLimit, median, now, openFileLimit, percentile, round, rssMiB,
   sampleConfig, type ToWorker, waitForFile, withTimeout, type Worker,
 } from './fanout-support.js';
 
@@ -33,14 +34,24 @@ const CLIENT: 'raw' | 'library' = process.env.BENCH_FANOUT_CLIENT === 'library' 
 const CONCURRENCY = Number(process.env.BENCH_FANOUT_CONNECT_CONCURRENCY ?? 200);
 const CLIENT_PROCS = Number(process.env.BENCH_FANOUT_CLIENT_PROCS ?? 1);
 const TIMEOUT_MS = Number(process.env.BENCH_FANOUT_TIMEOUT_MS ?? 180_000);
+const ROUNDS = Number(process.env.BENCH_FANOUT_ROUNDS ?? 3);
 const PROFILE_DIR = process.env.BENCH_FANOUT_CPU_PROFILE_DIR ? path.resolve(process.env.BENCH_FANOUT_CPU_PROFILE_DIR) : undefined;
 const SECRET = randomBytes(32).toString('hex');
 const DATABASE = `hotswap_fanout_${process.pid}`;
 const ENV = Environment.STAGING;
 
 type ClientWorker = Worker<ToWorker, FromWorker>;
+/** One timed deployment to the subscribed fleet. */
+interface Round {
+  completedMs: number;
+  received: number[];
+  acked: number[];
+  missing: number;
+  ackFailures: number;
+}
 const is = <E extends FromWorker['evt']>(evt: E) => (m: FromWorker): m is Extract<FromWorker, { evt: E }> => m.evt === evt;
 const log = (text: string) => process.stderr.write(`[fanout] ${text}\n`);
+const range = (xs: number[]) => `${round(Math.min(...xs))}–${round(Math.max(...xs))}`;
 
 cleanUpOnSignals(log);
 const cleanUp = () => cleanUpAll(log);
@@ -138,39 +149,43 @@ async function measureHotSwap(n: number) {
     log(`N=${n}: ${n} subscribed in ${round(connectMs / 1000, 2)} s; server RSS ${round(rssBefore)} → ${round(rssAfter)} MiB, ` +
       `heap after full GC ${round(heapBefore)} → ${round(heapAfter)} MiB`);
 
-    await gql(url!, adminToken, PUBLISH, { p: profile, d: sampleConfig(2) });
-    let completed: Promise<number> | undefined;
-    let deploymentId = '';
-    let answered = 0;
-    if (PROFILE_DIR) {
-      process.kill(pid, 'SIGUSR2');
-      await new Promise((r) => setTimeout(r, 500));
+    const rounds: Round[] = [];
+    for (let k = 1; k <= ROUNDS; k++) {
+      const version = k + 1;
+      await gql(url!, adminToken, PUBLISH, { p: profile, d: sampleConfig(version) });
+      // The CPU profile covers the first round.
+      const profiled = PROFILE_DIR !== undefined && k === 1;
+      if (profiled) {
+        process.kill(pid, 'SIGUSR2');
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      let completed: Promise<number> | undefined;
+      let deploymentId = '';
+      let answered = 0;
+      const r = await fire(workers, version, async () => {
+        const { startDeployment } = await gql<{ startDeployment: { id: string } }>(url!, adminToken, START, { p: profile, v: version, c: n });
+        answered = now();
+        deploymentId = startDeployment.id;
+        completed = completedAt(url!, adminToken, deploymentId, TIMEOUT_MS);
+        completed.catch(() => undefined);
+      });
+      const completedMs = (await completed!) - r.t0;
+      const steps: Record<string, number | undefined> = {
+        ...(await timeline(dbUrl.toString(), deploymentId, r.t0)), 'startDeployment answered': answered - r.t0,
+        'first receive': r.received[0], 'last receive': r.received.at(-1), 'last ack answered': r.acked.at(-1), 'COMPLETED seen': completedMs,
+      };
+      const { 'ack batches': batches, ...times } = steps;
+      const ordered = Object.entries(times).sort((a, b) => (a[1] ?? 0) - (b[1] ?? 0));
+      log(`N=${n} round ${k}: from t0 (ms): ${ordered.map(([step, v]) => `${step} ${round(v ?? Number.NaN)}`).join(' → ')}; ${batches} ack batches`);
+      if (profiled) {
+        const file = path.join(PROFILE_DIR, `server-${pid}.cpuprofile`);
+        process.kill(pid, 'SIGUSR2');
+        await waitForFile(file);
+        log(`N=${n}: server CPU profile of t0 → COMPLETED (round 1) in ${file}`);
+      }
+      rounds.push({ completedMs, received: r.received, acked: r.acked, missing: r.missing, ackFailures: r.ackFailures });
     }
-    const r = await fire(workers, 2, async () => {
-      const { startDeployment } = await gql<{ startDeployment: { id: string } }>(url!, adminToken, START, { p: profile, v: 2, c: n });
-      answered = now();
-      deploymentId = startDeployment.id;
-      completed = completedAt(url!, adminToken, deploymentId, TIMEOUT_MS);
-      completed.catch(() => undefined);
-    });
-    const completedMs = (await completed!) - r.t0;
-    const steps: Record<string, number | undefined> = {
-      ...(await timeline(dbUrl.toString(), deploymentId, r.t0)), 'startDeployment answered': answered - r.t0,
-      'first receive': r.received[0], 'last receive': r.received.at(-1), 'last ack answered': r.acked.at(-1), 'COMPLETED seen': completedMs,
-    };
-    const { 'ack batches': batches, ...times } = steps;
-    const ordered = Object.entries(times).sort((a, b) => (a[1] ?? 0) - (b[1] ?? 0));
-    log(`N=${n}: from t0 (ms): ${ordered.map(([k, v]) => `${k} ${round(v ?? Number.NaN)}`).join(' → ')}; ${batches} ack batches`);
-    if (PROFILE_DIR) {
-      const file = path.join(PROFILE_DIR, `server-${pid}.cpuprofile`);
-      process.kill(pid, 'SIGUSR2');
-      await waitForFile(file);
-      log(`N=${n}: server CPU profile of t0 → COMPLETED in ${file}`);
-    }
-    return {
-      connectS: connectMs / 1000, rssBefore, rssAfter, heapBefore, heapAfter, completedMs, received: r.received, acked: r.acked,
-      missing: r.missing, ackFailures: r.ackFailures,
-    };
+    return { connectS: connectMs / 1000, rssBefore, rssAfter, heapBefore, heapAfter, rounds };
   } catch (error) {
     log(`server output (tail):\n${server.output().slice(-3000)}`);
     throw error;
@@ -187,14 +202,19 @@ async function measureFloor(n: number) {
     split(Array.from({ length: n }, (_, i) => i), procs).map((part) => ({ cmd: 'connect', mode: 'floor', url, count: part.length, concurrency: Math.ceil(CONCURRENCY / procs) })),
   );
   const rss = rssMiB(floor.child.pid!);
-  const message = {
-    id: '1', type: 'next',
-    payload: { data: { configUpdates: { profileName: `fanout-${n}`, version: 2, hash: 'f'.repeat(64), data: sampleConfig(2), deploymentId: randomUUID() } } },
-  };
-  const r = await fire(workers, 2, async () => floor.send({ cmd: 'broadcast', payload: JSON.stringify(message) }));
-  const sent = await floor.next((m): m is Extract<FromFloor, { evt: 'sent' }> => m.evt === 'sent', 10_000);
-  log(`N=${n}: floor server's broadcast loop took ${round(sent.ms, 1)} ms for ${sent.clients} clients`);
-  return { received: r.received, rssPerThousand: ((rss - rssBefore) / n) * 1000, missing: r.missing };
+  const rounds: Array<{ received: number[]; missing: number }> = [];
+  for (let k = 1; k <= ROUNDS; k++) {
+    const version = k + 1;
+    const message = {
+      id: '1', type: 'next',
+      payload: { data: { configUpdates: { profileName: `fanout-${n}`, version, hash: 'f'.repeat(64), data: sampleConfig(version), deploymentId: randomUUID() } } },
+    };
+    const r = await fire(workers, version, async () => floor.send({ cmd: 'broadcast', payload: JSON.stringify(message) }));
+    const sent = await floor.next((m): m is Extract<FromFloor, { evt: 'sent' }> => m.evt === 'sent', 10_000);
+    log(`N=${n} round ${k}: floor last receive ${round(r.received.at(-1) ?? Number.NaN, 1)} ms; its broadcast loop took ${round(sent.ms, 1)} ms for ${sent.clients} clients`);
+    rounds.push({ received: r.received, missing: r.missing });
+  }
+  return { rounds, rssPerThousand: ((rss - rssBefore) / n) * 1000 };
 }
 
 async function main(): Promise<void> {
@@ -216,23 +236,32 @@ async function main(): Promise<void> {
       await cleanUp();
       const f = await measureFloor(n);
       await cleanUp();
-      const last = h.received.at(-1) ?? Number.NaN;
+      // Medians over the rounds; the range of the last receive shows how much a run varies here.
+      const of = <R>(rounds: R[], pick: (r: R) => number | undefined) => rounds.map((r) => pick(r) ?? Number.NaN);
+      const last = of(h.rounds, (r) => r.received.at(-1));
+      const floorLast = of(f.rounds, (r) => r.received.at(-1));
+      const missing = h.rounds.reduce((m, r) => m + r.missing, 0);
+      const floorMissing = f.rounds.reduce((m, r) => m + r.missing, 0);
+      const ackFailures = h.rounds.reduce((m, r) => m + r.ackFailures, 0);
       const row = {
         N: n,
+        rounds: ROUNDS,
         'connect+subscribe s': round(h.connectS, 2),
-        'first receive ms': round(h.received[0] ?? Number.NaN),
-        'last receive ms': round(last),
-        'p50 ms': round(percentile(h.received, 50)),
-        'p99 ms': round(percentile(h.received, 99)),
-        'last ack ms': round(h.acked.at(-1) ?? Number.NaN),
-        'completed ms': round(h.completedMs),
+        'first receive ms': round(median(of(h.rounds, (r) => r.received[0]))),
+        'last receive ms': round(median(last)),
+        'last receive range': range(last),
+        'p50 ms': round(median(of(h.rounds, (r) => percentile(r.received, 50)))),
+        'p99 ms': round(median(of(h.rounds, (r) => percentile(r.received, 99)))),
+        'last ack ms': round(median(of(h.rounds, (r) => r.acked.at(-1)))),
+        'completed ms': round(median(of(h.rounds, (r) => r.completedMs))),
         'RSS MiB/1000 subs': round(((h.rssAfter - h.rssBefore) / n) * 1000, 1),
         'heap MiB/1000 (after GC)': round(((h.heapAfter - h.heapBefore) / n) * 1000, 1),
-        'floor ms': round(f.received.at(-1) ?? Number.NaN, 1),
-        'floor p50 ms': round(percentile(f.received, 50), 1),
+        'floor ms': round(median(floorLast), 1),
+        'floor range': range(floorLast),
+        'floor p50 ms': round(median(of(f.rounds, (r) => percentile(r.received, 50))), 1),
         'floor RSS MiB/1000': round(f.rssPerThousand, 1),
-        'last/floor': round(last / (f.received.at(-1) ?? Number.NaN), 1),
-        ...(h.missing + f.missing + h.ackFailures > 0 ? { note: `missing ${h.missing}, floor missing ${f.missing}, ack failures ${h.ackFailures}` } : {}),
+        'last/floor': round(median(last) / median(floorLast), 1),
+        ...(missing + floorMissing + ackFailures > 0 ? { note: `missing ${missing}, floor missing ${floorMissing}, ack failures ${ackFailures}` } : {}),
       };
       console.table([row]);
       rows.push(row);
