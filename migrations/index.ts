@@ -4,6 +4,7 @@ import { Migration20261124100000_deployments } from './Migration20261124100000_d
 import { Migration20261124200000_schemas } from './Migration20261124200000_schemas.js';
 import { Migration20261124300000_progressive_delivery } from './Migration20261124300000_progressive_delivery.js';
 import { Migration20261125000000_drop_target_instance_index } from './Migration20261125000000_drop_target_instance_index.js';
+import { Migration20261126000000_instance_config_fillfactor } from './Migration20261126000000_instance_config_fillfactor.js';
 
 /** Every migration, in order. Listed by hand so tsx, vitest and dist load the same classes. */
 export const migrationsList: MigrationObject[] = [
@@ -12,4 +13,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261124200000_schemas', class: Migration20261124200000_schemas },
   { name: 'Migration20261124300000_progressive_delivery', class: Migration20261124300000_progressive_delivery },
   { name: 'Migration20261125000000_drop_target_instance_index', class: Migration20261125000000_drop_target_instance_index },
+  { name: 'Migration20261126000000_instance_config_fillfactor', class: Migration20261126000000_instance_config_fillfactor },
 ];
