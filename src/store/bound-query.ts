@@ -1,0 +1,18 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Knex } from '@mikro-orm/knex';
+
+/**
+ * Runs SQL with bound parameters (`?` placeholders, sent apart from the text)
+ * in the entity manager's transaction, if it is in one. For the statements
+ * with large parameters (id lists, targets and ack batches as JSON):
+ * MikroORM's `execute` inlines every parameter as a literal, and pg escapes a
+ * literal one character at a time (~12 ms for the targets of 1,000 instances,
+ * ~120 ms for 10,000).
+ */
+export async function boundQuery<T = Record<string, unknown>>(em: EntityManager, sql: string, params: readonly Knex.Value[]): Promise<T[]> {
+  const query = em.getKnex().raw(sql, params);
+  const transaction = em.getTransactionContext<Knex.Transaction>();
+  if (transaction) void query.transacting(transaction);
+  const result = (await query) as { rows: T[] };
+  return result.rows;
+}
