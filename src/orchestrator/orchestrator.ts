@@ -13,10 +13,10 @@ import { DeploymentTracing } from './deployment-tracing.js';
 import type { HealthMonitor } from './health-monitor.js';
 import { advanceRollback } from './rollback.js';
 import { advanceRollout, beginRollback, pause, PAUSED_WAIT_MS, startRollout } from './rollout.js';
-import { Step, type StepDependencies, type StepResult, type VersionPayload } from './step.js';
+import { type PlannedTargets, Step, type StepDependencies, type StepResult, type VersionPayload } from './step.js';
 import { strategyFor } from './strategies/select-strategy.js';
 
-export type { StepResult } from './step.js';
+export type { PlannedTargets, StepResult } from './step.js';
 
 /** The lease on a deployment is gone: another replica may be running it. */
 export class LeaseLostError extends Error {
@@ -84,12 +84,13 @@ export class Orchestrator {
 
   /**
    * The first step of a deployment, inside the transaction that creates it
-   * with its lease held by `owner`: its first pushes commit with it, and
-   * `publish` sends them after the commit (no hand-over to a runner between),
-   * then the creation's own events and the step's.
+   * with its lease held by `owner`: it writes the planned targets with its
+   * first pushes, which commit with it, and `publish` sends them after the
+   * commit (no hand-over to a runner between), then the creation's own events
+   * and the step's.
    */
-  async firstStep(r: Repositories, deploymentId: string, owner: string): Promise<FirstStep> {
-    const { step, result } = await this.stepIn(r, deploymentId, owner, (s) => this.advance(s));
+  async firstStep(r: Repositories, deploymentId: string, owner: string, targets: PlannedTargets): Promise<FirstStep> {
+    const { step, result } = await this.stepIn(r, deploymentId, owner, (s) => this.advance(s, targets));
     return {
       result,
       publish: async (before) => {
@@ -99,13 +100,14 @@ export class Orchestrator {
     };
   }
 
-  private advance(s: Step): Promise<StepResult> {
+  /** `planned`: the targets of a deployment created in this transaction, not written yet. */
+  private advance(s: Step, planned?: PlannedTargets): Promise<StepResult> {
     const id = s.d.id;
     const repushDue = Date.now() - (this.lastRepushCheck.get(id) ?? 0) > REPUSH_CHECK_MS;
     if (repushDue) this.lastRepushCheck.set(id, Date.now());
     switch (s.d.status) {
       case DeploymentStatus.PENDING:
-        return startRollout(s, repushDue);
+        return startRollout(s, repushDue, planned);
       case DeploymentStatus.IN_PROGRESS:
         return advanceRollout(s, repushDue);
       case DeploymentStatus.ROLLING_BACK:

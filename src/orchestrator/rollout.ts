@@ -4,9 +4,9 @@ import { EventType } from '../domain/deployment-model.js';
 import { DeploymentStatus } from '../domain/enums.js';
 import { type HealthReport, summarizeHealth } from '../domain/health.js';
 import { rollbackStart } from '../domain/rollback.js';
-import { awaitAcks } from './acks.js';
+import { awaitAcks, awaitingNewPushes } from './acks.js';
 import { sendToLateJoiners } from './late-joiners.js';
-import type { Step, StepResult } from './step.js';
+import type { PlannedTargets, Step, StepResult } from './step.js';
 
 /** A paused deployment's runner looks again this often (resume and rollback wake it at once). */
 export const PAUSED_WAIT_MS = 5000;
@@ -14,12 +14,31 @@ export const PAUSED_WAIT_MS = 5000;
 const DONE: StepResult = { done: true, waitMs: 0 };
 const AGAIN: StepResult = { done: false, waitMs: 0 };
 
-/** PENDING: the first phase starts, and its first pushes go out in the same step. */
-export async function startRollout(s: Step, repushDue: boolean): Promise<StepResult> {
+/**
+ * PENDING: the first phase starts, and its first pushes go out in the same
+ * step. `planned`: the targets of a deployment created in this transaction,
+ * written here with those first pushes.
+ */
+export async function startRollout(s: Step, repushDue: boolean, planned?: PlannedTargets): Promise<StepResult> {
   const phaseTrace = s.deps.tracing.phaseStarted({ ...s.d, phase: 1 }, 1);
   await s.update({ status: DeploymentStatus.IN_PROGRESS, phase: 1, state: { ...s.d.state, phaseTrace } });
+  if (planned) await writeTargets(s, planned);
   await s.emit(EventType.PHASE_STARTED, `phase 1 of ${s.d.phaseCount} started`);
-  return advanceRollout(s, repushDue);
+  // Pushes written with the targets fill the room and all await their acks: what advanceRollout would find.
+  return planned ? awaitingNewPushes(s.d.ackTimeoutSeconds) : advanceRollout(s, repushDue);
+}
+
+/**
+ * Writes a new deployment's targets with the pushes advanceRollout would make
+ * first (phase 1, as many as may await an ack) already PUSHED: one pass over
+ * the targets instead of an insert and then an update of the same rows.
+ */
+async function writeTargets(s: Step, planned: PlannedTargets): Promise<void> {
+  const { d, strategy } = s;
+  const firstPhase = planned.filter((t) => t.phase === 1).map((t) => t.instanceId).sort();
+  const instanceIds = firstPhase.slice(0, strategy.maxInFlight(d.options, firstPhase.length));
+  await s.r.targets.insert(d.id, planned, { profileId: d.profileId, instanceIds, version: d.version, ackTimeoutSeconds: d.ackTimeoutSeconds });
+  await s.push(d.version, instanceIds);
 }
 
 /**

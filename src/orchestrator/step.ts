@@ -19,6 +19,9 @@ export interface StepResult {
   waitMs: number;
 }
 
+/** A deployment's targets as its strategy planned them. */
+export type PlannedTargets = ReadonlyArray<{ instanceId: string; phase: number }>;
+
 export interface VersionPayload {
   hash: string;
   data: JsonObject;

@@ -9,7 +9,7 @@ import { BadInputError, ConflictError, NotFoundError } from '../domain/errors.js
 import type { HealthReport } from '../domain/health.js';
 import { checkManualRollback, rollbackStart } from '../domain/rollback.js';
 import type { HealthMonitor } from '../orchestrator/health-monitor.js';
-import type { FirstStep, StepResult } from '../orchestrator/orchestrator.js';
+import type { FirstStep, PlannedTargets, StepResult } from '../orchestrator/orchestrator.js';
 import { traceparentOf, tracer } from '../telemetry/tracing.js';
 import { SpanStatusCode } from '@opentelemetry/api';
 import { decodeCursor, encodeCursor, pageSize } from '../domain/pagination.js';
@@ -43,7 +43,8 @@ export interface DeploymentListArgs {
 export interface DeploymentStarter {
   /** The lease to create a deployment with; null: leave it to any replica's claim. */
   leaseForNew(): { owner: string; ms: number } | null;
-  firstStep(r: Repositories, deploymentId: string, owner: string): Promise<FirstStep>;
+  /** Writes the planned targets (with the first pushes) and runs the first step. */
+  firstStep(r: Repositories, deploymentId: string, owner: string, targets: PlannedTargets): Promise<FirstStep>;
   /** Goes on with the deployment after its first step. */
   adopt(deploymentId: string, first: StepResult): void;
 }
@@ -136,13 +137,14 @@ export class DeploymentService {
           state: { ...INITIAL_STRATEGY_STATE, baseline, color: plan.color, previousColor: otherColor },
           startedBy: caller.sub,
           traceContext: traceparentOf(span),
-          targets: plan.targets,
           ...(lease && { lease }),
         },
         now,
       );
       await r.deployments.insertEvent(started);
-      return lease && this.starter ? this.starter.firstStep(r, id, lease.owner) : null;
+      if (lease && this.starter) return this.starter.firstStep(r, id, lease.owner, plan.targets);
+      await r.targets.insert(id, plan.targets, null);
+      return null;
     }).catch((error: unknown) => {
       span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
       throw error;

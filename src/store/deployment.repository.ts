@@ -14,13 +14,12 @@ import type { DeploymentStatus, Environment } from '../domain/enums.js';
 import { ConflictError } from '../domain/errors.js';
 import { summarizeCounts } from '../domain/deployment.js';
 
-/** A deployment to insert, with its planned targets. */
+/** A deployment to insert (its targets: TargetRepository.insert, in the same transaction). */
 export type NewDeployment = Pick<
   DeploymentRecord,
   | 'id' | 'profileId' | 'service' | 'environment' | 'version' | 'previousVersion' | 'options' | 'healthPolicy'
   | 'ackTimeoutSeconds' | 'status' | 'phaseCount' | 'state' | 'startedBy' | 'traceContext'
 > & {
-  targets: Array<{ instanceId: string; phase: number }>;
   /** Created with its lease held by this owner (the replica that runs its first step at once); none: any replica claims it. */
   lease?: { owner: string; ms: number };
 };
@@ -58,7 +57,7 @@ export class DeploymentRepository {
   constructor(private readonly em: EntityManager) {}
 
   /**
-   * Inserts the deployment and its targets; CONFLICT when the profile already
+   * Inserts the deployment; CONFLICT when the profile already
    * has an active one. Call it with the profile row locked (lockByName), so the
    * check and the insert cannot interleave with another start.
    */
@@ -81,11 +80,6 @@ export class DeploymentRepository {
       if (error instanceof UniqueConstraintViolationException) throw activeConflict(null);
       throw error;
     }
-    await this.em.execute(
-      `insert into deployment_target (deployment_id, instance_id, phase, state)
-       select ?, t.instance_id, t.phase, 'PENDING' from jsonb_to_recordset(?::jsonb) as t(instance_id text, phase int)`,
-      [d.id, JSON.stringify(d.targets.map((t) => ({ instance_id: t.instanceId, phase: t.phase })))],
-    );
   }
 
   async findActiveForProfile(profileId: string): Promise<{ id: string; status: DeploymentStatus } | null> {

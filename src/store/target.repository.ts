@@ -1,7 +1,31 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { TargetState } from '../domain/deployment.js';
+import { boundQuery } from './bound-query.js';
 
 type Row = Record<string, unknown>;
+
+/** The first pushes of a new deployment, written with its targets. */
+export interface FirstPush {
+  profileId: string;
+  instanceIds: readonly string[];
+  version: number;
+  ackTimeoutSeconds: number;
+}
+
+/**
+ * Records that a deployment pushed a version of a profile to each instance of
+ * `source` (a relation with an instance_id column); parameters: profile id,
+ * version, version, deployment id.
+ */
+const recordSent = (source: string): string => `
+  insert into instance_config (instance_id, profile_id, sent_version, sent_versions, sent_deployment_id, sent_at)
+  select instance_id, ?::uuid, ?::int, array[?::int], ?::uuid, now() from ${source}
+  on conflict (instance_id, profile_id) do update set
+    sent_version = excluded.sent_version,
+    sent_deployment_id = excluded.sent_deployment_id,
+    sent_at = excluded.sent_at,
+    sent_versions = case when excluded.sent_version = any(instance_config.sent_versions)
+      then instance_config.sent_versions else instance_config.sent_versions || excluded.sent_version end`;
 
 /** Set-at-a-time writes to a deployment's targets, and what each instance was sent. */
 export class TargetRepository {
@@ -38,6 +62,31 @@ export class TargetRepository {
   }
 
   /**
+   * Writes a new deployment's targets, PENDING except `firstPush.instanceIds`:
+   * those are written PUSHED with an ack deadline and recorded as sent (like
+   * markPushed), in the same statement.
+   */
+  async insert(deploymentId: string, targets: ReadonlyArray<{ instanceId: string; phase: number }>, firstPush: FirstPush | null): Promise<void> {
+    const pushed = new Set(firstPush?.instanceIds);
+    await boundQuery(this.em,
+      `with inserted as (
+         insert into deployment_target (deployment_id, instance_id, phase, state, version, pushed_at, deadline_at)
+         select ?::uuid, t.instance_id, t.phase, case when t.pushed then 'PUSHED' else 'PENDING' end,
+           case when t.pushed then ?::int end, case when t.pushed then now() end,
+           case when t.pushed then now() + (?::int * interval '1 second') end
+         from jsonb_to_recordset(?::jsonb) as t(instance_id text, phase int, pushed bool)
+         returning instance_id, state
+       )
+       ${recordSent("(select instance_id from inserted where state = 'PUSHED') as pushed")}`,
+      [
+        deploymentId, firstPush?.version ?? null, firstPush?.ackTimeoutSeconds ?? null,
+        JSON.stringify(targets.map((t) => ({ instance_id: t.instanceId, phase: t.phase, pushed: pushed.has(t.instanceId) }))),
+        firstPush?.profileId ?? null, firstPush?.version ?? null, firstPush?.version ?? null, deploymentId,
+      ],
+    );
+  }
+
+  /**
    * Marks targets PUSHED with `version` and an ack deadline, and records the
    * version as sent to each instance (its assignment, which survives reconnects).
    */
@@ -49,29 +98,16 @@ export class TargetRepository {
     ackTimeoutSeconds: number,
   ): Promise<void> {
     if (instanceIds.length === 0) return;
-    const ids = JSON.stringify(instanceIds);
-    await this.em.execute(
-      `update deployment_target t set state = 'PUSHED', version = ?, pushed_at = now(),
-         deadline_at = now() + (? * interval '1 second'), acked_at = null, reload_ms = null, error = null
-       from jsonb_array_elements_text(?::jsonb) as i(id)
-       where t.deployment_id = ? and t.instance_id = i.id`,
-      [version, ackTimeoutSeconds, ids, deploymentId],
-    );
-    await this.recordSent(ids, profileId, version, deploymentId);
-  }
-
-  /** Records that a deployment pushed `version` of a profile to each instance. */
-  private async recordSent(instanceIdsJson: string, profileId: string, version: number, deploymentId: string): Promise<void> {
-    await this.em.execute(
-      `insert into instance_config (instance_id, profile_id, sent_version, sent_versions, sent_deployment_id, sent_at)
-       select i, ?, ?, array[?::int], ?, now() from jsonb_array_elements_text(?::jsonb) as i
-       on conflict (instance_id, profile_id) do update set
-         sent_version = excluded.sent_version,
-         sent_deployment_id = excluded.sent_deployment_id,
-         sent_at = excluded.sent_at,
-         sent_versions = case when excluded.sent_version = any(instance_config.sent_versions)
-           then instance_config.sent_versions else instance_config.sent_versions || excluded.sent_version end`,
-      [profileId, version, version, deploymentId, instanceIdsJson],
+    await boundQuery(this.em,
+      `with pushed as (
+         update deployment_target t set state = 'PUSHED', version = ?::int, pushed_at = now(),
+           deadline_at = now() + (?::int * interval '1 second'), acked_at = null, reload_ms = null, error = null
+         from jsonb_array_elements_text(?::jsonb) as i(id)
+         where t.deployment_id = ? and t.instance_id = i.id
+         returning t.instance_id
+       )
+       ${recordSent('pushed')}`,
+      [version, ackTimeoutSeconds, JSON.stringify(instanceIds), deploymentId, profileId, version, version, deploymentId],
     );
   }
 
@@ -84,9 +120,9 @@ export class TargetRepository {
    */
   async recordSentOnSubscribe(instanceIds: string[], profileId: string, version: number): Promise<void> {
     if (instanceIds.length === 0) return;
-    await this.em.execute(
+    await boundQuery(this.em,
       `insert into instance_config (instance_id, profile_id, sent_version, sent_versions, sent_deployment_id, sent_at)
-       select i, ?, ?, array[?::int], null, now() from jsonb_array_elements_text(?::jsonb) as i
+       select i, ?::uuid, ?::int, array[?::int], null, now() from jsonb_array_elements_text(?::jsonb) as i
        on conflict (instance_id, profile_id) do update set
          sent_version = case when instance_config.sent_deployment_id is null then excluded.sent_version else instance_config.sent_version end,
          sent_at = case when instance_config.sent_deployment_id is null then excluded.sent_at else instance_config.sent_at end,
@@ -99,7 +135,7 @@ export class TargetRepository {
   /** Renews the send time of targets pushed again (their ack deadline stays). */
   async markSent(deploymentId: string, instanceIds: string[]): Promise<void> {
     if (instanceIds.length === 0) return;
-    await this.em.execute(
+    await boundQuery(this.em,
       `update deployment_target t set pushed_at = now()
        from jsonb_array_elements_text(?::jsonb) as i(id)
        where t.deployment_id = ? and t.instance_id = i.id`,

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { type FirstStep, LeaseLostError, type Orchestrator, type StepResult } from '../orchestrator/orchestrator.js';
+import { type FirstStep, LeaseLostError, type Orchestrator, type PlannedTargets, type StepResult } from '../orchestrator/orchestrator.js';
 import type { PubSub } from '../pubsub/pubsub.js';
 import { Topics, type WakeMessage } from '../pubsub/topics.js';
 import type { Database, Repositories } from '../store/database.js';
@@ -79,8 +79,8 @@ export class DeploymentRunner {
   }
 
   /** Inside the creating transaction, under the lease from leaseForNew. */
-  firstStep(r: Repositories, deploymentId: string, owner: string): Promise<FirstStep> {
-    return this.orchestrator.firstStep(r, deploymentId, owner);
+  firstStep(r: Repositories, deploymentId: string, owner: string, targets: PlannedTargets): Promise<FirstStep> {
+    return this.orchestrator.firstStep(r, deploymentId, owner, targets);
   }
 
   /** Goes on with a deployment created here under this runner's lease, whose first step is committed: the next after `first.waitMs`. */

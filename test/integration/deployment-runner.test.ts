@@ -100,6 +100,33 @@ describe('DeploymentRunner as the starter of new deployments', () => {
     expect(r.heldIds()).toEqual([d.id]);
   });
 
+  it('writes the targets with the first pushes: as many PUSHED as may await an ack (version, deadline, assignment), the rest PENDING', async () => {
+    const r = runner();
+    await r.start();
+    const service = new DeploymentService(db, registry, health, events, pubsub, undefined, r);
+    const profileName = await fixture();
+    const d = await service.start(ADMIN, { profileName, version: 1, strategy: DeploymentStrategy.DIRECT, direct: { maxConcurrency: 1 }, ackTimeoutSeconds: 30 });
+    const targets = await tdb.query<{ instance_id: string; state: string; version: number | null; seconds: number | null }>(
+      `select instance_id, state, version, extract(epoch from deadline_at - pushed_at)::int as seconds
+       from deployment_target where deployment_id = $1 order by instance_id`,
+      [d.id],
+    );
+    const [first, second] = targets.map((t) => t.instance_id);
+    expect(targets).toEqual([
+      { instance_id: first, state: 'PUSHED', version: 1, seconds: 30 },
+      { instance_id: second, state: 'PENDING', version: null, seconds: null },
+    ]);
+    expect(first!.endsWith('-a')).toBe(true);
+    // Recorded as sent to the pushed instance only, so its ack counts and moves its target.
+    const sent = await tdb.query('select instance_id, sent_version, sent_deployment_id from instance_config ic join deployment d on d.profile_id = ic.profile_id where d.id = $1', [d.id]);
+    expect(sent).toEqual([{ instance_id: first, sent_version: 1, sent_deployment_id: d.id }]);
+    expect(published.map((p) => p.targets)).toEqual([[first]]);
+    const ack = (instanceId: string) => db.transaction((tx) =>
+      tx.instanceConfigs.recordAcks([{ instanceId, profileName, version: 1, success: true, reloadMs: 1, error: null }]));
+    expect((await ack(second!)).accepted).toEqual([false]);
+    expect(await ack(first!)).toEqual({ accepted: [true], deploymentIds: [d.id] });
+  });
+
   for (const [why, make] of [
     ['not started yet (no wake-ups for its acks)', () => runner()],
     ['stopped', async () => {

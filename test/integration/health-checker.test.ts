@@ -114,8 +114,12 @@ describe('health-check worker', () => {
       : { strategy: DeploymentStrategy.CANARY, canary: { phases: [0.5, 1], bakeSeconds: 30 } };
     const id = randomUUID();
     const baseline = direct ? null : await health.baseline([...first, ...second], new Date());
-    await db.transaction((r) =>
-      r.deployments.insert(
+    const targets = direct ? [...first, ...second].map((instanceId) => ({ instanceId, phase: 1 })) : [
+      ...first.map((instanceId) => ({ instanceId, phase: 1 })),
+      ...second.map((instanceId) => ({ instanceId, phase: 2 })),
+    ];
+    await db.transaction(async (r) => {
+      await r.deployments.insert(
         {
           id,
           profileId,
@@ -131,14 +135,11 @@ describe('health-check worker', () => {
           state: { ...INITIAL_STRATEGY_STATE, baseline },
           startedBy: 'test',
           traceContext: null,
-          targets: direct ? [...first, ...second].map((instanceId) => ({ instanceId, phase: 1 })) : [
-            ...first.map((instanceId) => ({ instanceId, phase: 1 })),
-            ...second.map((instanceId) => ({ instanceId, phase: 2 })),
-          ],
         },
         new Date(),
-      ),
-    );
+      );
+      await r.targets.insert(id, targets, null);
+    });
     const owner = o.owner ?? OWNER;
     expect(await db.transaction((r) => r.deployments.claim(owner, LEASE_MS, 100))).toContain(id);
     await orchestrator.step(id, owner); // phase 1 pushed

@@ -171,8 +171,8 @@ describe('orchestrator: progressive deployments step by step', () => {
             ? { strategy, rolling: { batchSize: 1, batchPercent: null, intervalSeconds: o.intervalSeconds ?? 0 } }
             : { strategy, direct: { maxConcurrency: 10 } };
     const id = randomUUID();
-    await db.transaction((r) =>
-      r.deployments.insert(
+    await db.transaction(async (r) => {
+      await r.deployments.insert(
         {
           id,
           profileId,
@@ -193,11 +193,11 @@ describe('orchestrator: progressive deployments step by step', () => {
           },
           startedBy: 'test',
           traceContext: null,
-          targets: phases.flatMap((ids, p) => ids.map((instanceId) => ({ instanceId, phase: p + 1 }))),
         },
         new Date(),
-      ),
-    );
+      );
+      await r.targets.insert(id, phases.flatMap((ids, p) => ids.map((instanceId) => ({ instanceId, phase: p + 1 }))), null);
+    });
     const owner = `owner-${n}`;
     await lease(id, owner);
     published.length = 0;

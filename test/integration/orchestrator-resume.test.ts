@@ -68,10 +68,10 @@ describe('orchestrator takeover', () => {
           state: INITIAL_STRATEGY_STATE,
           startedBy: 't',
           traceContext: null,
-          targets: ['a', 'b', 'c'].map((instanceId) => ({ instanceId, phase: 1 })),
         },
         new Date(),
       );
+      await r.targets.insert(deploymentId, ['a', 'b', 'c'].map((instanceId) => ({ instanceId, phase: 1 })), null);
       // The dead runner persisted pushes to a and b, then died before publishing; c was never pushed.
       await r.targets.markPushed(deploymentId, profileId, ['a', 'b'], 1, 30);
     });
