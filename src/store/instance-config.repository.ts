@@ -77,7 +77,8 @@ export class InstanceConfigRepository {
   /** Applied versions of the given instances. */
   async applied(instanceIds: string[]): Promise<AppliedConfig[]> {
     if (instanceIds.length === 0) return [];
-    const rows = await boundQuery(this.em,
+    const rows = await boundQuery(
+      this.em,
       `select ic.instance_id, p.name as profile_name, ic.applied_version, ic.reload_ms, ic.applied_at
        from jsonb_array_elements_text(?::jsonb) as i(id)
        join instance_config ic on ic.instance_id = i.id
@@ -102,7 +103,8 @@ export class InstanceConfigRepository {
    * becomes APPLIED (or FAILED with the instance's error).
    */
   async recordAcks(acks: Ack[]): Promise<AckOutcome> {
-    const rows = await boundQuery(this.em,
+    const rows = await boundQuery(
+      this.em,
       `with acks as (
          select * from jsonb_to_recordset(?::jsonb)
            as a(idx int, instance_id text, profile_name text, version int, success bool, reload_ms float8, error text)

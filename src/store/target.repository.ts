@@ -68,7 +68,8 @@ export class TargetRepository {
    */
   async insert(deploymentId: string, targets: ReadonlyArray<{ instanceId: string; phase: number }>, firstPush: FirstPush | null): Promise<void> {
     const pushed = new Set(firstPush?.instanceIds);
-    await boundQuery(this.em,
+    await boundQuery(
+      this.em,
       `with inserted as (
          insert into deployment_target (deployment_id, instance_id, phase, state, version, pushed_at, deadline_at)
          select ?::uuid, t.instance_id, t.phase, case when t.pushed then 'PUSHED' else 'PENDING' end,
@@ -98,7 +99,8 @@ export class TargetRepository {
     ackTimeoutSeconds: number,
   ): Promise<void> {
     if (instanceIds.length === 0) return;
-    await boundQuery(this.em,
+    await boundQuery(
+      this.em,
       `with pushed as (
          update deployment_target t set state = 'PUSHED', version = ?::int, pushed_at = now(),
            deadline_at = now() + (?::int * interval '1 second'), acked_at = null, reload_ms = null, error = null
@@ -120,7 +122,8 @@ export class TargetRepository {
    */
   async recordSentOnSubscribe(instanceIds: string[], profileId: string, version: number): Promise<void> {
     if (instanceIds.length === 0) return;
-    await boundQuery(this.em,
+    await boundQuery(
+      this.em,
       `insert into instance_config (instance_id, profile_id, sent_version, sent_versions, sent_deployment_id, sent_at)
        select i, ?::uuid, ?::int, array[?::int], null, now() from jsonb_array_elements_text(?::jsonb) as i
        on conflict (instance_id, profile_id) do update set
@@ -135,7 +138,8 @@ export class TargetRepository {
   /** Renews the send time of targets pushed again (their ack deadline stays). */
   async markSent(deploymentId: string, instanceIds: string[]): Promise<void> {
     if (instanceIds.length === 0) return;
-    await boundQuery(this.em,
+    await boundQuery(
+      this.em,
       `update deployment_target t set pushed_at = now()
        from jsonb_array_elements_text(?::jsonb) as i(id)
        where t.deployment_id = ? and t.instance_id = i.id`,

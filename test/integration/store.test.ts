@@ -301,6 +301,23 @@ describe('storage on PostgreSQL', () => {
     });
   });
 
+  describe('statements with bound parameters', () => {
+    it('run in the transaction (rolled back with it), and values with quotes, backslashes and ? arrive as they are', async () => {
+      const p = await newProfile('bound-params');
+      const odd = ["it's", 'back\\slash', 'what?', '$1 ?? ::jsonb'];
+      await expect(
+        db.transaction(async (r) => {
+          await r.targets.recordSentOnSubscribe(odd, p.id, 1);
+          throw new Error('boom after writing');
+        }),
+      ).rejects.toThrow('boom after writing');
+      const stored = () => sql<{ instance_id: string }>('select instance_id from instance_config where profile_id = ? order by instance_id', [p.id]);
+      expect(await stored()).toEqual([]);
+      await db.transaction((r) => r.targets.recordSentOnSubscribe(odd, p.id, 1));
+      expect((await stored()).map((row) => row.instance_id).sort()).toEqual([...odd].sort());
+    });
+  });
+
   describe('migrations and connectivity', () => {
     it('migrate() is idempotent: a second call applies nothing', async () => {
       expect(await migrate(orm)).toEqual([]);
