@@ -23,6 +23,7 @@ import type { ConfigFeedService } from '../services/config-feed.service.js';
 import type { GraphQLContext } from '../schema/context.js';
 import type { CallerGate } from './caller-gate.js';
 import { DocumentCache } from './document-cache.js';
+import { coalesceTextSends } from './coalesced-sends.js';
 import { DirectLane } from './direct-lane.js';
 import { SharedResults } from './shared-results.js';
 import { refusalOf } from './request-guards.js';
@@ -61,11 +62,9 @@ export function attachWebSocketServer(server: http.Server, o: WebSocketOptions):
   const refuse = (message: string, code: ErrorCode) => [new GraphQLError(message, { extensions: { code } })];
   const startedStreams = new WeakMap<ExecutionArgs, AsyncGenerator<ExecutionResult>>();
   const shared = new SharedResults();
-  // Registered before graphql-ws's own handler: outgoing messages get their shared results put back.
-  wsServer.on('connection', (socket) => {
-    const send = socket.send.bind(socket) as (data: string, cb?: (error?: Error) => void) => void;
-    (socket as unknown as { send: typeof send }).send = (data, cb) => send(typeof data === 'string' ? shared.expand(data) : data, cb);
-  });
+  // Registered before graphql-ws's own handler: outgoing messages get their shared results put back,
+  // and those of one tick leave in one write.
+  wsServer.on('connection', (socket, request) => coalesceTextSends(socket, request.socket, (text) => shared.expand(text)));
   const documents = new DocumentCache(o.schema, o.rules);
   const formatted = (result: ExecutionResult): FormattedExecutionResult => ({
     ...result,
