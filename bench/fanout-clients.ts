@@ -183,6 +183,8 @@ process.on('message', (raw) => {
       received.fill(Number.NaN);
       acked.fill(Number.NaN);
       receivedCount = 0;
+      ackFailures = 0;
+      firstError = null;
       outstanding = received.length;
       expected = m.version;
       const timer = setTimeout(() => finish?.(), m.timeoutMs);

@@ -29,7 +29,7 @@ export function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
 }
 
-/** The median of the values (in any order); NaN when empty. */
+/** The median of the values (in any order; the lower middle one of an even count); NaN when empty. */
 export const median = (values: number[]): number => percentile([...values].sort((a, b) => a - b), 50);
 
 export const round = (n: number, digits = 0): number => (Number.isFinite(n) ? Number(n.toFixed(digits)) : n);
