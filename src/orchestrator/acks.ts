@@ -25,9 +25,9 @@ export async function awaitAcks(s: Step, phase: number | null, repushDue: boolea
   return { done: false, waitMs: Math.min(ms ?? IDLE_WAIT_MS, IDLE_WAIT_MS) };
 }
 
-/** The wait after a step whose pushes are the only ones awaiting an ack (their deadlines ackTimeoutSeconds away). */
-export function awaitingNewPushes(ackTimeoutSeconds: number): StepResult {
-  return { done: false, waitMs: Math.min(ackTimeoutSeconds * 1000, IDLE_WAIT_MS) };
+/** The wait after a step whose pushes are the only ones awaiting an ack (their deadlines ackTimeoutSeconds ≥ 1 s away). */
+export function awaitingNewPushes(): StepResult {
+  return { done: false, waitMs: IDLE_WAIT_MS };
 }
 
 /**

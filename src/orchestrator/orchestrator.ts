@@ -90,7 +90,11 @@ export class Orchestrator {
    * and the step's.
    */
   async firstStep(r: Repositories, deploymentId: string, owner: string, targets: PlannedTargets): Promise<FirstStep> {
-    const { step, result } = await this.stepIn(r, deploymentId, owner, (s) => this.advance(s, targets));
+    const { step, result } = await this.stepIn(r, deploymentId, owner, (s) => {
+      // Only a PENDING deployment's step writes the planned targets: anything else would commit none.
+      if (s.d.status !== DeploymentStatus.PENDING) throw new Error(`deployment ${deploymentId} is ${s.d.status}, not new`);
+      return this.advance(s, targets);
+    });
     return {
       result,
       publish: async (before) => {

@@ -25,13 +25,13 @@ export async function startRollout(s: Step, repushDue: boolean, planned?: Planne
   if (planned) await writeTargets(s, planned);
   await s.emit(EventType.PHASE_STARTED, `phase 1 of ${s.d.phaseCount} started`);
   // Pushes written with the targets fill the room and all await their acks: what advanceRollout would find.
-  return planned ? awaitingNewPushes(s.d.ackTimeoutSeconds) : advanceRollout(s, repushDue);
+  return planned ? awaitingNewPushes() : advanceRollout(s, repushDue);
 }
 
 /**
- * Writes a new deployment's targets with the pushes advanceRollout would make
- * first (phase 1, as many as may await an ack) already PUSHED: one pass over
- * the targets instead of an insert and then an update of the same rows.
+ * Writes a new deployment's targets with its first pushes (phase 1, as many as
+ * may await an ack, the first by id) already PUSHED: one pass over the targets
+ * instead of an insert and then an update of the same rows.
  */
 async function writeTargets(s: Step, planned: PlannedTargets): Promise<void> {
   const { d, strategy } = s;

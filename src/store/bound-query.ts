@@ -7,12 +7,11 @@ import type { Knex } from '@mikro-orm/knex';
  * with large parameters (id lists, targets and ack batches as JSON):
  * MikroORM's `execute` inlines every parameter as a literal, and pg escapes a
  * literal one character at a time (~12 ms for the targets of 1,000 instances,
- * ~120 ms for 10,000).
+ * ~120 ms for 10,000). Errors are pg's own (codes, not MikroORM's exception
+ * classes); Database's guard reads the codes.
  */
 export async function boundQuery<T = Record<string, unknown>>(em: EntityManager, sql: string, params: readonly Knex.Value[]): Promise<T[]> {
-  const query = em.getKnex().raw(sql, params);
-  const transaction = em.getTransactionContext<Knex.Transaction>();
-  if (transaction) void query.transacting(transaction);
-  const result = (await query) as { rows: T[] };
+  const knex = em.getTransactionContext<Knex.Transaction>() ?? em.getKnex();
+  const result = (await knex.raw(sql, params)) as { rows: T[] };
   return result.rows;
 }

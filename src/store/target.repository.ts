@@ -64,7 +64,8 @@ export class TargetRepository {
   /**
    * Writes a new deployment's targets, PENDING except `firstPush.instanceIds`:
    * those are written PUSHED with an ack deadline and recorded as sent (like
-   * markPushed), in the same statement.
+   * markPushed), in the same statement (without a first push, that part
+   * records nothing).
    */
   async insert(deploymentId: string, targets: ReadonlyArray<{ instanceId: string; phase: number }>, firstPush: FirstPush | null): Promise<void> {
     const pushed = new Set(firstPush?.instanceIds);

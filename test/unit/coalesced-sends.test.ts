@@ -38,6 +38,16 @@ describe('coalesceTextSends', () => {
     expect(log.slice(4)).toEqual(['cork', 'send PING', 'uncork']);
   });
 
+  it('finds the callback of a text message sent with options too', async () => {
+    const { log, ws } = setUp();
+    let called = false;
+    ws.send('next', { binary: false }, () => (called = true));
+    expect(called).toBe(true);
+    expect(log).toEqual(['cork', 'send NEXT']);
+    await nextTick();
+    expect(log.at(-1)).toBe('uncork');
+  });
+
   it('passes bytes (the direct lane) through as they are: no transform, no cork, options and callback kept', () => {
     const { log, ws } = setUp();
     const callback = () => undefined;
