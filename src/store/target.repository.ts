@@ -65,7 +65,9 @@ export class TargetRepository {
    * Writes a new deployment's targets, PENDING except `firstPush.instanceIds`:
    * those are written PUSHED with an ack deadline and recorded as sent (like
    * markPushed), in the same statement (without a first push, that part
-   * records nothing).
+   * records nothing). The statement joins the deployment's row, which the
+   * caller holds locked: there is no foreign key to check each target (see
+   * docs/adr/0001-deployment-target-without-foreign-key.md).
    */
   async insert(deploymentId: string, targets: ReadonlyArray<{ instanceId: string; phase: number }>, firstPush: FirstPush | null): Promise<void> {
     const pushed = new Set(firstPush?.instanceIds);
@@ -73,17 +75,18 @@ export class TargetRepository {
       this.em,
       `with inserted as (
          insert into deployment_target (deployment_id, instance_id, phase, state, version, pushed_at, deadline_at)
-         select ?::uuid, t.instance_id, t.phase, case when t.pushed then 'PUSHED' else 'PENDING' end,
+         select d.id, t.instance_id, t.phase, case when t.pushed then 'PUSHED' else 'PENDING' end,
            case when t.pushed then ?::int end, case when t.pushed then now() end,
            case when t.pushed then now() + (?::int * interval '1 second') end
-         from jsonb_to_recordset(?::jsonb) as t(instance_id text, phase int, pushed bool)
+         from deployment d, jsonb_to_recordset(?::jsonb) as t(instance_id text, phase int, pushed bool)
+         where d.id = ?::uuid
          returning instance_id, state
        )
        ${recordSent("(select instance_id from inserted where state = 'PUSHED') as pushed")}`,
       [
-        deploymentId, firstPush?.version ?? null, firstPush?.ackTimeoutSeconds ?? null,
+        firstPush?.version ?? null, firstPush?.ackTimeoutSeconds ?? null,
         JSON.stringify(targets.map((t) => ({ instance_id: t.instanceId, phase: t.phase, pushed: pushed.has(t.instanceId) }))),
-        firstPush?.profileId ?? null, firstPush?.version ?? null, firstPush?.version ?? null, deploymentId,
+        deploymentId, firstPush?.profileId ?? null, firstPush?.version ?? null, firstPush?.version ?? null, deploymentId,
       ],
     );
   }

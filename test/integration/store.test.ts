@@ -301,6 +301,44 @@ describe('storage on PostgreSQL', () => {
     });
   });
 
+  describe('deployment targets', () => {
+    /** A deployment row written directly: these tests are about its targets only. */
+    async function deploymentOf(p: ProfileRecord): Promise<string> {
+      const [row] = await sql<{ id: string }>(
+        `insert into deployment (id, profile_id, service, environment, version, strategy, options, health_policy,
+           ack_timeout_seconds, status, phase_count, started_by, created_at, updated_at)
+         values (gen_random_uuid(), ?, ?, ?, 1, 'DIRECT', '{}', '{}', 30, 'COMPLETED', 1, 'test', now(), now()) returning id`,
+        [p.id, p.service, p.environment],
+      );
+      return row!.id;
+    }
+    const targetsOf = async (deploymentId: string) =>
+      (await sql<{ instance_id: string }>('select instance_id from deployment_target where deployment_id = ? order by instance_id', [deploymentId]))
+        .map((r) => r.instance_id);
+    const planned = [{ instanceId: 'i-1', phase: 1 }, { instanceId: 'i-2', phase: 1 }];
+
+    it('are deleted with their deployment when its profile is deleted; other deployments keep theirs', async () => {
+      const p = await newProfile('targets-cascade');
+      const other = await newProfile('targets-cascade-bystander');
+      await versions.publish(p.name, { data: { a: 1 } }, 't');
+      const [gone, gone2, kept] = [await deploymentOf(p), await deploymentOf(p), await deploymentOf(other)];
+      for (const id of [gone, gone2, kept]) await db.transaction((r) => r.targets.insert(id, planned, null));
+      expect(await targetsOf(gone)).toEqual(['i-1', 'i-2']);
+      await expect(profiles.delete(p.name)).resolves.toBe(true);
+      expect(await targetsOf(gone)).toEqual([]);
+      expect(await targetsOf(gone2)).toEqual([]);
+      expect(await targetsOf(kept)).toEqual(['i-1', 'i-2']);
+    });
+
+    it('are never written for a deployment that does not exist', async () => {
+      const p = await newProfile('targets-orphan');
+      const missing = '00000000-0000-4000-8000-00000000dead';
+      await db.transaction((r) => r.targets.insert(missing, planned, { profileId: p.id, instanceIds: ['i-1'], version: 1, ackTimeoutSeconds: 30 }));
+      expect(await targetsOf(missing)).toEqual([]);
+      expect(await sql('select 1 from instance_config where profile_id = ?', [p.id])).toHaveLength(0);
+    });
+  });
+
   describe('statements with bound parameters', () => {
     it('run in the transaction (rolled back with it), and values with quotes, backslashes and ? arrive as they are', async () => {
       const p = await newProfile('bound-params');
