@@ -71,11 +71,13 @@ export class DeploymentService {
     const caller = authorize(principal, 'deployment:start', { environment: profile.environment });
     const normalized = normalizeDeployment(input);
     const strategy = strategyFor(input.strategy);
-    const activeColor = strategy.switchesTraffic ? await this.db.read((r) => r.traffic.activeColor(profile.service, profile.environment)) : null;
-    const exists = await this.db.read((r) => r.versions.get(profile, input.version));
+    // Independent reads, at once: each is a round trip on the way to the first push.
+    const [activeColor, exists, instances] = await Promise.all([
+      strategy.switchesTraffic ? this.db.read((r) => r.traffic.activeColor(profile.service, profile.environment)) : null,
+      this.db.read((r) => r.versions.get(profile, input.version)),
+      this.registry.liveInstances(profile.service, profile.environment),
+    ]);
     if (!exists) throw new NotFoundError(`version ${input.version} of profile "${profile.name}" not found`, { field: 'version' });
-
-    const instances = await this.registry.liveInstances(profile.service, profile.environment);
     if (instances.length === 0) {
       throw new BadInputError(
         `no live instances of service "${profile.service}" in ${profile.environment} are registered: there is nothing to deploy to`,
