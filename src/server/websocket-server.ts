@@ -24,7 +24,7 @@ import type { GraphQLContext } from '../schema/context.js';
 import type { CallerGate } from './caller-gate.js';
 import { DocumentCache } from './document-cache.js';
 import { coalesceTextSends } from './coalesced-sends.js';
-import { DirectLane } from './direct-lane.js';
+import { DirectLane, PayloadBatches } from './direct-lane.js';
 import { SharedResults } from './shared-results.js';
 import { refusalOf } from './request-guards.js';
 
@@ -62,6 +62,7 @@ export function attachWebSocketServer(server: http.Server, o: WebSocketOptions):
   const refuse = (message: string, code: ErrorCode) => [new GraphQLError(message, { extensions: { code } })];
   const startedStreams = new WeakMap<ExecutionArgs, AsyncGenerator<ExecutionResult>>();
   const shared = new SharedResults();
+  const batches = new PayloadBatches();
   // Registered before graphql-ws's own handler: outgoing messages get their shared results put back,
   // and those of one tick leave in one write.
   wsServer.on('connection', (socket, request) => coalesceTextSends(socket, request.socket, (text) => shared.expand(text)));
@@ -119,7 +120,7 @@ export function attachWebSocketServer(server: http.Server, o: WebSocketOptions):
           const source = await createSourceEventStream(args);
           if (!isAsyncIterable<object>(source)) return (source as ExecutionResult).errors ?? refuse('the subscription could not start', ErrorCode.BAD_USER_INPUT);
           if (source instanceof AsyncQueue && rootFieldOf(document, payload.operationName) === 'configUpdates') {
-            new DirectLane(source, id, ctx.extra.socket, (event) => shared.bytesFor(event, args, (result) => JSON.stringify(formatted(result))));
+            new DirectLane(source, id, ctx.extra.socket, (event) => shared.bytesFor(event, args, (result) => JSON.stringify(formatted(result))), batches);
           }
           startedStreams.set(args, mapEvents(source, (event) => shared.resultFor(event, args)));
           return args;

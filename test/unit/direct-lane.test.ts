@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { WebSocket } from 'ws';
 import { AsyncQueue } from '../../src/pubsub/async-queue.js';
-import { DirectLane } from '../../src/server/direct-lane.js';
+import { DirectLane, PayloadBatches } from '../../src/server/direct-lane.js';
 
 /** A socket that records what is sent and how it was closed. */
 function fakeSocket() {
@@ -28,7 +28,7 @@ const settle = () => new Promise((resolve) => setImmediate(resolve));
 function setUp(payloadOf: (e: Event) => Promise<string> = (e) => Promise.resolve(`{"data":{"v":${e.v}}}`)) {
   const queue = new AsyncQueue<Event>();
   const socket = fakeSocket();
-  new DirectLane(queue, 'sub"1', socket as unknown as WebSocket, async (e) => Buffer.from(await payloadOf(e)));
+  new DirectLane(queue, 'sub"1', socket as unknown as WebSocket, async (e) => Buffer.from(await payloadOf(e)), new PayloadBatches());
   return { queue, socket };
 }
 
@@ -92,5 +92,57 @@ describe('DirectLane', () => {
     await settle();
     expect(socket.closed).toEqual({ code: 4500, reason: 'Internal server error' });
     expect(socket.sent).toEqual([]);
+  });
+
+  describe('with other lanes waiting for the same payload', () => {
+    /** `n` subscribers of one push: lanes sharing one PayloadBatches, each given the same payload promise per event. */
+    function fleet(n: number, payloadOf: (e: Event) => Promise<Buffer>) {
+      const batches = new PayloadBatches();
+      const made = new Map<Event, Promise<Buffer>>();
+      const shared = (e: Event) => made.get(e) ?? made.set(e, payloadOf(e)).get(e)!;
+      return Array.from({ length: n }, (_, i) => {
+        const queue = new AsyncQueue<Event>();
+        const socket = fakeSocket();
+        new DirectLane(queue, `s${i}`, socket as unknown as WebSocket, shared, batches);
+        void queue.next();
+        return { queue, socket };
+      });
+    }
+
+    it('writes every lane once the shared payload is made, each with its own id, and each lane in its own order', async () => {
+      let release: (b: Buffer) => void = () => {};
+      const first = new Promise<Buffer>((resolve) => (release = resolve));
+      const lanes = fleet(3, (e) => (e.v === 1 ? first : Promise.resolve(Buffer.from(`${e.v}`))));
+      const [one, two] = [{ v: 1 }, { v: 2 }];
+      for (const { queue } of lanes) queue.push(one);
+      lanes[0]!.queue.push(two); // the first lane also has a later push, ready before the earlier one
+      await settle();
+      expect(lanes.flatMap((l) => l.socket.sent)).toEqual([]);
+      release(Buffer.from('1'));
+      await settle();
+      expect(lanes.map((l) => l.socket.sent.map((t) => JSON.parse(t) as unknown))).toEqual([
+        [{ id: 's0', type: 'next', payload: 1 }, { id: 's0', type: 'next', payload: 2 }],
+        [{ id: 's1', type: 'next', payload: 1 }],
+        [{ id: 's2', type: 'next', payload: 1 }],
+      ]);
+    });
+
+    it('a payload that cannot be made closes every lane waiting for it, and only those', async () => {
+      const lanes = fleet(3, (e) => (e.v === 1 ? Promise.reject(new Error('boom')) : Promise.resolve(Buffer.from('{}'))));
+      lanes[0]!.queue.push({ v: 1 });
+      lanes[1]!.queue.push({ v: 1 });
+      lanes[2]!.queue.push({ v: 2 });
+      await settle();
+      expect(lanes.map((l) => l.socket.closed?.code ?? null)).toEqual([4500, 4500, null]);
+      expect(lanes.map((l) => l.socket.sent.length)).toEqual([0, 0, 1]);
+    });
+
+    it('a lane that left is skipped; the others are written', async () => {
+      const lanes = fleet(2, () => Promise.resolve(Buffer.from('{}')));
+      for (const { queue } of lanes) queue.push({ v: 1 });
+      await lanes[0]!.queue.return();
+      await settle();
+      expect(lanes.map((l) => l.socket.sent.length)).toEqual([0, 1]);
+    });
   });
 });
