@@ -86,7 +86,7 @@ async function connectHotSwap(m: Extract<ToWorker, { mode: 'hotswap' }>): Promis
   const wsUrl = m.url.replace(/^http/, 'ws');
   received = new Array(m.clients.length).fill(Number.NaN);
   acked = new Array(m.clients.length).fill(Number.NaN);
-  const ack = (client: MinimalClient, c: Creds, i: number, u: Update['configUpdates']) => {
+  const ack = (client: MinimalClient, c: Creds, i: number, profileName: string, version: number) => {
     const done = (ok: boolean, error?: unknown) => {
       if (!Number.isNaN(acked[i]!)) return;
       acked[i] = now();
@@ -97,7 +97,7 @@ async function connectHotSwap(m: Extract<ToWorker, { mode: 'hotswap' }>): Promis
       outstanding--;
       settle();
     };
-    const variables = { id: c.id, p: u.profileName, v: u.version };
+    const variables = { id: c.id, p: profileName, v: version };
     if (m.ack === 'http') {
       gql(m.url, c.token, ACK, variables).then(() => done(true), (e: unknown) => done(false, e));
       return;
@@ -132,7 +132,10 @@ async function connectHotSwap(m: Extract<ToWorker, { mode: 'hotswap' }>): Promis
             }
             if (expected !== null && u.version === expected && Number.isNaN(received[i]!)) {
               received[i] = now();
-              deferAck(() => ack(client, c, i, u));
+              // The ack keeps two fields, not the parsed message: 10,000 configs kept alive until the
+              // acks go out would make every collection during the receives copy them all.
+              const { profileName, version } = u;
+              deferAck(() => ack(client, c, i, profileName, version));
             }
           },
           error: (e) => (live ? noteError(e) : reject(e instanceof Error ? e : new Error(JSON.stringify(e)))),
