@@ -93,6 +93,8 @@ export class DirectLane<T extends object> implements Waiter {
     const payload = this.payloadOf(event);
     this.backlog.push(payload);
     if (this.backlog.length === 1) this.batches.wait(payload, this);
+    // Behind another payload: a failure is handled when its turn comes, not reported as unhandled before.
+    else payload.catch(() => undefined);
   }
 
   /** Nothing more is written: the payloads still to come are not waited for. */

@@ -4,7 +4,7 @@ import type { Knex } from '@mikro-orm/knex';
 /**
  * Runs SQL with bound parameters (`?` placeholders, sent apart from the text)
  * in the entity manager's transaction, if it is in one. For the statements
- * with large parameters (id lists, targets and ack batches as JSON):
+ * with large parameters (id lists, targets, ack batches):
  * MikroORM's `execute` inlines every parameter as a literal, and pg escapes a
  * literal one character at a time (~12 ms for the targets of 1,000 instances,
  * ~120 ms for 10,000). Errors are pg's own (codes, not MikroORM's exception

@@ -94,6 +94,20 @@ describe('DirectLane', () => {
     expect(socket.sent).toEqual([]);
   });
 
+  it('a later payload failing while an earlier one is still made is handled in its turn: the earlier is written, then the socket closes', async () => {
+    let releaseFirst: (text: string) => void = () => {};
+    const { queue, socket } = setUp((e) => (e.v === 1 ? new Promise((resolve) => (releaseFirst = resolve)) : Promise.reject(new Error('boom'))));
+    void queue.next();
+    queue.push({ v: 1 });
+    queue.push({ v: 2 }); // rejects at once, with nothing waiting for it yet (vitest fails on an unhandled rejection)
+    await settle();
+    expect(socket.closed).toBeNull();
+    releaseFirst('1');
+    await settle();
+    expect(socket.sent.map((t) => JSON.parse(t).payload)).toEqual([1]);
+    expect(socket.closed).toEqual({ code: 4500, reason: 'Internal server error' });
+  });
+
   describe('with other lanes waiting for the same payload', () => {
     /** `n` subscribers of one push: lanes sharing one PayloadBatches, each given the same payload promise per event. */
     function fleet(n: number, payloadOf: (e: Event) => Promise<Buffer>) {
