@@ -6,9 +6,13 @@
 // - on SIGUSR2, when FANOUT_CPU_PROFILE=1: the first starts a CPU profile, the
 //   second stops it and writes server-<pid>.cpuprofile (--cpu-prof is not allowed
 //   in NODE_OPTIONS on Node 20). Open it in Chrome DevTools or speedscope.
+// - on SIGPWR: [time (epoch ms), bytes] of every websocket send since the
+//   previous SIGPWR as sends-<pid>-<n>.json, so the bench can tell when the
+//   server wrote the last message of a push, apart from when its client read it.
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import path from 'node:path';
+import WebSocket from 'ws';
 
 const dir = process.env.FANOUT_HOOK_DIR;
 const fail = (error) => process.stderr.write(`fanout-server-hook: ${String(error)}\n`);
@@ -19,6 +23,23 @@ if (dir) {
       globalThis.gc?.();
       globalThis.gc?.();
       writeFileSync(path.join(dir, `mem-${process.pid}-${memSeq++}.json`), JSON.stringify(process.memoryUsage()));
+    } catch (error) {
+      fail(error);
+    }
+  });
+}
+if (dir) {
+  // The server's `ws` is this module (one node_modules): every send goes through its prototype.
+  const sends = [];
+  const send = WebSocket.prototype.send;
+  WebSocket.prototype.send = function (data, ...rest) {
+    sends.push([performance.timeOrigin + performance.now(), typeof data === 'string' ? Buffer.byteLength(data) : data.length]);
+    return send.call(this, data, ...rest);
+  };
+  let sendSeq = 0;
+  process.on('SIGPWR', () => {
+    try {
+      writeFileSync(path.join(dir, `sends-${process.pid}-${sendSeq++}.json`), JSON.stringify(sends.splice(0)));
     } catch (error) {
       fail(error);
     }

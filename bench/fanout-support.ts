@@ -61,6 +61,17 @@ export async function heapAfterGcMiB(pid: number, dir: string): Promise<number> 
   return (usage.heapUsed + usage.external) / 2 ** 20;
 }
 
+const sendSeq = new Map<number, number>();
+/** [time (epoch ms), bytes] of the server's websocket sends since the previous call (bench/fanout-server-hook.mjs). */
+export async function serverSends(pid: number, dir: string): Promise<Array<[number, number]>> {
+  const seq = sendSeq.get(pid) ?? 0;
+  sendSeq.set(pid, seq + 1);
+  const file = path.join(dir, `sends-${pid}-${seq}.json`);
+  process.kill(pid, 'SIGPWR');
+  await waitForFile(file);
+  return JSON.parse(readFileSync(file, 'utf8')) as Array<[number, number]>;
+}
+
 /** The soft limit on open files of this process (children inherit it). */
 export function openFileLimit(): number {
   const m = /Max open files\s+(\d+|unlimited)/.exec(readFileSync('/proc/self/limits', 'utf8'));

@@ -4,7 +4,9 @@
  * so RedisPubSub is on the path), N registered instances subscribed from a client
  * process, then a DIRECT deployment to all N per round (a new version to the
  * same fleet each round); timed from just before the startDeployment mutation.
- * A bare `ws` broadcast to N clients, as many rounds, is the floor.
+ * A bare `ws` broadcast to N clients, as many rounds, is the floor. "server last write" is
+ * the server's last websocket send of the push (recorded by bench/fanout-server-hook.mjs),
+ * to set beside the floor's own send loop: apart from when the client process reads it.
  * Env: DATABASE_URL (admin URL), REDIS_URL, BENCH_FANOUT_SIZES (default 1000,5000,10000),
  * BENCH_FANOUT_ACK (ws|http), BENCH_FANOUT_CLIENT (raw: the graphql-ws protocol by hand, one JSON.parse per message as
  * the floor's clients; library: graphql-ws's client), BENCH_FANOUT_CONNECT_CONCURRENCY (200), BENCH_FANOUT_CLIENT_PROCS (1),
@@ -23,7 +25,7 @@ import type { FromFloor, ToFloor } from './fanout-floor.js';
 import { activateVersion1, completedAt, PUBLISH, REGISTER, type Registered, START, timeline } from './fanout-setup.js';
 import {
   adminSql, cleanups, cleanUpAll, cleanUpOnSignals, type Creds, FD_RESERVE, forkWorker, type FromWorker, gql, heapAfterGcMiB, mapLimit, median, now, openFileLimit, percentile, round, rssMiB,
-  sampleConfig, type ToWorker, waitForFile, withTimeout, type Worker,
+  sampleConfig, serverSends, type ToWorker, waitForFile, withTimeout, type Worker,
 } from './fanout-support.js';
 
 const SIZES = (process.env.BENCH_FANOUT_SIZES ?? '1000,5000,10000').split(',').map((s) => Number(s.trim()));
@@ -45,6 +47,8 @@ type ClientWorker = Worker<ToWorker, FromWorker>;
 /** One timed deployment to the subscribed fleet. */
 interface Round {
   completedMs: number;
+  /** When the server wrote the last message of the push (its last websocket send before the last receive). */
+  lastWriteMs: number;
   received: number[];
   acked: number[];
   missing: number;
@@ -163,6 +167,7 @@ async function measureHotSwap(n: number) {
       let completed: Promise<number> | undefined;
       let deploymentId = '';
       let answered = 0;
+      await serverSends(pid, hookDir); // sends so far: not this round's
       const r = await fire(workers, version, async () => {
         const { startDeployment } = await gql<{ startDeployment: { id: string } }>(url!, adminToken, START, { p: profile, v: version, c: n });
         answered = now();
@@ -171,9 +176,16 @@ async function measureHotSwap(n: number) {
         completed.catch(() => undefined);
       });
       const completedMs = (await completed!) - r.t0;
+      // A push's messages are the sends longer than its config's JSON (a follower's events are shorter),
+      // before the last receive (the acks' answers come after it: the simulated instances ack once all received).
+      const lastReceiveAt = r.t0 + (r.received.at(-1) ?? Number.NaN);
+      const pushBytes = JSON.stringify(sampleConfig(version)).length;
+      const pushWrites = (await serverSends(pid, hookDir)).filter(([t, bytes]) => t >= r.t0 && t <= lastReceiveAt && bytes > pushBytes);
+      const lastWriteMs = Math.max(...pushWrites.map(([t]) => t)) - r.t0;
+      if (pushWrites.length !== n) log(`N=${n} round ${k}: ${pushWrites.length} push writes seen for ${n} instances`);
       const steps: Record<string, number | undefined> = {
         ...(await timeline(dbUrl.toString(), deploymentId, r.t0)), 'startDeployment answered': answered - r.t0,
-        'first receive': r.received[0], 'last receive': r.received.at(-1), 'last ack answered': r.acked.at(-1), 'COMPLETED seen': completedMs,
+        'server last write': lastWriteMs, 'first receive': r.received[0], 'last receive': r.received.at(-1), 'last ack answered': r.acked.at(-1), 'COMPLETED seen': completedMs,
       };
       const { 'ack batches': batches, ...times } = steps;
       const ordered = Object.entries(times).sort((a, b) => (a[1] ?? 0) - (b[1] ?? 0));
@@ -184,7 +196,7 @@ async function measureHotSwap(n: number) {
         await waitForFile(file);
         log(`N=${n}: server CPU profile of t0 → COMPLETED (round 1) in ${file}`);
       }
-      rounds.push({ completedMs, received: r.received, acked: r.acked, missing: r.missing, ackFailures: r.ackFailures });
+      rounds.push({ completedMs, lastWriteMs, received: r.received, acked: r.acked, missing: r.missing, ackFailures: r.ackFailures });
     }
     return { connectS: connectMs / 1000, rssBefore, rssAfter, heapBefore, heapAfter, rounds };
   } catch (error) {
@@ -203,7 +215,7 @@ async function measureFloor(n: number) {
     split(Array.from({ length: n }, (_, i) => i), procs).map((part) => ({ cmd: 'connect', mode: 'floor', url, count: part.length, concurrency: Math.ceil(CONCURRENCY / procs) })),
   );
   const rss = rssMiB(floor.child.pid!);
-  const rounds: Array<{ received: number[]; missing: number }> = [];
+  const rounds: Array<{ received: number[]; missing: number; loopMs: number }> = [];
   for (let k = 1; k <= ROUNDS; k++) {
     const version = k + 1;
     const message = {
@@ -213,7 +225,7 @@ async function measureFloor(n: number) {
     const r = await fire(workers, version, async () => floor.send({ cmd: 'broadcast', payload: JSON.stringify(message) }));
     const sent = await floor.next((m): m is Extract<FromFloor, { evt: 'sent' }> => m.evt === 'sent', 10_000);
     log(`N=${n} round ${k}: floor last receive ${round(r.received.at(-1) ?? Number.NaN, 1)} ms; its broadcast loop took ${round(sent.ms, 1)} ms for ${sent.clients} clients`);
-    rounds.push({ received: r.received, missing: r.missing });
+    rounds.push({ received: r.received, missing: r.missing, loopMs: sent.ms });
   }
   return { rounds, rssPerThousand: ((rss - rssBefore) / n) * 1000 };
 }
@@ -251,6 +263,7 @@ async function main(): Promise<void> {
         'first receive ms': round(median(of(h.rounds, (r) => r.received[0]))),
         'last receive ms': round(median(last)),
         'last receive range': range(last),
+        'server last write ms': round(median(of(h.rounds, (r) => r.lastWriteMs))),
         'p50 ms': round(median(of(h.rounds, (r) => percentile(r.received, 50)))),
         'p99 ms': round(median(of(h.rounds, (r) => percentile(r.received, 99)))),
         'last ack ms': round(median(of(h.rounds, (r) => r.acked.at(-1)))),
@@ -259,6 +272,7 @@ async function main(): Promise<void> {
         'heap MiB/1000 (after GC)': round(((h.heapAfter - h.heapBefore) / n) * 1000, 1),
         'floor ms': round(median(floorLast), 1),
         'floor range': range(floorLast),
+        'floor loop ms': round(median(of(f.rounds, (r) => r.loopMs)), 1),
         'floor p50 ms': round(median(of(f.rounds, (r) => percentile(r.received, 50))), 1),
         'floor RSS MiB/1000': round(f.rssPerThousand, 1),
         'last/floor': round(median(last) / median(floorLast), 1),
