@@ -12,18 +12,32 @@ import { Migration } from '@mikro-orm/migrations';
 export class Migration20261206000000_target_cascade_trigger extends Migration {
   override up(): void {
     this.addSql('alter table deployment_target drop constraint if exists deployment_target_deployment_id_fkey');
+    // Dynamic SQL: planned for each call's number of deleted deployments (PL/pgSQL would keep the plan
+    // of a connection's first call, e.g. a hash join over every target, for every later delete).
     this.addSql(`
       create function deployment_target_cascade() returns trigger language plpgsql as $$
       begin
-        delete from deployment_target t using gone g where t.deployment_id = g.id;
+        execute 'delete from deployment_target t using gone g where t.deployment_id = g.id';
         return null;
       end $$`);
     this.addSql(`
       create trigger deployment_delete_targets after delete on deployment
       referencing old table as gone for each statement execute function deployment_target_cascade()`);
+    // TRUNCATE fires no delete trigger: truncating deployment (or config_profile cascading to it) empties the targets too.
+    this.addSql(`
+      create function deployment_target_truncate() returns trigger language plpgsql as $$
+      begin
+        truncate deployment_target;
+        return null;
+      end $$`);
+    this.addSql(`
+      create trigger deployment_truncate_targets after truncate on deployment
+      for each statement execute function deployment_target_truncate()`);
   }
 
   override down(): void {
+    this.addSql('drop trigger if exists deployment_truncate_targets on deployment');
+    this.addSql('drop function if exists deployment_target_truncate()');
     this.addSql('drop trigger if exists deployment_delete_targets on deployment');
     this.addSql('drop function if exists deployment_target_cascade()');
     this.addSql('delete from deployment_target t where not exists (select 1 from deployment d where d.id = t.deployment_id)');

@@ -67,11 +67,13 @@ export class TargetRepository {
    * markPushed), in the same statement (without a first push, that part
    * records nothing). The statement joins the deployment's row, which the
    * caller holds locked: there is no foreign key to check each target (see
-   * docs/adr/0001-deployment-target-without-foreign-key.md).
+   * docs/adr/0001-deployment-target-without-foreign-key.md); a deployment
+   * that does not exist gets nothing written and an error.
    */
   async insert(deploymentId: string, targets: ReadonlyArray<{ instanceId: string; phase: number }>, firstPush: FirstPush | null): Promise<void> {
+    if (targets.length === 0) return;
     const pushed = new Set(firstPush?.instanceIds);
-    await boundQuery(
+    const [written] = await boundQuery<{ n: number }>(
       this.em,
       `with inserted as (
          insert into deployment_target (deployment_id, instance_id, phase, state, version, pushed_at, deadline_at)
@@ -81,14 +83,17 @@ export class TargetRepository {
          from deployment d, unnest(?::text[], ?::int[], ?::bool[]) as t(instance_id, phase, pushed)
          where d.id = ?::uuid
          returning instance_id, state
-       )
-       ${recordSent("(select instance_id from inserted where state = 'PUSHED') as pushed")}`,
+       ),
+       sent as (${recordSent("(select instance_id from inserted where state = 'PUSHED') as pushed")})
+       select count(*)::int as n from inserted`,
       [
         firstPush?.version ?? null, firstPush?.ackTimeoutSeconds ?? null,
         pgArray(targets.map((t) => t.instanceId)), pgArray(targets.map((t) => t.phase)), pgArray(targets.map((t) => pushed.has(t.instanceId))),
         deploymentId, firstPush?.profileId ?? null, firstPush?.version ?? null, firstPush?.version ?? null, deploymentId,
       ],
     );
+    // What the foreign key refused before: targets of a deployment that does not exist.
+    if (written?.n !== targets.length) throw new Error(`deployment ${deploymentId} does not exist: its targets were not written`);
   }
 
   /**

@@ -1,5 +1,6 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import net, { type AddressInfo } from 'node:net';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Environment } from '../../src/domain/enums.js';
 import type { ProfileRecord, VersionRecord } from '../../src/domain/records.js';
@@ -330,12 +331,32 @@ describe('storage on PostgreSQL', () => {
       expect(await targetsOf(kept)).toEqual(['i-1', 'i-2']);
     });
 
-    it('are never written for a deployment that does not exist', async () => {
+    it('are never written for a deployment that does not exist: the insert throws and writes nothing', async () => {
       const p = await newProfile('targets-orphan');
       const missing = '00000000-0000-4000-8000-00000000dead';
-      await db.transaction((r) => r.targets.insert(missing, planned, { profileId: p.id, instanceIds: ['i-1'], version: 1, ackTimeoutSeconds: 30 }));
+      await expect(
+        db.transaction((r) => r.targets.insert(missing, planned, { profileId: p.id, instanceIds: ['i-1'], version: 1, ackTimeoutSeconds: 30 })),
+      ).rejects.toThrow(`deployment ${missing} does not exist`);
       expect(await targetsOf(missing)).toEqual([]);
       expect(await sql('select 1 from instance_config where profile_id = ?', [p.id])).toHaveLength(0);
+    });
+
+    it('are emptied when deployment is truncated (no delete trigger fires then)', async () => {
+      const p = await newProfile('targets-truncate');
+      const id = await deploymentOf(p);
+      await db.transaction((r) => r.targets.insert(id, planned, null));
+      // On one connection, rolled back: the other tests of this file keep their rows.
+      const client = new pg.Client({ connectionString: tdb.url });
+      await client.connect();
+      try {
+        await client.query('begin');
+        await client.query('truncate deployment cascade');
+        expect((await client.query('select 1 from deployment_target')).rowCount).toBe(0);
+        await client.query('rollback');
+      } finally {
+        await client.end();
+      }
+      expect(await targetsOf(id)).toEqual(['i-1', 'i-2']);
     });
   });
 
