@@ -71,13 +71,16 @@ export class DeploymentService {
     const caller = authorize(principal, 'deployment:start', { environment: profile.environment });
     const normalized = normalizeDeployment(input);
     const strategy = strategyFor(input.strategy);
-    // Independent reads, at once: each is a round trip on the way to the first push.
-    const [activeColor, exists, instances] = await Promise.all([
-      strategy.switchesTraffic ? this.db.read((r) => r.traffic.activeColor(profile.service, profile.environment)) : null,
+    // Independent reads, at once: each is a round trip on the way to the first push. Their errors
+    // keep the order of one after another: a missing version is NOT_FOUND even while Redis is down.
+    const [version, live, color] = await Promise.allSettled([
       this.db.read((r) => r.versions.get(profile, input.version)),
       this.registry.liveInstances(profile.service, profile.environment),
+      strategy.switchesTraffic ? this.db.read((r) => r.traffic.activeColor(profile.service, profile.environment)) : null,
     ]);
-    if (!exists) throw new NotFoundError(`version ${input.version} of profile "${profile.name}" not found`, { field: 'version' });
+    if (!valueOf(version)) throw new NotFoundError(`version ${input.version} of profile "${profile.name}" not found`, { field: 'version' });
+    const instances = valueOf(live);
+    const activeColor = valueOf(color);
     if (instances.length === 0) {
       throw new BadInputError(
         `no live instances of service "${profile.service}" in ${profile.environment} are registered: there is nothing to deploy to`,
@@ -312,6 +315,12 @@ async function assertLastCompleted(r: Repositories, d: DeploymentRecord): Promis
       { lastDeploymentId: last?.id },
     );
   }
+}
+
+/** The value of a settled read, or its error thrown. */
+function valueOf<T>(settled: PromiseSettledResult<T>): T {
+  if (settled.status === 'rejected') throw settled.reason;
+  return settled.value;
 }
 
 function parseCursor(cursor: string): DeploymentCursor {

@@ -14,6 +14,7 @@ import { DeploymentService, type DeploymentStarter } from '../../src/services/de
 import { Database } from '../../src/store/database.js';
 import { openOrm } from '../../src/store/orm.js';
 import { DeploymentRunner } from '../../src/workers/deployment-runner.js';
+import { UnavailableError } from '../../src/domain/errors.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { recordingHub } from '../support/recording-hub.js';
 
@@ -170,5 +171,16 @@ describe('DeploymentRunner as the starter of new deployments', () => {
     );
     expect(left).toEqual([{ n: 0 }]);
     expect(published).toEqual([]);
+  });
+
+  it('reads the version and the live instances at once, and a missing version is still NOT_FOUND while the registry is down', async () => {
+    const down = Object.create(registry) as MemoryInstanceRegistry;
+    down.liveInstances = () => Promise.reject(new UnavailableError('the instance registry is unavailable'));
+    const service = new DeploymentService(db, down, health, events, pubsub);
+    const profileName = await fixture();
+    await expect(service.start(ADMIN, { profileName, version: 99, strategy: DeploymentStrategy.DIRECT, ackTimeoutSeconds: 30 }))
+      .rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(start(service, profileName)).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    expect(await tdb.query('select 1 from deployment d join config_profile p on p.id = d.profile_id where p.name = $1', [profileName])).toEqual([]);
   });
 });
