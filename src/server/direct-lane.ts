@@ -31,7 +31,13 @@ export class PayloadBatches {
     const release = (bytes: Buffer | undefined) => {
       // Forgotten first: a lane written here may wait for its next payload, even this one again.
       this.waiting.delete(payload);
-      for (const w of waiters) w.ready(bytes);
+      for (const w of waiters) {
+        try {
+          w.ready(bytes);
+        } catch {
+          // A lane that fails (it closes its own socket on a failed write) must not keep the others from theirs.
+        }
+      }
     };
     payload.then(release, () => release(undefined));
   }

@@ -114,13 +114,16 @@ describe('DirectLane', () => {
       const batches = new PayloadBatches();
       const made = new Map<Event, Promise<Buffer>>();
       const shared = (e: Event) => made.get(e) ?? made.set(e, payloadOf(e)).get(e)!;
-      return Array.from({ length: n }, (_, i) => {
+      const lanes = Array.from({ length: n }, (_, i) => {
         const queue = new AsyncQueue<Event>();
         const socket = fakeSocket();
         new DirectLane(queue, `s${i}`, socket as unknown as WebSocket, shared, batches);
         void queue.next();
         return { queue, socket };
       });
+      /** Payloads still awaited by some lane: none once every push is written. */
+      const waitingFor = () => (batches as unknown as { waiting: Map<unknown, unknown> }).waiting.size;
+      return Object.assign(lanes, { waitingFor });
     }
 
     it('writes every lane once the shared payload is made, each with its own id, and each lane in its own order', async () => {
@@ -139,6 +142,7 @@ describe('DirectLane', () => {
         [{ id: 's1', type: 'next', payload: 1 }],
         [{ id: 's2', type: 'next', payload: 1 }],
       ]);
+      expect(lanes.waitingFor()).toBe(0);
     });
 
     it('a payload that cannot be made closes every lane waiting for it, and only those', async () => {
@@ -149,6 +153,7 @@ describe('DirectLane', () => {
       await settle();
       expect(lanes.map((l) => l.socket.closed?.code ?? null)).toEqual([4500, 4500, null]);
       expect(lanes.map((l) => l.socket.sent.length)).toEqual([0, 0, 1]);
+      expect(lanes.waitingFor()).toBe(0);
     });
 
     it('a lane that left is skipped; the others are written', async () => {
@@ -157,6 +162,7 @@ describe('DirectLane', () => {
       await lanes[0]!.queue.return();
       await settle();
       expect(lanes.map((l) => l.socket.sent.length)).toEqual([0, 1]);
+      expect(lanes.waitingFor()).toBe(0);
     });
   });
 });
