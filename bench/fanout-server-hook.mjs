@@ -16,19 +16,23 @@ import WebSocket from 'ws';
 
 const dir = process.env.FANOUT_HOOK_DIR;
 const fail = (error) => process.stderr.write(`fanout-server-hook: ${String(error)}\n`);
-if (dir) {
-  let memSeq = 0;
-  process.on('SIGWINCH', () => {
+/** On `signal`, writes JSON.stringify(produce()) to <name>-<pid>-<n>.json (n counts the signals). */
+function answerOn(signal, name, produce) {
+  let seq = 0;
+  process.on(signal, () => {
     try {
-      globalThis.gc?.();
-      globalThis.gc?.();
-      writeFileSync(path.join(dir, `mem-${process.pid}-${memSeq++}.json`), JSON.stringify(process.memoryUsage()));
+      writeFileSync(path.join(dir, `${name}-${process.pid}-${seq++}.json`), JSON.stringify(produce()));
     } catch (error) {
       fail(error);
     }
   });
 }
 if (dir) {
+  answerOn('SIGWINCH', 'mem', () => {
+    globalThis.gc?.();
+    globalThis.gc?.();
+    return process.memoryUsage();
+  });
   // The server's `ws` is this module (one node_modules): every send goes through its prototype.
   const sends = [];
   const send = WebSocket.prototype.send;
@@ -36,14 +40,7 @@ if (dir) {
     sends.push([performance.timeOrigin + performance.now(), typeof data === 'string' ? Buffer.byteLength(data) : data.length]);
     return send.call(this, data, ...rest);
   };
-  let sendSeq = 0;
-  process.on('SIGPWR', () => {
-    try {
-      writeFileSync(path.join(dir, `sends-${process.pid}-${sendSeq++}.json`), JSON.stringify(sends.splice(0)));
-    } catch (error) {
-      fail(error);
-    }
-  });
+  answerOn('SIGPWR', 'sends', () => sends.splice(0));
 }
 if (dir && process.env.FANOUT_CPU_PROFILE === '1') {
   const session = new Session();

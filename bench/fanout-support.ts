@@ -49,27 +49,27 @@ export async function waitForFile(file: string, timeoutMs = 10_000): Promise<voi
   await new Promise((r) => setTimeout(r, 50));
 }
 
-const memSeq = new Map<number, number>();
-/** Heap in use (MiB) after a full GC in the server, through bench/fanout-server-hook.mjs (SIGWINCH). */
-export async function heapAfterGcMiB(pid: number, dir: string): Promise<number> {
-  const seq = memSeq.get(pid) ?? 0;
-  memSeq.set(pid, seq + 1);
-  const file = path.join(dir, `mem-${pid}-${seq}.json`);
-  process.kill(pid, 'SIGWINCH');
+const hookSeq = new Map<string, number>();
+/** Signals the server's bench/fanout-server-hook.mjs and reads the JSON it answers with (<name>-<pid>-<n>.json). */
+async function askHook<T>(pid: number, dir: string, signal: NodeJS.Signals, name: string): Promise<T> {
+  const key = `${pid}:${name}`;
+  const seq = hookSeq.get(key) ?? 0;
+  hookSeq.set(key, seq + 1);
+  const file = path.join(dir, `${name}-${pid}-${seq}.json`);
+  process.kill(pid, signal);
   await waitForFile(file);
-  const usage = JSON.parse(readFileSync(file, 'utf8')) as { heapUsed: number; external: number };
+  return JSON.parse(readFileSync(file, 'utf8')) as T;
+}
+
+/** Heap in use (MiB) after a full GC in the server (SIGWINCH). */
+export async function heapAfterGcMiB(pid: number, dir: string): Promise<number> {
+  const usage = await askHook<{ heapUsed: number; external: number }>(pid, dir, 'SIGWINCH', 'mem');
   return (usage.heapUsed + usage.external) / 2 ** 20;
 }
 
-const sendSeq = new Map<number, number>();
-/** [time (epoch ms), bytes] of the server's websocket sends since the previous call (bench/fanout-server-hook.mjs). */
-export async function serverSends(pid: number, dir: string): Promise<Array<[number, number]>> {
-  const seq = sendSeq.get(pid) ?? 0;
-  sendSeq.set(pid, seq + 1);
-  const file = path.join(dir, `sends-${pid}-${seq}.json`);
-  process.kill(pid, 'SIGPWR');
-  await waitForFile(file);
-  return JSON.parse(readFileSync(file, 'utf8')) as Array<[number, number]>;
+/** [time (epoch ms), bytes] of the server's websocket sends since the previous call (SIGPWR). */
+export function serverSends(pid: number, dir: string): Promise<Array<[number, number]>> {
+  return askHook(pid, dir, 'SIGPWR', 'sends');
 }
 
 /** The soft limit on open files of this process (children inherit it). */

@@ -157,7 +157,8 @@ async function measureHotSwap(n: number) {
     const rounds: Round[] = [];
     for (let k = 1; k <= ROUNDS; k++) {
       const version = k + 1;
-      await gql(url!, adminToken, PUBLISH, { p: profile, d: sampleConfig(version) });
+      const config = sampleConfig(version);
+      await gql(url!, adminToken, PUBLISH, { p: profile, d: config });
       // The CPU profile covers the first round.
       const profiled = PROFILE_DIR !== undefined && k === 1;
       if (profiled) {
@@ -179,7 +180,7 @@ async function measureHotSwap(n: number) {
       // A push's messages are the sends longer than its config's JSON (a follower's events are shorter),
       // before the last receive (the acks' answers come after it: the simulated instances ack once all received).
       const lastReceiveAt = r.t0 + (r.received.at(-1) ?? Number.NaN);
-      const pushBytes = JSON.stringify(sampleConfig(version)).length;
+      const pushBytes = JSON.stringify(config).length;
       const pushWrites = (await serverSends(pid, hookDir)).filter(([t, bytes]) => t >= r.t0 && t <= lastReceiveAt && bytes > pushBytes);
       const lastWriteMs = Math.max(...pushWrites.map(([t]) => t)) - r.t0;
       if (pushWrites.length !== n) log(`N=${n} round ${k}: ${pushWrites.length} push writes seen for ${n} instances`);
