@@ -78,15 +78,7 @@ export class DirectLane<T extends object> implements Waiter {
     this.backlog.shift();
     // The subscriber left (complete, or its socket closed) while the payload was made.
     if (this.queue.isClosed || this.socket.readyState !== this.socket.OPEN) return this.drop();
-    try {
-      if (bytes === undefined) throw new Error('the payload could not be made');
-      // Bytes, not a string: a copy of the shared buffer instead of a UTF-8 encoding per socket.
-      const message = Buffer.allocUnsafe(this.prefixBytes + bytes.length + 1);
-      message.write(this.prefix, 0);
-      bytes.copy(message, this.prefixBytes);
-      message[message.length - 1] = CLOSE_BRACE;
-      this.socket.send(message, { binary: false });
-    } catch {
+    if (bytes === undefined || !this.write(bytes)) {
       // Nothing may be skipped: the client reconnects and resubscribes, and gets its current config first.
       this.socket.close(CloseCode.InternalServerError, 'Internal server error');
       return this.drop();
@@ -101,6 +93,21 @@ export class DirectLane<T extends object> implements Waiter {
     if (this.backlog.length === 1) this.batches.wait(payload, this);
     // Behind another payload: a failure is handled when its turn comes, not reported as unhandled before.
     else payload.catch(() => undefined);
+  }
+
+  /** Sends `payload` as a `next` message; false when the socket refused it. */
+  private write(payload: Buffer): boolean {
+    try {
+      // Bytes, not a string: a copy of the shared buffer instead of a UTF-8 encoding per socket.
+      const message = Buffer.allocUnsafe(this.prefixBytes + payload.length + 1);
+      message.write(this.prefix, 0);
+      payload.copy(message, this.prefixBytes);
+      message[message.length - 1] = CLOSE_BRACE;
+      this.socket.send(message, { binary: false });
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   /** Nothing more is written: the payloads still to come are not waited for. */

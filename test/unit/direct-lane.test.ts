@@ -108,6 +108,19 @@ describe('DirectLane', () => {
     expect(socket.closed).toEqual({ code: 4500, reason: 'Internal server error' });
   });
 
+  it('a socket that refuses a write is closed (4500), and nothing after it is written', async () => {
+    const { queue, socket } = setUp();
+    socket.send = () => {
+      throw new Error('write after end');
+    };
+    void queue.next();
+    queue.push({ v: 1 });
+    queue.push({ v: 2 });
+    await settle();
+    expect(socket.closed).toEqual({ code: 4500, reason: 'Internal server error' });
+    expect(socket.sent).toEqual([]);
+  });
+
   describe('with other lanes waiting for the same payload', () => {
     /** `n` subscribers of one push: lanes sharing one PayloadBatches, each given the same payload promise per event. */
     function fleet(n: number, payloadOf: (e: Event) => Promise<Buffer>) {
@@ -135,6 +148,7 @@ describe('DirectLane', () => {
       lanes[0]!.queue.push(two); // the first lane also has a later push, ready before the earlier one
       await settle();
       expect(lanes.flatMap((l) => l.socket.sent)).toEqual([]);
+      expect(lanes.waitingFor()).toBe(1); // the three lanes wait together, for the one payload of `one`
       release(Buffer.from('1'));
       await settle();
       expect(lanes.map((l) => l.socket.sent.map((t) => JSON.parse(t) as unknown))).toEqual([
