@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Color, Environment } from '../domain/enums.js';
 import type { JsonObject } from '../domain/json.js';
-import { boundQuery } from './bound-query.js';
+import { boundQuery, pgArray } from './bound-query.js';
 
 type Row = Record<string, unknown>;
 
@@ -80,12 +80,12 @@ export class InstanceConfigRepository {
     const rows = await boundQuery(
       this.em,
       `select ic.instance_id, p.name as profile_name, ic.applied_version, ic.reload_ms, ic.applied_at
-       from jsonb_array_elements_text(?::jsonb) as i(id)
+       from unnest(?::text[]) as i(id)
        join instance_config ic on ic.instance_id = i.id
        join config_profile p on p.id = ic.profile_id
        where ic.applied_version is not null
        order by p.name`,
-      [JSON.stringify(instanceIds)],
+      [pgArray(instanceIds)],
     );
     return rows.map((r) => ({
       instanceId: String(r.instance_id),
