@@ -173,7 +173,7 @@ describe('DeploymentRunner as the starter of new deployments', () => {
     expect(published).toEqual([]);
   });
 
-  it('reads the version and the live instances at once, and a missing version is still NOT_FOUND while the registry is down', async () => {
+  it('a missing version is NOT_FOUND even while the registry is down; an existing one is UNAVAILABLE then, with nothing written', async () => {
     const down = Object.create(registry) as MemoryInstanceRegistry;
     down.liveInstances = () => Promise.reject(new UnavailableError('the instance registry is unavailable'));
     const service = new DeploymentService(db, down, health, events, pubsub);
