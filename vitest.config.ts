@@ -23,12 +23,12 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts', 'test/api/**/*.test.ts', 'test/cli/**/*.test.ts', 'test/security/**/*.test.ts'],
-          globalSetup: ['test/support/global-setup.ts', 'test/support/build-cli.ts'],
+          globalSetup: ['test/support/global-setup.ts', 'test/support/build-dist.ts'],
         },
       },
       {
         extends: true,
-        test: { name: 'chaos', include: ['test/chaos/**/*.test.ts'], globalSetup: ['test/support/global-setup.ts'] },
+        test: { name: 'chaos', include: ['test/chaos/**/*.test.ts'], globalSetup: ['test/support/global-setup.ts', 'test/support/build-dist.ts'] },
       },
     ],
   },

@@ -5,7 +5,7 @@
  */
 import { register } from 'node:module';
 import { ConfigError, loadConfig } from './config.js';
-import { startTracing } from './telemetry/tracing-sdk.js';
+import { INSTRUMENTED_MODULES, startTracing } from './telemetry/tracing-sdk.js';
 
 let config: ReturnType<typeof loadConfig> | undefined;
 try {
@@ -15,6 +15,9 @@ try {
   if (!(error instanceof ConfigError)) throw error;
 }
 if (config?.otlpEndpoint !== undefined) {
-  register('@opentelemetry/instrumentation/hook.mjs', import.meta.url);
+  // Only the modules instrumented in tracing-sdk.ts go through the ESM hook:
+  // hooking every module breaks ESM wrappers over CommonJS (MikroORM's
+  // index.mjs imports a default export that the hook's proxy does not have).
+  register('@opentelemetry/instrumentation/hook.mjs', import.meta.url, { data: { include: [...INSTRUMENTED_MODULES] } });
   startTracing(config.otelServiceName);
 }

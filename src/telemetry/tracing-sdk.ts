@@ -7,6 +7,9 @@ import { NodeSDK } from '@opentelemetry/sdk-node';
 
 let sdk: NodeSDK | undefined;
 
+/** The modules the instrumentations below patch: the only ones the ESM loader hook may wrap. */
+export const INSTRUMENTED_MODULES = ['http', 'https', 'graphql', 'pg', 'ioredis'] as const;
+
 /**
  * Starts the OpenTelemetry SDK: spans exported over OTLP/HTTP to
  * OTEL_EXPORTER_OTLP_ENDPOINT (the SDK reads the other OTEL_* variables:

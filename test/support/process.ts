@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -12,9 +13,22 @@ export interface ServiceProcess {
   kill(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Runs src/main.ts (through tsx, with src/instrumentation.ts as in production) as a real child process with exactly `env`. */
+/**
+ * The service's start command, read from package.json `start` (the Dockerfile's
+ * CMD is held equal to it by a unit test): `node --import
+ * ./dist/src/instrumentation.js dist/src/main.js`, the built output with the
+ * same flags users run. dist/ is built once per run by build-dist.ts.
+ */
+export function startCommandArgs(): string[] {
+  const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } };
+  const [command, ...args] = pkg.scripts.start.split(/\s+/);
+  if (command !== 'node') throw new Error(`package.json start runs ${command}, not node`);
+  return args;
+}
+
+/** Runs the service exactly as `npm start` does (see startCommandArgs) as a real child process with exactly `env`. */
 export function spawnService(env: Record<string, string>): ServiceProcess {
-  const args = ['--import', 'tsx', '--import', path.join(ROOT, 'src/instrumentation.ts'), path.join(ROOT, 'src/main.ts')];
+  const args = startCommandArgs();
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', LOG_LEVEL: 'info', ...env },
