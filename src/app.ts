@@ -117,7 +117,7 @@ export async function startApp(config: AppConfig, logger: Logger): Promise<Runni
     const orchestrator = new Orchestrator(db, hub, eventPublisher, registry, health, logger, {
       tracing,
       ended: (d, status, at) => metrics.deploymentEnded({ strategy: d.options.strategy, environment: d.environment, createdAt: d.createdAt }, status, at),
-    });
+    }, { reconnectGraceMs: config.reconnectGraceMs });
     const runner = new DeploymentRunner(db, orchestrator, pubsub, logger, {
       owner: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
       leaseMs: config.leaseMs,

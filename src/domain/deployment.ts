@@ -51,8 +51,13 @@ export enum TargetState {
   PUSHED = 'PUSHED',
   APPLIED = 'APPLIED',
   FAILED = 'FAILED',
-  /** No ack within the ack timeout. */
+  /** Connected, but no ack within the ack timeout: counts against the deployment. */
   TIMED_OUT = 'TIMED_OUT',
+  /**
+   * Disconnected (or deregistered) and not back within the reconnect grace by
+   * its ack deadline: the instance is gone, which does not fail the deployment.
+   */
+  LEFT = 'LEFT',
   /** Got the previous version back after a rollback. */
   ROLLED_BACK = 'ROLLED_BACK',
 }
@@ -65,7 +70,9 @@ export interface DeploymentResult {
   timedOut: number;
   /** PENDING and PUSHED (not yet answered). */
   pending: number;
-  /** applied / total; 0 when there are no targets. */
+  /** Targets whose instance went away before answering (they count neither for nor against it). */
+  left: number;
+  /** applied / (total - left); 0 when no target is left to count. */
   progress: number;
   /** Targets given the previous version back (counted in `total` only otherwise). */
   rolledBack?: number;
@@ -83,13 +90,15 @@ export function summarizeCounts(counts: Partial<Record<TargetState, number>>): D
   const n = (s: TargetState) => counts[s] ?? 0;
   const total = Object.values(counts).reduce((a: number, b) => a + (b ?? 0), 0);
   const applied = n(TargetState.APPLIED);
+  const left = n(TargetState.LEFT);
   return {
     total,
     applied,
     failed: n(TargetState.FAILED),
     timedOut: n(TargetState.TIMED_OUT),
     pending: n(TargetState.PENDING) + n(TargetState.PUSHED),
+    left,
     rolledBack: n(TargetState.ROLLED_BACK),
-    progress: total === 0 ? 0 : applied / total,
+    progress: total - left === 0 ? 0 : applied / (total - left),
   };
 }

@@ -1,3 +1,4 @@
+import { expireAck } from '../domain/ack-expiry.js';
 import { TargetState } from '../domain/deployment.js';
 import type { Step, StepResult } from './step.js';
 
@@ -23,6 +24,28 @@ export async function awaitAcks(s: Step, phase: number | null, repushDue: boolea
   if (inFlight === 0) return null;
   const ms = await r.targets.msToNextDeadline(d.id);
   return { done: false, waitMs: Math.min(ms ?? IDLE_WAIT_MS, IDLE_WAIT_MS) };
+}
+
+/**
+ * Ends the pushes whose ack deadline passed, by whether their instance is
+ * still there (domain/ack-expiry.ts): TIMED_OUT when connected, LEFT when
+ * gone, and a new deadline at the end of the reconnect grace when it
+ * disconnected only just now.
+ */
+export async function expireAcks(s: Step): Promise<void> {
+  const { r, d } = s;
+  const expired = await r.targets.expired(d.id);
+  if (expired.length === 0) return;
+  const presence = await s.deps.registry.presence(expired);
+  const ended: Array<{ instanceId: string; state: TargetState; error: string }> = [];
+  const extended: Array<{ instanceId: string; at: Date }> = [];
+  for (const instanceId of expired) {
+    const e = expireAck(presence.get(instanceId), s.now, s.deps.settings.reconnectGraceMs, d.ackTimeoutSeconds);
+    if (e.kind === 'grace') extended.push({ instanceId, at: e.until });
+    else ended.push({ instanceId, state: e.kind === 'left' ? TargetState.LEFT : TargetState.TIMED_OUT, error: e.error });
+  }
+  await r.targets.endExpired(d.id, ended);
+  await r.targets.extendDeadlines(d.id, extended);
 }
 
 /** The wait after a step whose pushes are the only ones awaiting an ack (their deadlines ackTimeoutSeconds ≥ 1 s away). */

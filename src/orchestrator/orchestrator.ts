@@ -13,7 +13,15 @@ import { DeploymentTracing } from './deployment-tracing.js';
 import type { HealthMonitor } from './health-monitor.js';
 import { advanceRollback } from './rollback.js';
 import { advanceRollout, beginRollback, pause, PAUSED_WAIT_MS, startRollout } from './rollout.js';
-import { type PlannedTargets, Step, type StepDependencies, type StepResult, type VersionPayload } from './step.js';
+import {
+  DEFAULT_ORCHESTRATOR_SETTINGS,
+  type OrchestratorSettings,
+  type PlannedTargets,
+  Step,
+  type StepDependencies,
+  type StepResult,
+  type VersionPayload,
+} from './step.js';
 import { strategyFor } from './strategies/select-strategy.js';
 
 export type { PlannedTargets, StepResult } from './step.js';
@@ -66,8 +74,9 @@ export class Orchestrator {
     health: HealthMonitor,
     private readonly logger: Logger,
     private readonly observers: OrchestratorObservers = { tracing: new DeploymentTracing() },
+    settings: OrchestratorSettings = DEFAULT_ORCHESTRATOR_SETTINGS,
   ) {
-    this.deps = { registry, health, tracing: observers.tracing, payload: (r, d, version) => this.payload(r, d, version) };
+    this.deps = { registry, settings, health, tracing: observers.tracing, payload: (r, d, version) => this.payload(r, d, version) };
   }
 
   /** Re-sends pushes still awaiting an ack: after a takeover, the pushes of the replica that died may never have gone out. */

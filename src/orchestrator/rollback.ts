@@ -2,7 +2,7 @@ import { describeFailures } from '../domain/decision.js';
 import { summarizeCounts } from '../domain/deployment.js';
 import { EventType } from '../domain/deployment-model.js';
 import { DeploymentStatus } from '../domain/enums.js';
-import { awaitAcks } from './acks.js';
+import { awaitAcks, expireAcks } from './acks.js';
 import { sendToLateJoiners } from './late-joiners.js';
 import type { Step, StepResult } from './step.js';
 
@@ -34,7 +34,7 @@ export async function advanceRollback(s: Step, repushDue: boolean): Promise<Step
     // New subscribers get the previous version from now on (it is already active unless the deployment had completed).
     await r.profiles.setActiveVersion(d.profileId, previous);
   }
-  await r.targets.timeOutExpired(d.id, d.ackTimeoutSeconds);
+  await expireAcks(s);
   const waiting = await awaitAcks(s, null, repushDue);
   if (waiting) return waiting;
 

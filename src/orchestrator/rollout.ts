@@ -4,7 +4,7 @@ import { EventType } from '../domain/deployment-model.js';
 import { DeploymentStatus } from '../domain/enums.js';
 import { type HealthReport, summarizeHealth } from '../domain/health.js';
 import { rollbackStart } from '../domain/rollback.js';
-import { awaitAcks, awaitingNewPushes } from './acks.js';
+import { awaitAcks, awaitingNewPushes, expireAcks } from './acks.js';
 import { sendToLateJoiners } from './late-joiners.js';
 import type { PlannedTargets, Step, StepResult } from './step.js';
 
@@ -52,7 +52,7 @@ export async function advanceRollout(s: Step, repushDue: boolean): Promise<StepR
     const left = Date.parse(d.state.observeUntil ?? '') - s.now.getTime();
     return left > 0 ? { done: false, waitMs: left } : judge(s);
   }
-  await r.targets.timeOutExpired(d.id, d.ackTimeoutSeconds);
+  await expireAcks(s);
   const phaseCounts = await r.targets.counts(d.id, d.phase);
   const counts = summarizeCounts(phaseCounts);
   const inFlight = phaseCounts[TargetState.PUSHED] ?? 0;

@@ -27,9 +27,18 @@ export interface VersionPayload {
   data: JsonObject;
 }
 
+/** The orchestrator's tunables. */
+export interface OrchestratorSettings {
+  /** How long a target that disconnected may take to come back and ack before it is LEFT. @default 15000 */
+  reconnectGraceMs: number;
+}
+
+export const DEFAULT_ORCHESTRATOR_SETTINGS: Readonly<OrchestratorSettings> = Object.freeze({ reconnectGraceMs: 15_000 });
+
 /** What a step needs beyond its transaction. */
 export interface StepDependencies {
   registry: InstanceRegistry;
+  settings: OrchestratorSettings;
   health: HealthMonitor;
   tracing: DeploymentTracing;
   /** The content of a version, cached per deployment (versions are immutable). */

@@ -28,6 +28,14 @@ export interface LiveInstance {
   color: Color | null;
 }
 
+/** Whether an instance holds a config subscription on some replica. */
+export interface Presence {
+  /** Open configUpdates subscriptions, over all replicas. */
+  connections: number;
+  /** When the last one closed; null while one is open. */
+  disconnectedAt: Date | null;
+}
+
 export interface InstanceFilter {
   service?: string;
   environment?: Environment;
@@ -58,9 +66,10 @@ export interface InstanceRegistry {
   /** Instances matching every given filter field, oldest registration first. */
   list(filter: InstanceFilter): Promise<InstanceRecord[]>;
   /**
-   * The instances of a service and environment that are not STALE, as a
-   * deployment targets them: id and color, oldest registration first, in one
-   * round trip (a deployment's start reads no more than it plans with).
+   * The instances of a service and environment that are not STALE and hold a
+   * config subscription (see connected), as a deployment targets them: id and
+   * color, oldest registration first, in one round trip (a deployment's start
+   * reads no more than it plans with).
    */
   liveInstances(service: string, environment: Environment): Promise<LiveInstance[]>;
   /**
@@ -75,6 +84,17 @@ export interface InstanceRegistry {
   histories(ids: readonly string[], limit: number): Promise<Map<string, MetricsSample[]>>;
   /** Sets HEALTHY or DEGRADED (health evaluation); null when unknown. */
   setStatus(id: string, status: InstanceStatus): Promise<InstanceRecord | null>;
+  /**
+   * A configUpdates subscription of the instance opened (on any replica).
+   * Kept apart from the record: a replica that dies without closing its
+   * sockets leaves its count behind, and such an instance stops heartbeating
+   * and turns STALE, which liveInstances excludes as well.
+   */
+  connected(id: string): Promise<void>;
+  /** One of its subscriptions closed at `at`; when it was the last, `disconnectedAt = at`. */
+  disconnected(id: string, at: Date): Promise<void>;
+  /** The presence of each id that ever subscribed (others are absent from the map), in one round trip. */
+  presence(ids: readonly string[]): Promise<Map<string, Presence>>;
   /** Removes the instance and its history; false when it was not there. */
   deregister(id: string): Promise<boolean>;
   /** Marks STALE (staleSince = now) every non-STALE instance whose last heartbeat is before `cutoff`; returns their ids. */

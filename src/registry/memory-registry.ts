@@ -9,6 +9,7 @@ import {
   METRICS_HISTORY_LENGTH,
   type MetricsSample,
   type NewInstance,
+  type Presence,
   type ServiceCount,
 } from './instance-registry.js';
 
@@ -21,6 +22,7 @@ export class MemoryInstanceRegistry implements InstanceRegistry {
   private readonly instances = new Map<string, InstanceRecord>();
   /** Newest first, at most METRICS_HISTORY_LENGTH per instance. */
   private readonly samples = new Map<string, MetricsSample[]>();
+  private readonly presences = new Map<string, Presence>();
 
   /** Registering an id that is already there replaces it and drops its history. */
   register(instance: NewInstance): Promise<InstanceRecord> {
@@ -57,6 +59,7 @@ export class MemoryInstanceRegistry implements InstanceRegistry {
   liveInstances(service: string, environment: Environment): Promise<LiveInstance[]> {
     const live = [...this.instances.values()]
       .filter((r) => r.service === service && r.environment === environment && r.status !== InstanceStatus.STALE)
+      .filter((r) => (this.presences.get(r.id)?.connections ?? 0) > 0)
       .sort(byRegistration)
       .map((r) => ({ id: r.id, color: r.color }));
     return Promise.resolve(live);
@@ -104,8 +107,32 @@ export class MemoryInstanceRegistry implements InstanceRegistry {
     return Promise.resolve(this.copyOf(id));
   }
 
+  connected(id: string): Promise<void> {
+    const p = this.presences.get(id);
+    this.presences.set(id, { connections: (p?.connections ?? 0) + 1, disconnectedAt: null });
+    return Promise.resolve();
+  }
+
+  disconnected(id: string, at: Date): Promise<void> {
+    const connections = Math.max(0, (this.presences.get(id)?.connections ?? 0) - 1);
+    // Nothing to remember of a deregistered instance once its last subscription closed.
+    if (connections === 0 && !this.instances.has(id)) this.presences.delete(id);
+    else this.presences.set(id, { connections, disconnectedAt: connections === 0 ? new Date(at.getTime()) : null });
+    return Promise.resolve();
+  }
+
+  presence(ids: readonly string[]): Promise<Map<string, Presence>> {
+    const out = new Map<string, Presence>();
+    for (const id of ids) {
+      const p = this.presences.get(id);
+      if (p) out.set(id, { connections: p.connections, disconnectedAt: p.disconnectedAt && new Date(p.disconnectedAt.getTime()) });
+    }
+    return Promise.resolve(out);
+  }
+
   deregister(id: string): Promise<boolean> {
     this.samples.delete(id);
+    if (this.presences.get(id)?.connections === 0) this.presences.delete(id);
     return Promise.resolve(this.instances.delete(id));
   }
 
@@ -129,6 +156,7 @@ export class MemoryInstanceRegistry implements InstanceRegistry {
       if (!(record.staleSince.getTime() < cutoff.getTime())) continue;
       this.instances.delete(record.id);
       this.samples.delete(record.id);
+      if (this.presences.get(record.id)?.connections === 0) this.presences.delete(record.id);
       removed.push(record.id);
     }
     return Promise.resolve(removed);

@@ -11,6 +11,9 @@
  *   {p}instances:by-heartbeat            ZSET id → lastHeartbeatAt, non-STALE only (markStale)
  *   {p}instances:stale                   ZSET id → staleSince, STALE only (removeStale)
  *   {p}instances:status:{STATUS}         SET  ids per status (countByStatus, list by status)
+ *   {p}presence:{id}                     HASH connections (open config subscriptions, all replicas),
+ *                                             disconnectedAt ('' while connected); expires a day
+ *                                             after the last one closed
  *
  * Every write is one Lua script, so a record and its index entries change
  * together; heartbeat, setStatus and markStale check that the hash exists, so
@@ -21,7 +24,7 @@ import type { ChainableCommander, Redis } from 'ioredis';
 import { type Color, Environment, InstanceStatus } from '../domain/enums.js';
 import type { InstanceMetrics } from '../domain/instance.js';
 import type { JsonObject } from '../domain/json.js';
-import type { InstanceFilter, InstanceRecord, InstanceRegistry, LiveInstance, MetricsSample, NewInstance, ServiceCount } from './instance-registry.js';
+import type { InstanceFilter, InstanceRecord, InstanceRegistry, LiveInstance, MetricsSample, NewInstance, Presence, ServiceCount } from './instance-registry.js';
 import { METRICS_HISTORY_LENGTH } from './instance-registry.js';
 import { byRegistration, matchesFilter, staleNotSettable } from './memory-registry.js';
 
@@ -54,6 +57,8 @@ if f[1] and ARGV[3] ~= '' then
   if f[3] ~= 'STALE' or not since or since >= tonumber(ARGV[3]) then return 0 end
 end
 unindex(f[1], f[2])
+local presence = P .. 'presence:' .. id
+if tonumber(redis.call('HGET', presence, 'connections') or '0') <= 0 then redis.call('DEL', presence) end
 return f[1] and 1 or 0
 `;
 
@@ -115,19 +120,44 @@ return 1
 
 /**
  * KEYS 1: a by-service set; ARGV 1: the prefix. The set's instances that are
- * not STALE as id, color pairs (color '' for none), oldest registration first.
+ * not STALE and hold a subscription, as id, color pairs (color '' for none),
+ * oldest registration first.
  */
 const LIVE_INSTANCES = `
 local out = {}
 for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
   local f = redis.call('HMGET', ARGV[1] .. 'instance:' .. id, 'status', 'color')
-  if f[1] and f[1] ~= 'STALE' then
+  local connections = tonumber(redis.call('HGET', ARGV[1] .. 'presence:' .. id, 'connections') or '0')
+  if f[1] and f[1] ~= 'STALE' and connections > 0 then
     out[#out + 1] = id
     out[#out + 1] = f[2] or ''
   end
 end
 return out
 `;
+
+/** KEYS 1: a presence hash. */
+const CONNECT = `
+redis.call('HINCRBY', KEYS[1], 'connections', 1)
+redis.call('HSET', KEYS[1], 'disconnectedAt', '')
+redis.call('PERSIST', KEYS[1])
+`;
+
+/**
+ * KEYS 1: a presence hash, 2: its instance; ARGV 1: atMs, 2: seconds it is kept
+ * once nothing is connected. Nothing is kept of a deregistered instance.
+ */
+const DISCONNECT = `
+local n = redis.call('HINCRBY', KEYS[1], 'connections', -1)
+if n <= 0 then
+  if redis.call('EXISTS', KEYS[2]) == 0 then redis.call('DEL', KEYS[1]); return end
+  redis.call('HSET', KEYS[1], 'connections', 0, 'disconnectedAt', ARGV[1])
+  redis.call('EXPIRE', KEYS[1], tonumber(ARGV[2]))
+end
+`;
+
+/** A presence with nothing connected is kept this long (its reconnect grace is far shorter). */
+const PRESENCE_TTL_SECONDS = 86_400;
 
 const SCRIPTS = {
   hotswapRegistryRemove: REMOVE,
@@ -139,7 +169,12 @@ const SCRIPTS = {
 type ScriptName = keyof typeof SCRIPTS;
 /** The scripts, as ioredis's defineCommand adds them to the client and its pipelines. */
 type Scripts<R> = Record<ScriptName, (...args: Array<string | number>) => R>;
-type RegistryClient = Redis & Scripts<Promise<unknown>> & { hotswapRegistryLiveInstances(key: string, prefix: string): Promise<string[]> };
+type RegistryClient = Redis &
+  Scripts<Promise<unknown>> & {
+    hotswapRegistryLiveInstances(key: string, prefix: string): Promise<string[]>;
+    hotswapRegistryConnect(key: string): Promise<unknown>;
+    hotswapRegistryDisconnect(presenceKey: string, instanceKey: string, atMs: number, ttlSeconds: number): Promise<unknown>;
+  };
 
 /**
  * The registry shared by all replicas. The connection belongs to the caller:
@@ -154,6 +189,8 @@ export class RedisInstanceRegistry implements InstanceRegistry {
       redis.defineCommand(name, { numberOfKeys: name === 'hotswapRegistryRegister' ? 9 : 8, lua });
     }
     redis.defineCommand('hotswapRegistryLiveInstances', { numberOfKeys: 1, lua: LIVE_INSTANCES });
+    redis.defineCommand('hotswapRegistryConnect', { numberOfKeys: 1, lua: CONNECT });
+    redis.defineCommand('hotswapRegistryDisconnect', { numberOfKeys: 2, lua: DISCONNECT });
     this.redis = redis as RegistryClient;
   }
 
@@ -230,6 +267,26 @@ export class RedisInstanceRegistry implements InstanceRegistry {
     if (status === InstanceStatus.STALE) throw staleNotSettable();
     const reply = await this.redis.hotswapRegistrySetStatus(...this.keys(id), this.keyPrefix, id, status);
     return toRecord(id, fromFlat(reply));
+  }
+
+  async connected(id: string): Promise<void> {
+    await this.redis.hotswapRegistryConnect(this.presenceKey(id));
+  }
+
+  async disconnected(id: string, at: Date): Promise<void> {
+    await this.redis.hotswapRegistryDisconnect(this.presenceKey(id), this.instanceKey(id), at.getTime(), PRESENCE_TTL_SECONDS);
+  }
+
+  async presence(ids: readonly string[]): Promise<Map<string, Presence>> {
+    const out = new Map<string, Presence>();
+    if (ids.length === 0) return out;
+    const pipe = this.redis.pipeline();
+    for (const id of ids) pipe.hmget(this.presenceKey(id), 'connections', 'disconnectedAt');
+    results<Array<string | null>>(await pipe.exec()).forEach(([connections, at], i) => {
+      if (connections === null || connections === undefined) return;
+      out.set(ids[i]!, { connections: Math.max(0, Number(connections)), disconnectedAt: at ? new Date(Number(at)) : null });
+    });
+    return out;
   }
 
   async deregister(id: string): Promise<boolean> {
@@ -312,6 +369,9 @@ export class RedisInstanceRegistry implements InstanceRegistry {
   }
   private instanceKey(id: string): string {
     return this.k(`instance:${id}`);
+  }
+  private presenceKey(id: string): string {
+    return this.k(`presence:${id}`);
   }
   private statusKey(status: InstanceStatus): string {
     return this.k(`instances:status:${status}`);

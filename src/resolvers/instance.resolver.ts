@@ -18,6 +18,7 @@ import { toServiceInstance } from '../schema/mappers.js';
 export class InstanceResolver {
   /** One applied-versions query per request, however many instances it lists. */
   private readonly appliedLoaders = new WeakMap<GraphQLContext, DataLoader<string, AppliedConfig[]>>();
+  private readonly connectedLoaders = new WeakMap<GraphQLContext, DataLoader<string, boolean>>();
 
   constructor(
     private readonly instanceService: InstanceService,
@@ -104,6 +105,19 @@ export class InstanceResolver {
         return ids.map((id) => byInstance.get(id) ?? []);
       });
       this.appliedLoaders.set(ctx, loader);
+    }
+    return loader.load(instance.id);
+  }
+
+  @FieldResolver(() => Boolean, { description: 'Holds a configUpdates subscription on some replica (deployments target only connected instances)' })
+  connected(@Ctx() ctx: GraphQLContext, @Root() instance: ServiceInstance): Promise<boolean> {
+    let loader = this.connectedLoaders.get(ctx);
+    if (!loader) {
+      loader = new DataLoader(async (ids: readonly string[]) => {
+        const presence = await this.instanceService.presence([...ids]);
+        return ids.map((id) => (presence.get(id)?.connections ?? 0) > 0);
+      });
+      this.connectedLoaders.set(ctx, loader);
     }
     return loader.load(instance.id);
   }

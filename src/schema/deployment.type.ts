@@ -12,7 +12,7 @@ export class DeploymentTarget {
   @Field(() => Int)
   phase!: number;
 
-  @Field(() => String, { description: 'PENDING, PUSHED, APPLIED, FAILED, TIMED_OUT or ROLLED_BACK' })
+  @Field(() => String, { description: 'PENDING, PUSHED, APPLIED, FAILED, TIMED_OUT (connected, no ack in time), LEFT (gone before it acked: does not fail the deployment) or ROLLED_BACK' })
   state!: string;
 
   @Field(() => Float, { nullable: true })

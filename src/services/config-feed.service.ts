@@ -41,14 +41,18 @@ export class ConfigFeedService {
     const instance = await this.instances.requireSubscriber(principal, instanceId);
     const release = this.limiter.acquire(principal!.sub);
     let stopListening: () => void = () => {};
+    let leave: () => Promise<void> = () => Promise.resolve();
     const queue = new AsyncQueue<ConfigPush>(() => {
       stopListening();
+      void leave();
       release();
     });
     try {
       const early: ConfigPush[] = [];
       let live = false;
       stopListening = await this.hub.listen(instance, (update) => (live ? queue.push(update) : early.push(update)));
+      // Listening before it counts as connected: a deployment that targets it from now on reaches it.
+      leave = await this.instances.holdPresence(instance.id);
       const assigned = await this.db.transaction(async (r) => {
         const configs = await r.instanceConfigs.assigned(instance.id, instance.service, instance.environment, instance.color);
         // Record what is sent now, so the instance may ack it.

@@ -83,7 +83,7 @@ export class DeploymentService {
     const activeColor = valueOf(color);
     if (instances.length === 0) {
       throw new BadInputError(
-        `no live instances of service "${profile.service}" in ${profile.environment} are registered: there is nothing to deploy to`,
+        `no instance of service "${profile.service}" in ${profile.environment} is connected (registered, not STALE, and subscribed to configUpdates): there is nothing to deploy to`,
         { field: 'profileName' },
       );
     }

@@ -6,7 +6,7 @@ import { type InstanceMetrics, validateHost, validateMetrics } from '../domain/i
 import { canonicalJson } from '../domain/canonical-json.js';
 import { isJsonObject, jsonDepth, type JsonObject } from '../domain/json.js';
 import { validateEnvironment, validateServiceName } from '../domain/profile.js';
-import type { InstanceFilter, InstanceRecord, InstanceRegistry } from '../registry/instance-registry.js';
+import type { InstanceFilter, InstanceRecord, InstanceRegistry, Presence } from '../registry/instance-registry.js';
 import type { Database } from '../store/database.js';
 import type { AppliedConfig } from '../store/instance-config.repository.js';
 
@@ -103,6 +103,28 @@ export class InstanceService {
     const instance = await this.registry.get(instanceId);
     if (!instance) throw instanceNotFound(instanceId);
     return instance;
+  }
+
+  /**
+   * Records that a config subscription of the instance is open (deployments
+   * target connected instances only) and returns what records its close. The
+   * close never rejects: one that cannot be recorded (Redis down) leaves the
+   * instance counted as connected until it turns STALE, as a replica that dies
+   * with open sockets does.
+   */
+  async holdPresence(instanceId: string): Promise<() => Promise<void>> {
+    await this.registry.connected(instanceId);
+    let closed = false;
+    return async () => {
+      if (closed) return;
+      closed = true;
+      await this.registry.disconnected(instanceId, this.now()).catch(() => undefined);
+    };
+  }
+
+  /** Whether each instance holds a config subscription (callers were authorised to read the instances). */
+  presence(instanceIds: readonly string[]): Promise<Map<string, Presence>> {
+    return this.registry.presence(instanceIds);
   }
 
   /** Applied config versions, per instance id. */

@@ -156,14 +156,37 @@ export class TargetRepository {
     );
   }
 
-  /** PUSHED targets past their deadline become TIMED_OUT; returns how many. */
-  async timeOutExpired(deploymentId: string, ackTimeoutSeconds: number): Promise<number> {
+  /** PUSHED targets past their ack deadline (by the database's clock). */
+  async expired(deploymentId: string): Promise<string[]> {
     const rows = await this.em.execute<Row[]>(
-      `update deployment_target set state = 'TIMED_OUT', error = ?
-       where deployment_id = ? and state = 'PUSHED' and deadline_at <= now() returning instance_id`,
-      [`no ack within ${ackTimeoutSeconds} s`, deploymentId],
+      `select instance_id from deployment_target where deployment_id = ? and state = 'PUSHED' and deadline_at <= now() order by instance_id`,
+      [deploymentId],
     );
-    return rows.length;
+    return rows.map((r) => String(r.instance_id));
+  }
+
+  /** Ends expired pushes as TIMED_OUT or LEFT with their reasons; a target answered meanwhile keeps its answer. */
+  async endExpired(deploymentId: string, ended: ReadonlyArray<{ instanceId: string; state: TargetState; error: string }>): Promise<void> {
+    if (ended.length === 0) return;
+    await boundQuery(
+      this.em,
+      `update deployment_target t set state = e.state, error = e.error
+       from unnest(?::text[], ?::text[], ?::text[]) as e(instance_id, state, error)
+       where t.deployment_id = ? and t.instance_id = e.instance_id and t.state = 'PUSHED'`,
+      [pgArray(ended.map((e) => e.instanceId)), pgArray(ended.map((e) => e.state)), pgArray(ended.map((e) => e.error)), deploymentId],
+    );
+  }
+
+  /** Moves the ack deadline of pushes still unanswered (an instance given time to reconnect). */
+  async extendDeadlines(deploymentId: string, until: ReadonlyArray<{ instanceId: string; at: Date }>): Promise<void> {
+    if (until.length === 0) return;
+    await boundQuery(
+      this.em,
+      `update deployment_target t set deadline_at = e.at
+       from unnest(?::text[], ?::timestamptz[]) as e(instance_id, at)
+       where t.deployment_id = ? and t.instance_id = e.instance_id and t.state = 'PUSHED'`,
+      [pgArray(until.map((u) => u.instanceId)), pgArray(until.map((u) => u.at.toISOString())), deploymentId],
+    );
   }
 
   /** Milliseconds until the earliest ack deadline of the deployment, or null when nothing awaits an ack. */

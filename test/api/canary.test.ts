@@ -10,7 +10,7 @@ import {
   HEALTH_FIELDS,
   byPhase,
   Phases,
-  registerInstance,
+  startInstance,
   type SimInstance,
   START_DEPLOYMENT,
   startDeployment,
@@ -441,8 +441,8 @@ describe('canary deployments', () => {
     beforeAll(async () => {
       await createProfile(a, name, { service: `${name}-svc`, environment: Environment.STAGING });
       await publish(a, name, { v: 1 });
-      // Registered, so that "nothing to deploy to" is never why these are refused.
-      await registerInstance(a, `${name}-svc`);
+      // Connected, so that "nothing to deploy to" is never why these are refused.
+      await startInstance(a, { service: `${name}-svc` });
     });
 
     it.each([

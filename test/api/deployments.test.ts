@@ -282,7 +282,7 @@ describe('deployments API', () => {
     it('refuses DEVELOPER a PRODUCTION deployment (FORBIDDEN) and inserts nothing', async () => {
       const profileName = 'dev-prod';
       await profileWithVersions(profileName, 'dev-prod-svc', 1, Environment.PRODUCTION);
-      await registerInstance(a, 'dev-prod-svc', Environment.PRODUCTION);
+      await startInstance(a, { service: 'dev-prod-svc', environment: Environment.PRODUCTION });
       const dev = await a.token(Role.DEVELOPER);
       const res = await a.gql(START_DEPLOYMENT, { input: { profileName, version: 1, strategy: 'DIRECT' } }, dev);
       expectRefused(res, 'FORBIDDEN');
@@ -315,7 +315,7 @@ describe('deployments API', () => {
     it('refuses a caller without a token (UNAUTHENTICATED) and inserts nothing', async () => {
       const profileName = 'anon-deploys';
       await profileWithVersions(profileName, 'anon-deploys-svc', 1);
-      await registerInstance(a, 'anon-deploys-svc');
+      await startInstance(a, { service: 'anon-deploys-svc' });
       const res = await a.gql(START_DEPLOYMENT, { input: { profileName, version: 1, strategy: 'DIRECT' } }, null);
       expectRefused(res, 'UNAUTHENTICATED');
       expect(await countDeployments(profileName)).toBe(0);
@@ -330,8 +330,8 @@ describe('deployments API', () => {
 
     beforeAll(async () => {
       await profileWithVersions(profileName, service, 1);
-      // Registered, so that "nothing to deploy to" is never why these are refused.
-      await registerInstance(a, service);
+      // Connected, so that "nothing to deploy to" is never why these are refused.
+      await startInstance(a, { service });
     });
 
     it('refuses a profile with no registered instances (BAD_USER_INPUT: nothing to deploy to)', async () => {
@@ -639,13 +639,15 @@ describe('deployments API: STALE instances', () => {
     const service = 'all-stale-svc';
     await createProfile(a, profileName, { service, environment: Environment.STAGING });
     await publish(a, profileName, { ok: true });
-    const inst = await registerInstance(a, service);
+    // Connected, but silent: STALE instances are no targets even while their socket is open.
+    const inst = await startInstance(a, { service });
     await pollUntil(
       async () => ok(await a.gql<{ instances: Array<{ id: string }> }>(STALE_LIST, { service })).instances.map((i) => i.id),
       (got) => got.includes(inst.id),
       { timeoutMs: 5000, what: 'the instance to go STALE' },
     );
     const res = await a.gql(START_DEPLOYMENT, { input: { profileName, version: 1, strategy: 'DIRECT' } });
+    await inst.close();
     expectRefused(res, 'BAD_USER_INPUT');
     expect(res.errors?.[0]?.message).toMatch(/nothing to deploy to/);
     expect(ok(await a.gql<ListResult>(LIST, { profileName })).deployments.totalCount).toBe(0);

@@ -78,6 +78,7 @@ describe('DeploymentRunner as the starter of new deployments', () => {
     );
     for (const id of [`${service}-a`, `${service}-b`]) {
       await registry.register({ id, service, environment: Environment.STAGING, host: id, color: null, metadata: null, registeredAt: new Date() });
+      await registry.connected(id);
     }
     return profileName;
   }

@@ -106,6 +106,7 @@ describe('health-check worker', () => {
     const second = [`${service}-b`];
     for (const id of [...first, ...second]) {
       await registry.register({ id, service, environment: Environment.STAGING, host: id, color: null, metadata: null, registeredAt: new Date(Date.now() - 60_000) });
+      await registry.connected(id);
       for (const ago of [2000, 1000]) await registry.heartbeat(id, new Date(Date.now() - ago), HEALTHY);
     }
     const direct = strategy === DeploymentStrategy.DIRECT;

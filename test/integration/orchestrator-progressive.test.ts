@@ -157,6 +157,7 @@ describe('orchestrator: progressive deployments step by step', () => {
         metadata: null,
         registeredAt,
       });
+      await registry.connected(id);
     }
     const all = [...phases.flat(), ...others];
     for (const ago of [3000, 2000, 1000]) for (const id of all) await registry.heartbeat(id, new Date(Date.now() - ago), HEALTHY);

@@ -105,6 +105,7 @@ export function describeRegistryContract(name: string, factory: () => InstanceRe
         instance('search', { service: 'search' }),
         instance('check', { service: 'check' }),
       );
+      for (const id of ['a', 'b', 'c', 'd', 'staging', 'search', 'check']) await reg.connected(id);
       await reg.setStatus('c', DEGRADED);
       for (const id of ['a', 'b', 'c']) await reg.heartbeat(id, at(20), null);
       await reg.markStale(at(10), at(30));
@@ -117,6 +118,42 @@ export function describeRegistryContract(name: string, factory: () => InstanceRe
       await reg.deregister('a');
       expect((await reg.liveInstances('checkout', Environment.PRODUCTION)).map((i) => i.id)).toEqual(['b', 'c', 'd']);
       expect(await reg.liveInstances('checkout', Environment.DEVELOPMENT)).toEqual([]);
+    });
+
+    it('liveInstances leaves out instances that hold no subscription: never subscribed, or the last one closed', async () => {
+      await registerAll(instance('a', { registeredAt: at(1) }), instance('b', { registeredAt: at(2) }), instance('c', { registeredAt: at(3) }));
+      await reg.connected('a');
+      await reg.connected('b');
+      await reg.connected('b');
+      await reg.disconnected('b', at(5));
+      expect((await reg.liveInstances('checkout', Environment.PRODUCTION)).map((i) => i.id)).toEqual(['a', 'b']);
+      await reg.disconnected('b', at(6));
+      expect((await reg.liveInstances('checkout', Environment.PRODUCTION)).map((i) => i.id)).toEqual(['a']);
+    });
+
+    it('presence counts subscriptions over all replicas and remembers when the last one closed', async () => {
+      await registerAll(instance('a'), instance('b'));
+      expect(await reg.presence(['a', 'b'])).toEqual(new Map());
+      await reg.connected('a');
+      await reg.connected('a');
+      await reg.disconnected('a', at(5));
+      expect(await reg.presence(['a', 'b'])).toEqual(new Map([['a', { connections: 1, disconnectedAt: null }]]));
+      await reg.disconnected('a', at(7));
+      expect(await reg.presence(['a'])).toEqual(new Map([['a', { connections: 0, disconnectedAt: at(7) }]]));
+      await reg.connected('a');
+      expect(await reg.presence(['a'])).toEqual(new Map([['a', { connections: 1, disconnectedAt: null }]]));
+      expect(await reg.presence([])).toEqual(new Map());
+    });
+
+    it('keeps no presence of a deregistered instance once its last subscription closed', async () => {
+      await registerAll(instance('a'), instance('b'));
+      await reg.connected('a');
+      await reg.connected('b');
+      await reg.disconnected('b', at(3));
+      await reg.deregister('a');
+      await reg.deregister('b');
+      await reg.disconnected('a', at(4));
+      expect(await reg.presence(['a', 'b'])).toEqual(new Map());
     });
 
     it('heartbeat updates lastHeartbeatAt, metrics and history', async () => {
@@ -456,12 +493,15 @@ describe('RedisInstanceRegistry', () => {
     expect(await nested.countByService()).toEqual([{ service: 'checkout', environment: Environment.PRODUCTION, status: HEALTHY, count: 1 }]);
   });
 
-  it('leaves no keys behind after deregister, and close() keeps the shared connection open', async () => {
+  it('leaves no keys behind after deregister (presence included), and close() keeps the shared connection open', async () => {
     const prefix = `${suitePrefix}cleanup:`;
     const reg = new RedisInstanceRegistry(redis, prefix);
     await reg.register(instance('i1', { color: Color.BLUE, metadata: { a: 1 } }));
     await reg.heartbeat('i1', at(1), { errorRate: 0 });
+    await reg.connected('i1');
+    await reg.disconnected('i1', at(2));
     expect(await keysUnder(redis, prefix)).toContain(`${prefix}history:i1`);
+    expect(await keysUnder(redis, prefix)).toContain(`${prefix}presence:i1`);
     await reg.deregister('i1');
     expect(await keysUnder(redis, prefix)).toEqual([]);
     await reg.close();

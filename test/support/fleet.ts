@@ -242,6 +242,12 @@ export async function startInstance(a: Api, o: InstanceOptions): Promise<SimInst
       complete: () => {},
     },
   );
+  // Deployments target connected instances only: return once the server counts this one.
+  await pollUntil(
+    async () => (await a.gql<{ instance: { connected: boolean } | null }>('query($id: ID!) { instance(id: $id) { connected } }', { id }, token)).data?.instance?.connected,
+    (connected) => connected === true,
+    { intervalMs: 10, what: `instance ${id} to count as connected` },
+  );
   if (o.waitForInitial) await instance.waitForUpdate();
   return instance;
 }

@@ -59,8 +59,14 @@ describe('summarizeTargets', () => {
       TargetState.PUSHED, TargetState.ROLLED_BACK,
     ];
     expect(summarizeTargets(states.map((state) => ({ state })))).toEqual({
-      total: 8, applied: 3, failed: 1, timedOut: 1, pending: 2, progress: 3 / 8, rolledBack: 1,
+      total: 8, applied: 3, failed: 1, timedOut: 1, pending: 2, left: 0, progress: 3 / 8, rolledBack: 1,
     });
+  });
+
+  it('counts LEFT targets apart, and leaves them out of progress', () => {
+    const r = summarizeTargets([{ state: TargetState.APPLIED }, { state: TargetState.APPLIED }, { state: TargetState.LEFT }]);
+    expect(r).toMatchObject({ total: 3, applied: 2, left: 1, failed: 0, timedOut: 0, pending: 0, progress: 1 });
+    expect(summarizeTargets([{ state: TargetState.LEFT }]).progress).toBe(0);
   });
 
   it('reaches progress 1 when every target applied', () => {
