@@ -6,11 +6,13 @@ import { ConfigCache } from './config-cache.js';
 import { describeError, GraphQLHttp, GraphQLRequestError, readTokenClaims, toWebSocketUrl } from './graphql-http.js';
 import { Heartbeat } from './heartbeat.js';
 import { type AckVariables, type Identity, InstanceApi, REPORT_CONFIG_APPLIED } from './operations.js';
+import { stopOnSignals } from './signal-stop.js';
 import { SocketUnavailableError, SubscriptionSession } from './subscription-session.js';
 import { type ClientLogger, type ConfigClient, ConfigClientError, type ConfigClientOptions, type ConfigUpdate } from './types.js';
 
 const SILENT: ClientLogger = { info: () => {}, warn: () => {}, error: () => {} };
 const HTTP_ACK_ATTEMPTS = 3;
+const DEFAULT_SIGNALS: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGINT'];
 
 /**
  * Creates the client of one service instance: it registers, heartbeats,
@@ -45,6 +47,7 @@ class HotSwapConfigClient implements ConfigClient {
   private starting: Promise<void> | undefined;
   private stopping: Promise<void> | undefined;
   private stopped = false;
+  private removeSignalHandlers: () => void = () => {};
 
   constructor(private readonly o: ConfigClientOptions) {
     if (typeof o.onConfig !== 'function') throw new TypeError('onConfig must be a function');
@@ -88,12 +91,18 @@ class HotSwapConfigClient implements ConfigClient {
   }
 
   start(): Promise<void> {
-    this.starting ??= this.run();
+    if (this.starting === undefined) {
+      const signals = this.o.deregisterOnSignals === false ? [] : (this.o.deregisterOnSignals ?? DEFAULT_SIGNALS);
+      if (signals.length > 0) this.removeSignalHandlers = stopOnSignals(signals, () => this.stop({ deregister: true }));
+      this.starting = this.run();
+    }
     return this.starting;
   }
 
-  stop(): Promise<void> {
+  stop(options: { deregister?: boolean } = {}): Promise<void> {
+    const deregister = options.deregister ?? this.o.deregisterOnStop ?? false;
     this.stopping ??= (async () => {
+      this.removeSignalHandlers();
       this.stopped = true;
       this.lifetime.abort();
       clearTimeout(this.refreshTimer);
@@ -102,7 +111,7 @@ class HotSwapConfigClient implements ConfigClient {
       await this.applier.close();
       await this.recovering;
       await this.starting?.catch(() => {});
-      if (this.o.deregisterOnStop && this.identity) {
+      if (deregister && this.identity) {
         try {
           await this.api.deregister(this.identity);
           this.logger.info('deregistered', { instanceId: this.identity.instanceId });

@@ -77,6 +77,14 @@ export interface ConfigClientOptions {
   requestTimeoutMs?: number;
   /** Call `deregisterInstance` in `stop()`. @default false */
   deregisterOnStop?: boolean;
+  /**
+   * Signals on which the client stops and deregisters the instance (so it is no
+   * target of the next deployment), then lets the signal end the process as it
+   * would have (raised again unless the application listens to it too).
+   * `false` or `[]` installs no handler.
+   * @default ['SIGTERM', 'SIGINT']
+   */
+  deregisterOnSignals?: readonly NodeJS.Signals[] | false;
   /** @default silent */
   logger?: ClientLogger;
   /** @default globalThis.fetch */
@@ -105,8 +113,11 @@ export interface ConfigClient {
   readonly instanceId: string | undefined;
   /** The update last applied for the profile (from HotSwap or the cache). */
   current(profileName: string): ConfigUpdate | undefined;
-  /** Closes the socket and timers (idempotent); deregisters when `deregisterOnStop` is set. */
-  stop(): Promise<void>;
+  /**
+   * Closes the socket and timers (idempotent); deregisters when `deregister`
+   * (default: `deregisterOnStop`) is set.
+   */
+  stop(options?: { deregister?: boolean }): Promise<void>;
 }
 
 /** Why the client gave up on something; `code` is the server's `extensions.code` or one of the client's own. */
