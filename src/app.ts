@@ -45,6 +45,7 @@ import { DeploymentRunner } from './workers/deployment-runner.js';
 import { HealthChecker } from './workers/health-checker.js';
 import { InstanceReaper } from './workers/instance-reaper.js';
 import { Scheduler } from './workers/scheduler.js';
+import { DEFAULT_EVIDENCE_INTERVALS } from './domain/health-evidence.js';
 
 export interface RunningApp {
   url: string;
@@ -117,7 +118,7 @@ export async function startApp(config: AppConfig, logger: Logger): Promise<Runni
     const orchestrator = new Orchestrator(db, hub, eventPublisher, registry, health, logger, {
       tracing,
       ended: (d, status, at) => metrics.deploymentEnded({ strategy: d.options.strategy, environment: d.environment, createdAt: d.createdAt }, status, at),
-    }, { reconnectGraceMs: config.reconnectGraceMs });
+    }, { reconnectGraceMs: config.reconnectGraceMs, evidenceTimeoutMs: DEFAULT_EVIDENCE_INTERVALS * config.heartbeatIntervalMs });
     const runner = new DeploymentRunner(db, orchestrator, pubsub, logger, {
       owner: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
       leaseMs: config.leaseMs,

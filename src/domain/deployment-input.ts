@@ -1,5 +1,6 @@
 import type { HealthPolicy, StrategyOptions } from './deployment-model.js';
-import { DeploymentStrategy } from './enums.js';
+import { DeploymentStrategy, InconclusiveAction, isEnumValue } from './enums.js';
+import { DEFAULT_MIN_HEARTBEATS } from './health-evidence.js';
 import { BadInputError } from './errors.js';
 
 /** What startDeployment may carry, before defaults (mirrors StartDeploymentInput of API.md). */
@@ -14,6 +15,9 @@ export interface StartDeploymentRequest {
     maxLatencyIncreasePct?: number | null;
     customThresholds?: unknown;
     autoRollback?: boolean | null;
+    minHeartbeats?: number | null;
+    evidenceTimeoutSeconds?: number | null;
+    onInconclusive?: InconclusiveAction | null;
   } | null;
   ackTimeoutSeconds?: number | null;
 }
@@ -106,11 +110,19 @@ function healthPolicy(h: StartDeploymentRequest['health']): HealthPolicy {
       }
     }
   }
+  const onInconclusive = h?.onInconclusive ?? InconclusiveAction.PAUSE;
+  if (!isEnumValue(InconclusiveAction, onInconclusive)) {
+    throw bad('health.onInconclusive', `health.onInconclusive must be PAUSE or PROMOTE, got ${String(onInconclusive).slice(0, 40)}`);
+  }
+  const evidenceTimeout = h?.evidenceTimeoutSeconds ?? null;
   return {
     maxErrorRateIncrease,
     maxLatencyIncreasePct,
     customThresholds: thresholds as Record<string, number> | null,
     autoRollback: h?.autoRollback ?? true,
+    minHeartbeats: wholeNumber('health.minHeartbeats', h?.minHeartbeats ?? DEFAULT_MIN_HEARTBEATS, 1, 20),
+    evidenceTimeoutSeconds: evidenceTimeout === null ? null : wholeNumber('health.evidenceTimeoutSeconds', evidenceTimeout, 0, DAY),
+    onInconclusive,
   };
 }
 

@@ -1,5 +1,6 @@
 import type { DeploymentResult, TargetState } from './deployment.js';
-import type { Color, DeploymentStatus, DeploymentStrategy, Environment } from './enums.js';
+import { type Color, type DeploymentStatus, type DeploymentStrategy, type Environment, InconclusiveAction } from './enums.js';
+import { DEFAULT_MIN_HEARTBEATS } from './health-evidence.js';
 import type { HealthReport, HealthSnapshot } from './health.js';
 
 /** Event types of API.md, plus CURRENT_STATE: the first message of a deploymentEvents subscription. */
@@ -15,6 +16,8 @@ export const EventType = {
   COMPLETED: 'COMPLETED',
   FAILED: 'FAILED',
   TRAFFIC_SWITCHED: 'TRAFFIC_SWITCHED',
+  /** A phase's health stayed INCONCLUSIVE to its evidence bound, and the deployment pauses for an operator. */
+  HEALTH_INCONCLUSIVE: 'HEALTH_INCONCLUSIVE',
   CURRENT_STATE: 'CURRENT_STATE',
 } as const;
 export type EventType = (typeof EventType)[keyof typeof EventType];
@@ -48,6 +51,25 @@ export interface HealthPolicy {
   maxLatencyIncreasePct: number | null;
   customThresholds: Record<string, number> | null;
   autoRollback: boolean;
+  /** Heartbeats with metrics an updated instance sends after applying before it counts as evidence (domain/health-evidence.ts). */
+  minHeartbeats: number;
+  /** How long a phase keeps observing past its bake for evidence; null: the server's default (6 heartbeat intervals). */
+  evidenceTimeoutSeconds: number | null;
+  /** What a phase does when its verdict is still INCONCLUSIVE at that bound. */
+  onInconclusive: InconclusiveAction;
+}
+
+/** A policy as stored before evidence was asked for, with the defaults of the fields it lacks. */
+export function withPolicyDefaults(stored: Partial<HealthPolicy> & Pick<HealthPolicy, 'autoRollback'>): HealthPolicy {
+  return {
+    maxErrorRateIncrease: stored.maxErrorRateIncrease ?? null,
+    maxLatencyIncreasePct: stored.maxLatencyIncreasePct ?? null,
+    customThresholds: stored.customThresholds ?? null,
+    autoRollback: stored.autoRollback,
+    minHeartbeats: stored.minHeartbeats ?? DEFAULT_MIN_HEARTBEATS,
+    evidenceTimeoutSeconds: stored.evidenceTimeoutSeconds ?? null,
+    onInconclusive: stored.onInconclusive ?? InconclusiveAction.PAUSE,
+  };
 }
 
 /**

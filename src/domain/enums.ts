@@ -47,6 +47,21 @@ export enum ChangeOp {
   REPLACE = 'REPLACE',
 }
 
+/** A health judgement: the evidence says healthy, says degraded, or is not enough to say. */
+export enum HealthVerdict {
+  PASS = 'PASS',
+  FAIL = 'FAIL',
+  INCONCLUSIVE = 'INCONCLUSIVE',
+}
+
+/** What a phase does when its health stays INCONCLUSIVE past its evidence bound. */
+export enum InconclusiveAction {
+  /** Pause for an operator, who resumes (promotes) or rolls back. */
+  PAUSE = 'PAUSE',
+  /** Go on as if it passed: for fleets that report no metrics at all. Never the default. */
+  PROMOTE = 'PROMOTE',
+}
+
 export enum Role {
   DEVELOPER = 'DEVELOPER',
   OPERATOR = 'OPERATOR',

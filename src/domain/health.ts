@@ -4,6 +4,8 @@
  * baseline captured at the start and against the instances not yet updated.
  */
 import type { HealthPolicy } from './deployment-model.js';
+import { HealthVerdict } from './enums.js';
+import { describeMissingEvidence, type Evidence, isEnough } from './health-evidence.js';
 import type { InstanceMetrics } from './instance.js';
 
 export type { HealthPolicy } from './deployment-model.js';
@@ -26,15 +28,19 @@ export interface HealthSnapshot {
 }
 
 export interface HealthReport {
+  verdict: HealthVerdict;
+  /** verdict === PASS. */
   healthy: boolean;
   baseline: HealthSnapshot;
   /** The updated instances. */
   current: HealthSnapshot;
-  /** Why it is judged degraded, one readable sentence each; empty when healthy. */
+  /** Why it FAILed, or why it is INCONCLUSIVE, one readable sentence each; empty when it passed. */
   reasons: string[];
   checkedAt: Date;
-  /** Too few updated instances reported to judge; then healthy with no reasons. */
+  /** verdict === INCONCLUSIVE: too little evidence, or nothing the policy checks could be compared. */
   insufficientData: boolean;
+  /** How much of the updated instances' reporting there was to judge. */
+  evidence: Evidence;
 }
 
 /** Below this a p99 baseline (ms) is treated as this, so a 0 ms baseline never divides by zero. */
@@ -208,39 +214,44 @@ function latencyReason(current: number, reference: number, label: string, maxPct
  * - each `customThresholds` metric whose updated value exceeds its maximum.
  *
  * A null policy field, or a metric missing on either side of a comparison, is
- * not checked. Increases exactly at the limit are healthy.
+ * not checked. Increases exactly at the limit pass.
  *
- * When fewer than `minInstances` (default 1) updated instances reported, there is
- * nothing to judge: the report is healthy, `insufficientData: true`, no reasons.
- * The caller decides how long it waits for data.
+ * The verdict is INCONCLUSIVE, never PASS, when the evidence is not enough
+ * (domain/health-evidence.ts), or when the policy checks something but not one
+ * of its checks could be made (no metric on both sides). FAIL when a check
+ * breached, PASS otherwise. The caller decides how long it waits for evidence.
  */
 export function evaluateHealth(input: {
   baseline: HealthSnapshot;
   updated: HealthSnapshot;
   notUpdated: HealthSnapshot | null;
   policy: HealthPolicy;
+  evidence: Evidence;
   now: Date;
-  minInstances?: number;
 }): HealthReport {
-  const { baseline, updated, policy } = input;
+  const { baseline, updated, policy, evidence } = input;
   const notUpdated = input.notUpdated !== null && input.notUpdated.instances > 0 ? input.notUpdated : null;
-  const report = (reasons: string[], insufficientData: boolean): HealthReport => ({
-    healthy: reasons.length === 0,
+  const report = (verdict: HealthVerdict, reasons: string[]): HealthReport => ({
+    verdict,
+    healthy: verdict === HealthVerdict.PASS,
     baseline,
     current: updated,
     reasons,
     checkedAt: new Date(input.now.getTime()),
-    insufficientData,
+    insufficientData: verdict === HealthVerdict.INCONCLUSIVE,
+    evidence,
   });
-  if (updated.instances < Math.max(1, input.minInstances ?? 1)) return report([], true);
+  if (!isEnough(evidence)) return report(HealthVerdict.INCONCLUSIVE, [describeMissingEvidence(evidence)]);
 
   const references: Array<{ label: string; snapshot: HealthSnapshot }> = [{ label: 'baseline', snapshot: baseline }];
   if (notUpdated !== null) references.push({ label: 'instances not yet updated', snapshot: notUpdated });
 
   const reasons: string[] = [];
+  let compared = 0;
   if (policy.maxErrorRateIncrease !== null && updated.errorRate !== null) {
     for (const { label, snapshot } of references) {
       if (snapshot.errorRate === null) continue;
+      compared += 1;
       const r = errorRateReason(updated.errorRate, snapshot.errorRate, label, policy.maxErrorRateIncrease);
       if (r !== null) reasons.push(r);
     }
@@ -248,28 +259,44 @@ export function evaluateHealth(input: {
   if (policy.maxLatencyIncreasePct !== null && updated.latencyP99Ms !== null) {
     for (const { label, snapshot } of references) {
       if (snapshot.latencyP99Ms === null) continue;
+      compared += 1;
       const r = latencyReason(updated.latencyP99Ms, snapshot.latencyP99Ms, label, policy.maxLatencyIncreasePct);
       if (r !== null) reasons.push(r);
     }
   }
-  for (const [name, max] of Object.entries(policy.customThresholds ?? {})) {
+  const thresholds = Object.entries(policy.customThresholds ?? {});
+  for (const [name, max] of thresholds) {
     const value = updated.custom !== null && Object.hasOwn(updated.custom, name) ? updated.custom[name] : undefined;
-    if (finite(value) && finite(max) && value > max + EPSILON * Math.max(1, Math.abs(max))) {
-      reasons.push(`custom metric ${name} ${plain(value)} > ${plain(max)}`);
-    }
+    if (!finite(value) || !finite(max)) continue;
+    compared += 1;
+    if (value > max + EPSILON * Math.max(1, Math.abs(max))) reasons.push(`custom metric ${name} ${plain(value)} > ${plain(max)}`);
   }
-  return report(reasons, false);
+  if (reasons.length > 0) return report(HealthVerdict.FAIL, reasons);
+  const checks = (policy.maxErrorRateIncrease !== null ? 1 : 0) + (policy.maxLatencyIncreasePct !== null ? 1 : 0) + thresholds.length;
+  if (checks > 0 && compared === 0) {
+    return report(HealthVerdict.INCONCLUSIVE, [
+      'nothing to compare: no metric the policy checks was reported both by the updated instances and by the baseline or the instances not yet updated',
+    ]);
+  }
+  return report(HealthVerdict.PASS, []);
 }
 
-/** A HealthReport read back from JSON (stored with an event, or sent between replicas): `checkedAt` as a Date again. */
+/**
+ * A HealthReport read back from JSON (stored with an event, or sent between
+ * replicas): `checkedAt` as a Date again. Reports stored before verdicts
+ * existed get theirs from healthy and insufficientData (which then meant
+ * "counted healthy": INCONCLUSIVE is what it was).
+ */
 export function healthReportFromJson(json: unknown): HealthReport {
-  const r = json as Omit<HealthReport, 'checkedAt'> & { checkedAt: string };
-  return { ...r, checkedAt: new Date(r.checkedAt) };
+  const r = json as Omit<HealthReport, 'checkedAt' | 'verdict' | 'evidence'> & Partial<Pick<HealthReport, 'verdict' | 'evidence'>> & { checkedAt: string };
+  const verdict = r.verdict ?? (r.insufficientData ? HealthVerdict.INCONCLUSIVE : r.healthy ? HealthVerdict.PASS : HealthVerdict.FAIL);
+  const evidence = r.evidence ?? { updated: r.current.instances, reporting: r.current.instances, required: 1, minHeartbeats: 1 };
+  return { ...r, verdict, healthy: verdict === HealthVerdict.PASS, evidence, checkedAt: new Date(r.checkedAt) };
 }
 
-/** One line for an event: "healthy: 3 updated instances reporting", or the reasons it is degraded. */
+/** One line for an event: "healthy: 3 updated instances reporting", or why it failed or is inconclusive. */
 export function summarizeHealth(report: HealthReport): string {
-  if (report.insufficientData) return 'no metrics from the updated instances yet: nothing to judge';
-  if (report.healthy) return `healthy: ${report.current.instances} updated instance${report.current.instances === 1 ? '' : 's'} reporting`;
+  if (report.verdict === HealthVerdict.INCONCLUSIVE) return `inconclusive: ${report.reasons.join('; ')}`;
+  if (report.verdict === HealthVerdict.PASS) return `healthy: ${report.current.instances} updated instance${report.current.instances === 1 ? '' : 's'} reporting`;
   return `degraded: ${report.reasons.join('; ')}`;
 }

@@ -1,6 +1,7 @@
 import { type Attributes, type Span, SpanStatusCode } from '@opentelemetry/api';
 import type { DeploymentRecord } from '../domain/deployment-model.js';
 import type { HealthReport } from '../domain/health.js';
+import { HealthVerdict } from '../domain/enums.js';
 import { contextOf, traceparentOf, tracer } from '../telemetry/tracing.js';
 
 /** Most instance ids listed on a push span. */
@@ -71,6 +72,7 @@ export class DeploymentTracing {
           ...attributesOf(d),
           'hotswap.phase': d.phase,
           'hotswap.health.healthy': report.healthy,
+          'hotswap.health.verdict': report.verdict,
           'hotswap.health.periodic': periodic,
           'hotswap.health.insufficient_data': report.insufficientData,
           'hotswap.health.updated_instances': report.current.instances,
@@ -79,7 +81,7 @@ export class DeploymentTracing {
       },
       contextOf(parent ?? d.traceContext),
     );
-    if (!report.healthy) span.setStatus({ code: SpanStatusCode.ERROR, message: report.reasons.join('; ') });
+    if (report.verdict === HealthVerdict.FAIL) span.setStatus({ code: SpanStatusCode.ERROR, message: report.reasons.join('; ') });
     span.end();
   }
 

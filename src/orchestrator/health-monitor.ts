@@ -1,6 +1,7 @@
 import { TargetState } from '../domain/deployment.js';
 import type { DeploymentRecord, TargetRecord } from '../domain/deployment-model.js';
 import { aggregate, evaluateHealth, type HealthReport, type HealthSnapshot, type MetricsSample } from '../domain/health.js';
+import { evidenceOf } from '../domain/health-evidence.js';
 import { type InstanceRegistry, METRICS_HISTORY_LENGTH } from '../registry/instance-registry.js';
 
 /** How far back heartbeats count: for the baseline, and for instances not yet updated. */
@@ -29,19 +30,22 @@ export class HealthMonitor {
     const histories = await this.registry.histories([...updated, ...waiting].map((t) => t.instanceId), METRICS_HISTORY_LENGTH);
     const recent = new Date(Math.max(d.createdAt.getTime(), now.getTime() - WINDOW_MS));
     const since = (t: TargetRecord) => (t.state === TargetState.APPLIED && t.ackedAt !== null ? t.ackedAt : recent);
-    const snapshot = (group: readonly TargetRecord[]) => {
+    const samplesOf = (group: readonly TargetRecord[]) => {
       const samples = new Map<string, MetricsSample[]>();
       for (const t of group) {
         const from = since(t).getTime();
         samples.set(t.instanceId, (histories.get(t.instanceId) ?? []).filter((s) => s.at.getTime() >= from));
       }
-      return aggregate(samples, new Date(0));
+      return samples;
     };
+    const snapshot = (group: readonly TargetRecord[]) => aggregate(samplesOf(group), new Date(0));
+    const sinceApply = samplesOf(updated);
     return evaluateHealth({
       baseline: d.state.baseline ?? snapshot([]),
-      updated: snapshot(updated),
+      updated: aggregate(sinceApply, new Date(0)),
       notUpdated: waiting.length > 0 ? snapshot(waiting) : null,
       policy: d.healthPolicy,
+      evidence: evidenceOf([...sinceApply.values()].map((samples) => samples.length), d.healthPolicy.minHeartbeats),
       now,
     });
   }

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { TargetState } from '../domain/deployment.js';
 import { type DeploymentEventRecord, type DeploymentRecord, EventType } from '../domain/deployment-model.js';
 import { describeDegradation } from '../domain/decision.js';
-import { DeploymentStatus } from '../domain/enums.js';
+import { DeploymentStatus, HealthVerdict } from '../domain/enums.js';
 import { summarizeHealth } from '../domain/health.js';
 import type { ConfigPushHub } from '../delivery/push-hub.js';
 import type { InstanceRegistry } from '../registry/instance-registry.js';
@@ -147,7 +147,8 @@ export class Orchestrator {
       const report = await s.deps.health.check(d, targets, s.now);
       s.deps.tracing.healthChecked(d, d.state.phaseTrace, report, true);
       await s.emit(EventType.HEALTH_CHECKED, `periodic check: ${summarizeHealth(report)}`, report);
-      if (report.healthy || d.state.healthOverridden) return false;
+      // Only a FAIL acts between phase ends: an INCONCLUSIVE check waits for the phase's own judgement.
+      if (report.verdict !== HealthVerdict.FAIL || d.state.healthOverridden) return false;
       const reason = `periodic check in phase ${d.phase} of ${d.phaseCount}: ${describeDegradation(report)}`;
       if (d.healthPolicy.autoRollback) {
         await beginRollback(s, reason, report);

@@ -1,7 +1,7 @@
 import type { PhaseDecision } from '../domain/decision.js';
 import { summarizeCounts, TargetState } from '../domain/deployment.js';
 import { EventType } from '../domain/deployment-model.js';
-import { DeploymentStatus } from '../domain/enums.js';
+import { DeploymentStatus, HealthVerdict } from '../domain/enums.js';
 import { type HealthReport, summarizeHealth } from '../domain/health.js';
 import { rollbackStart } from '../domain/rollback.js';
 import { awaitAcks, awaitingNewPushes, expireAcks } from './acks.js';
@@ -82,15 +82,20 @@ export async function advanceRollout(s: Step, repushDue: boolean): Promise<StepR
   return judge(s);
 }
 
-/** Every target of the phase answered and its observation time is over: health check, then the strategy decides. */
+/** While a phase's health is INCONCLUSIVE within its evidence bound, it looks again this often. */
+export const EVIDENCE_POLL_MS = 1000;
+
+/**
+ * Every target of the phase answered and its observation time is over: health
+ * check, then the strategy decides. An INCONCLUSIVE verdict before the
+ * evidence bound decides nothing and records nothing: the phase looks again.
+ */
 async function judge(s: Step): Promise<StepResult> {
   const { r, d, strategy } = s;
   const phaseResult = summarizeCounts(await r.targets.counts(d.id, d.phase));
   let health: HealthReport | null = null;
   if (strategy.judgesHealth && phaseResult.failed + phaseResult.timedOut === 0) {
     health = await s.deps.health.check(d, await r.deployments.targets(d.id), s.now);
-    s.deps.tracing.healthChecked(d, d.state.phaseTrace, health, false);
-    await s.emit(EventType.HEALTH_CHECKED, `phase ${d.phase} of ${d.phaseCount}: ${summarizeHealth(health)}`, health);
   }
   const decision = strategy.afterPhase(
     {
@@ -100,19 +105,44 @@ async function judge(s: Step): Promise<StepResult> {
       failures: await r.targets.failures(d.id, 5),
       health,
       healthOverridden: d.state.healthOverridden,
+      evidenceDue: s.now.getTime() >= evidenceBound(s),
     },
     d.options,
     d.healthPolicy,
   );
+  if (decision.kind === 'observe') return { done: false, waitMs: Math.max(1, Math.min(EVIDENCE_POLL_MS, evidenceBound(s) - s.now.getTime())) };
+  if (health !== null) {
+    s.deps.tracing.healthChecked(d, d.state.phaseTrace, health, false);
+    const inconclusive = decision.kind === 'pause' && decision.inconclusive === true;
+    const summary = `phase ${d.phase} of ${d.phaseCount}: ${summarizeHealth(health)}`;
+    const promoted = health.verdict === HealthVerdict.INCONCLUSIVE && !d.state.healthOverridden && !inconclusive;
+    await s.emit(
+      inconclusive ? EventType.HEALTH_INCONCLUSIVE : EventType.HEALTH_CHECKED,
+      promoted ? `${summary}; promoted all the same (health.onInconclusive is PROMOTE)` : summary,
+      health,
+    );
+  }
   return apply(s, decision, health);
 }
 
-async function apply(s: Step, decision: PhaseDecision, health: HealthReport | null): Promise<StepResult> {
+/** When the phase stops waiting for evidence: the end of its observation plus the evidence timeout (an unreadable end: now). */
+function evidenceBound(s: Step): number {
+  const observed = Date.parse(s.d.state.observeUntil ?? '');
+  if (Number.isNaN(observed)) return s.now.getTime();
+  const timeoutMs = s.d.healthPolicy.evidenceTimeoutSeconds === null ? s.deps.settings.evidenceTimeoutMs : s.d.healthPolicy.evidenceTimeoutSeconds * 1000;
+  return observed + timeoutMs;
+}
+
+async function apply(s: Step, decision: Exclude<PhaseDecision, { kind: 'observe' }>, health: HealthReport | null): Promise<StepResult> {
   const d = s.d;
   switch (decision.kind) {
     case 'next-phase': {
       const phase = d.phase + 1;
-      s.deps.tracing.phaseEnded(d, { 'hotswap.phase.outcome': 'promoted', 'hotswap.health.healthy': health?.healthy ?? true });
+      s.deps.tracing.phaseEnded(d, {
+        'hotswap.phase.outcome': 'promoted',
+        'hotswap.health.healthy': health?.healthy ?? true,
+        'hotswap.health.verdict': health?.verdict ?? 'NOT_JUDGED',
+      });
       const phaseTrace = s.deps.tracing.phaseStarted({ ...d, phase }, phase);
       await s.update({ phase, state: { ...d.state, stage: 'ROLLOUT', observeUntil: null, healthOverridden: false, phaseTrace } });
       await s.emit(EventType.PHASE_STARTED, `phase ${phase} of ${d.phaseCount} started`);

@@ -31,9 +31,14 @@ export interface VersionPayload {
 export interface OrchestratorSettings {
   /** How long a target that disconnected may take to come back and ack before it is LEFT. @default 15000 */
   reconnectGraceMs: number;
+  /**
+   * How long a phase keeps observing past its bake for evidence when its policy
+   * names no evidenceTimeoutSeconds. @default 60000 (6 heartbeat intervals of 10 s)
+   */
+  evidenceTimeoutMs: number;
 }
 
-export const DEFAULT_ORCHESTRATOR_SETTINGS: Readonly<OrchestratorSettings> = Object.freeze({ reconnectGraceMs: 15_000 });
+export const DEFAULT_ORCHESTRATOR_SETTINGS: Readonly<OrchestratorSettings> = Object.freeze({ reconnectGraceMs: 15_000, evidenceTimeoutMs: 60_000 });
 
 /** What a step needs beyond its transaction. */
 export interface StepDependencies {

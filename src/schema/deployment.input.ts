@@ -1,5 +1,5 @@
 import { Field, Float, InputType, Int } from 'type-graphql';
-import { DeploymentStrategy } from '../domain/enums.js';
+import { DeploymentStrategy, InconclusiveAction } from '../domain/enums.js';
 import { JSONScalar } from './scalars.js';
 
 @InputType()
@@ -15,6 +15,25 @@ export class HealthPolicyInput {
 
   @Field(() => Boolean, { nullable: true, defaultValue: true })
   autoRollback?: boolean | null;
+
+  @Field(() => Int, {
+    nullable: true,
+    description: 'Heartbeats with metrics an updated instance sends after applying before it counts as evidence (1 to 20; default 2)',
+  })
+  minHeartbeats?: number | null;
+
+  @Field(() => Int, {
+    nullable: true,
+    description: 'How long a phase keeps observing past its bake for that evidence; default: 6 of the server\'s heartbeat intervals (60 s)',
+  })
+  evidenceTimeoutSeconds?: number | null;
+
+  @Field(() => InconclusiveAction, {
+    nullable: true,
+    defaultValue: InconclusiveAction.PAUSE,
+    description: 'Still INCONCLUSIVE at that bound: PAUSE for an operator (default), or PROMOTE (for fleets that report no metrics at all)',
+  })
+  onInconclusive?: InconclusiveAction | null;
 }
 
 @InputType()

@@ -5,6 +5,8 @@ import {
   DeploymentStatus,
   DeploymentStrategy,
   Environment,
+  HealthVerdict,
+  InconclusiveAction,
   InstanceStatus,
   SchemaStatus,
 } from '../domain/enums.js';
@@ -17,3 +19,5 @@ registerEnumType(SchemaStatus, { name: 'SchemaStatus' });
 registerEnumType(InstanceStatus, { name: 'InstanceStatus' });
 registerEnumType(Color, { name: 'Color' });
 registerEnumType(ChangeOp, { name: 'ChangeOp' });
+registerEnumType(HealthVerdict, { name: 'HealthVerdict' });
+registerEnumType(InconclusiveAction, { name: 'InconclusiveAction' });

@@ -8,7 +8,7 @@ import type {
   StrategyState,
   TargetRecord,
 } from '../domain/deployment-model.js';
-import { INITIAL_STRATEGY_STATE } from '../domain/deployment-model.js';
+import { INITIAL_STRATEGY_STATE, withPolicyDefaults } from '../domain/deployment-model.js';
 import { healthReportFromJson } from '../domain/health.js';
 import type { DeploymentStatus, Environment } from '../domain/enums.js';
 import { ConflictError } from '../domain/errors.js';
@@ -291,7 +291,7 @@ function toRecord(r: Row): DeploymentRecord {
     version: Number(r.version),
     previousVersion: r.previous_version === null ? null : Number(r.previous_version),
     options: r.options as StrategyOptions,
-    healthPolicy: r.health_policy as HealthPolicy,
+    healthPolicy: withPolicyDefaults(r.health_policy as HealthPolicy),
     ackTimeoutSeconds: Number(r.ack_timeout_seconds),
     status: r.status as DeploymentStatus,
     phase: Number(r.phase),

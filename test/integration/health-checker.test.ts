@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { type Logger, pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { PushMessage } from '../../src/delivery/push-message.js';
-import { INITIAL_STRATEGY_STATE, type StrategyOptions } from '../../src/domain/deployment-model.js';
+import { INITIAL_STRATEGY_STATE, type StrategyOptions, withPolicyDefaults } from '../../src/domain/deployment-model.js';
 import { DeploymentStatus, DeploymentStrategy, Environment } from '../../src/domain/enums.js';
 import type { InstanceMetrics } from '../../src/domain/instance.js';
 import { DeploymentEventPublisher } from '../../src/orchestrator/events.js';
@@ -129,7 +129,7 @@ describe('health-check worker', () => {
           version: 2,
           previousVersion: 1,
           options,
-          healthPolicy: { maxErrorRateIncrease: 0.05, maxLatencyIncreasePct: 50, customThresholds: null, autoRollback: o.autoRollback ?? true },
+          healthPolicy: withPolicyDefaults({ maxErrorRateIncrease: 0.05, maxLatencyIncreasePct: 50, customThresholds: null, autoRollback: o.autoRollback ?? true }),
           ackTimeoutSeconds: 30,
           status: DeploymentStatus.PENDING,
           phaseCount: direct ? 1 : 2,

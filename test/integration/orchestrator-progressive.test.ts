@@ -9,8 +9,9 @@ import {
   INITIAL_STRATEGY_STATE,
   type StrategyOptions,
   type StrategyState,
+  withPolicyDefaults,
 } from '../../src/domain/deployment-model.js';
-import { Color, DeploymentStatus, DeploymentStrategy, Environment, Role } from '../../src/domain/enums.js';
+import { Color, DeploymentStatus, DeploymentStrategy, Environment, InconclusiveAction, Role } from '../../src/domain/enums.js';
 import type { HealthReport } from '../../src/domain/health.js';
 import type { InstanceMetrics } from '../../src/domain/instance.js';
 import { DeploymentEventPublisher } from '../../src/orchestrator/events.js';
@@ -89,6 +90,8 @@ interface ScenarioOptions {
   ackTimeoutSeconds?: number;
   /** Blue-green: instances of the active (BLUE) color that are not targets. */
   activeColorInstances?: number;
+  evidenceTimeoutSeconds?: number;
+  onInconclusive?: InconclusiveAction;
 }
 
 describe('orchestrator: progressive deployments step by step', () => {
@@ -182,7 +185,14 @@ describe('orchestrator: progressive deployments step by step', () => {
           version: 2,
           previousVersion,
           options,
-          healthPolicy: { maxErrorRateIncrease: 0.05, maxLatencyIncreasePct: 50, customThresholds: null, autoRollback: o.autoRollback ?? true },
+          healthPolicy: withPolicyDefaults({
+            maxErrorRateIncrease: 0.05,
+            maxLatencyIncreasePct: 50,
+            customThresholds: null,
+            autoRollback: o.autoRollback ?? true,
+            evidenceTimeoutSeconds: o.evidenceTimeoutSeconds ?? null,
+            onInconclusive: o.onInconclusive,
+          }),
           ackTimeoutSeconds: o.ackTimeoutSeconds ?? 30,
           status: DeploymentStatus.PENDING,
           phaseCount: phases.length,
@@ -608,6 +618,98 @@ describe('orchestrator: progressive deployments step by step', () => {
     });
   });
 
+  describe('a phase without evidence (no heartbeats since the apply)', () => {
+    /** Phase 1 pushed and acked, no heartbeat since: the bake (0 s) is over at once. */
+    async function silentPhase(o: Partial<ScenarioOptions> = {}): Promise<Scenario> {
+      const s = await scenario({ phaseSizes: [2, 1], bakeSeconds: 0, evidenceTimeoutSeconds: 1, ...o });
+      await step(s);
+      drain();
+      await ack(s, s.phases[0]!, 2);
+      return s;
+    }
+
+    it('keeps observing, deciding and recording nothing, while the evidence bound is ahead', async () => {
+      const s = await silentPhase();
+      const first = await step(s);
+      expect(first.done).toBe(false);
+      expect(first.waitMs).toBeGreaterThan(0);
+      expect(first.waitMs).toBeLessThanOrEqual(1000);
+      const again = await step(s);
+      expect(again.waitMs).toBeLessThanOrEqual(1000);
+      expect((await row(s.id)).status).toBe('IN_PROGRESS');
+      const types = (await eventRows(s.id)).map((e) => e.type);
+      expect(types).not.toContain('HEALTH_CHECKED');
+      expect(types).not.toContain('HEALTH_INCONCLUSIVE');
+      expect(drain()).toEqual([]);
+    });
+
+    it('judges as soon as the evidence comes within the bound: two heartbeats since the apply promote', async () => {
+      const s = await silentPhase({ evidenceTimeoutSeconds: 30 });
+      await step(s);
+      expect((await row(s.id)).phase).toBe(1);
+      await beat(s.phases[0]!, HEALTHY);
+      await step(s);
+      const r = await row(s.id);
+      expect(r.phase).toBe(2);
+      const checked = (await eventRows(s.id)).find((e) => e.type === 'HEALTH_CHECKED');
+      expect(checked?.message).toBe('phase 1 of 2: healthy: 2 updated instances reporting');
+    });
+
+    it('one heartbeat since the apply is not evidence', async () => {
+      const s = await silentPhase({ evidenceTimeoutSeconds: 30 });
+      await beat(s.phases[0]!, HEALTHY, 1);
+      await step(s);
+      expect((await row(s.id)).phase).toBe(1);
+      expect((await eventRows(s.id)).map((e) => e.type)).not.toContain('HEALTH_CHECKED');
+    });
+
+    it('past the bound: HEALTH_INCONCLUSIVE with the report, then PAUSED with the reason; resume promotes it as it is', async () => {
+      const s = await silentPhase();
+      await step(s);
+      await sleep(1100);
+      const paused = await step(s);
+      expect(paused.done).toBe(false);
+      expect((await row(s.id)).status).toBe('PAUSED');
+      const evs = await eventRows(s.id);
+      const inconclusive = evs.find((e) => e.type === 'HEALTH_INCONCLUSIVE');
+      expect(inconclusive?.message).toBe(
+        'phase 1 of 2: inconclusive: not enough evidence: 0 of 2 updated instances sent 2 heartbeats with metrics since applying (1 needed)',
+      );
+      expect(inconclusive?.health).toMatchObject({ verdict: 'INCONCLUSIVE', healthy: false, evidence: { updated: 2, reporting: 0, required: 1 } });
+      expect(evs.at(-1)).toMatchObject({ type: 'PAUSED' });
+      expect(evs.at(-1)!.message).toMatch(/^phase 1 of 2: health inconclusive: not enough evidence: .*; resume to promote it as it is, or roll back$/);
+      expect(evs.map((e) => e.type)).not.toContain('HEALTH_CHECKED');
+      expect(drain()).toEqual([]);
+
+      await service.resume(ADMIN, s.id);
+      await step(s);
+      expect((await row(s.id)).phase).toBe(2);
+      await step(s);
+      expect(pushedIds(drain())).toEqual(s.phases[1]);
+    });
+
+    it('past the bound, rolls back on an operator\'s word', async () => {
+      const s = await silentPhase();
+      await step(s);
+      await sleep(1100);
+      await step(s);
+      await service.rollback(ADMIN, s.id, 'no metrics, no promotion');
+      await step(s);
+      expect((await row(s.id)).status).toBe('ROLLING_BACK');
+    });
+
+    it('with onInconclusive PROMOTE, goes on at the bound and says so', async () => {
+      const s = await silentPhase({ onInconclusive: InconclusiveAction.PROMOTE });
+      await step(s);
+      expect((await row(s.id)).phase).toBe(1);
+      await sleep(1100);
+      await step(s);
+      expect((await row(s.id)).phase).toBe(2);
+      const checked = (await eventRows(s.id)).find((e) => e.type === 'HEALTH_CHECKED');
+      expect(checked?.message).toMatch(/^phase 1 of 2: inconclusive: not enough evidence: .*; promoted all the same \(health.onInconclusive is PROMOTE\)$/);
+    });
+  });
+
   describe('the lease', () => {
     it('a step after the lease expired throws LeaseLostError and changes nothing', async () => {
       const s = await scenario({ phaseSizes: [1, 1] });
@@ -848,6 +950,7 @@ describe('orchestrator: progressive deployments step by step', () => {
       await step(s);
       drain();
       await ack(s, s.phases[0]!, 2);
+      await beat(s.phases[0]!, HEALTHY);
       const first = await step(s);
       expect(first.waitMs).toBe(1000);
       expect((await eventRows(s.id)).at(-1)!.message).toBe('phase 1 of 2: 1 of 1 applied; waiting 1 s before judging health');

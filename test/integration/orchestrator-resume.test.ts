@@ -4,7 +4,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PushMessage } from '../../src/delivery/push-message.js';
 import { DeploymentStatus, DeploymentStrategy, Environment } from '../../src/domain/enums.js';
-import { INITIAL_STRATEGY_STATE } from '../../src/domain/deployment-model.js';
+import { INITIAL_STRATEGY_STATE, withPolicyDefaults } from '../../src/domain/deployment-model.js';
 import { DeploymentEventPublisher } from '../../src/orchestrator/events.js';
 import { HealthMonitor } from '../../src/orchestrator/health-monitor.js';
 import { Orchestrator } from '../../src/orchestrator/orchestrator.js';
@@ -61,7 +61,7 @@ describe('orchestrator takeover', () => {
           version: 1,
           previousVersion: null,
           options: { strategy: DeploymentStrategy.DIRECT, direct: { maxConcurrency: 10 } },
-          healthPolicy: { maxErrorRateIncrease: null, maxLatencyIncreasePct: null, customThresholds: null, autoRollback: true },
+          healthPolicy: withPolicyDefaults({ maxErrorRateIncrease: null, maxLatencyIncreasePct: null, customThresholds: null, autoRollback: true }),
           ackTimeoutSeconds: 30,
           status: DeploymentStatus.IN_PROGRESS,
           phaseCount: 1,

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { HealthPolicy } from '../../../src/domain/deployment-model.js';
+import { type HealthPolicy, withPolicyDefaults } from '../../../src/domain/deployment-model.js';
+import { HealthVerdict } from '../../../src/domain/enums.js';
+import { evidenceOf } from '../../../src/domain/health-evidence.js';
 import {
   aggregate,
   EMPTY_SNAPSHOT,
@@ -21,12 +23,14 @@ function snap(partial: Partial<HealthSnapshot>): HealthSnapshot {
   return { errorRate: null, latencyP99Ms: null, requestCount: null, custom: null, instances: 3, ...partial };
 }
 
-const POLICY: HealthPolicy = {
+const POLICY: HealthPolicy = withPolicyDefaults({
   maxErrorRateIncrease: 0.05,
   maxLatencyIncreasePct: 50,
   customThresholds: null,
   autoRollback: true,
-};
+});
+/** Three updated instances, all with two heartbeats since applying: enough to judge. */
+const ENOUGH = evidenceOf([2, 2, 2], 2);
 
 const BASELINE = snap({ errorRate: 0.01, latencyP99Ms: 200, requestCount: 1000 });
 
@@ -36,6 +40,7 @@ function check(updated: Partial<HealthSnapshot>, opts: { notUpdated?: HealthSnap
     updated: snap(updated),
     notUpdated: opts.notUpdated ?? null,
     policy: { ...POLICY, ...opts.policy },
+    evidence: ENOUGH,
     now: NOW,
   });
 }
@@ -138,12 +143,14 @@ describe('evaluateHealth', () => {
   it('is healthy within limits, with no reasons', () => {
     const r = check({ errorRate: 0.03, latencyP99Ms: 290 });
     expect(r).toEqual({
+      verdict: HealthVerdict.PASS,
       healthy: true,
       baseline: BASELINE,
       current: snap({ errorRate: 0.03, latencyP99Ms: 290 }),
       reasons: [],
       checkedAt: NOW,
       insufficientData: false,
+      evidence: ENOUGH,
     });
   });
 
@@ -222,20 +229,45 @@ describe('evaluateHealth', () => {
     expect(r.reasons).toEqual(['p99 latency 10000 ms vs baseline 200 ms: +4900% > 50%']);
   });
 
-  it('skips a comparison when the baseline lacks the metric', () => {
-    expect(check({ errorRate: 0.9, latencyP99Ms: 9000 }, { baseline: EMPTY_SNAPSHOT }).healthy).toBe(true);
+  it('skips a comparison when the baseline lacks the metric, and compares with what there is', () => {
+    const r = check({ errorRate: 0.9, latencyP99Ms: 9000 }, { baseline: snap({ latencyP99Ms: 200 }) });
+    expect(r.reasons).toEqual(['p99 latency 9000 ms vs baseline 200 ms: +4400% > 50%']);
+    expect(r.verdict).toBe(HealthVerdict.FAIL);
   });
 
-  it('is healthy with insufficientData and no reasons when no updated instance reported', () => {
-    const r = evaluateHealth({ baseline: BASELINE, updated: EMPTY_SNAPSHOT, notUpdated: null, policy: POLICY, now: NOW });
-    expect(r).toEqual({ healthy: true, baseline: BASELINE, current: EMPTY_SNAPSHOT, reasons: [], checkedAt: NOW, insufficientData: true });
+  it('is INCONCLUSIVE, never healthy, when nothing the policy checks could be compared', () => {
+    const r = check({ errorRate: 0.9, latencyP99Ms: 9000 }, { baseline: EMPTY_SNAPSHOT });
+    expect(r).toMatchObject({ verdict: HealthVerdict.INCONCLUSIVE, healthy: false, insufficientData: true });
+    expect(r.reasons).toEqual([
+      'nothing to compare: no metric the policy checks was reported both by the updated instances and by the baseline or the instances not yet updated',
+    ]);
   });
 
-  it('honours minInstances', () => {
-    const updated = snap({ errorRate: 0.5, instances: 2 });
+  it('passes when the policy checks nothing at all (every limit switched off)', () => {
+    const r = check({ errorRate: 0.9 }, { baseline: EMPTY_SNAPSHOT, policy: { maxErrorRateIncrease: null, maxLatencyIncreasePct: null } });
+    expect(r).toMatchObject({ verdict: HealthVerdict.PASS, healthy: true, reasons: [] });
+  });
+
+  it('is INCONCLUSIVE, not healthy, when no updated instance reported: the old "counted healthy" is gone', () => {
+    const evidence = evidenceOf([0, 0, 0], 2);
+    const r = evaluateHealth({ baseline: BASELINE, updated: EMPTY_SNAPSHOT, notUpdated: null, policy: POLICY, evidence, now: NOW });
+    expect(r).toEqual({
+      verdict: HealthVerdict.INCONCLUSIVE,
+      healthy: false,
+      baseline: BASELINE,
+      current: EMPTY_SNAPSHOT,
+      reasons: ['not enough evidence: 0 of 3 updated instances sent 2 heartbeats with metrics since applying (2 needed)'],
+      checkedAt: NOW,
+      insufficientData: true,
+      evidence,
+    });
+  });
+
+  it('waits for evidence even when the metrics it has look bad: one heartbeat is not a judgement', () => {
+    const updated = snap({ errorRate: 0.5, instances: 3 });
     const base = { baseline: BASELINE, updated, notUpdated: null, policy: POLICY, now: NOW };
-    expect(evaluateHealth({ ...base, minInstances: 3 })).toMatchObject({ healthy: true, insufficientData: true, reasons: [] });
-    expect(evaluateHealth({ ...base, minInstances: 2 })).toMatchObject({ healthy: false, insufficientData: false });
+    expect(evaluateHealth({ ...base, evidence: evidenceOf([1, 1, 2], 2) })).toMatchObject({ verdict: HealthVerdict.INCONCLUSIVE, healthy: false });
+    expect(evaluateHealth({ ...base, evidence: evidenceOf([1, 2, 2], 2) })).toMatchObject({ verdict: HealthVerdict.FAIL, healthy: false });
   });
 
   it('handles a zero error rate baseline (points, no division)', () => {
@@ -273,7 +305,7 @@ describe('evaluateHealth', () => {
 
   it('does not keep a reference to the caller’s now', () => {
     const now = new Date(NOW.getTime());
-    const r = evaluateHealth({ baseline: BASELINE, updated: snap({}), notUpdated: null, policy: POLICY, now });
+    const r = evaluateHealth({ baseline: BASELINE, updated: snap({ errorRate: 0.01 }), notUpdated: null, policy: POLICY, evidence: ENOUGH, now });
     now.setTime(0);
     expect(r.checkedAt).toEqual(NOW);
   });
@@ -283,7 +315,7 @@ describe('evaluateHealth', () => {
     const baseline = aggregate(samples({ a: [[50, { errorRate: 0.01, latencyP99Ms: 200, requestCount: 100 }]], b: [[50, { errorRate: 0.01, latencyP99Ms: 200, requestCount: 100 }]] }), T0);
     const updated = aggregate(samples({ a: [[50, { errorRate: 0 }], [120, { errorRate: 0.07, latencyP99Ms: 480, requestCount: 100 }]] }), phaseStart);
     const notUpdated = aggregate(samples({ b: [[130, { errorRate: 0.01, latencyP99Ms: 200, requestCount: 100 }]] }), phaseStart);
-    const r = evaluateHealth({ baseline, updated, notUpdated, policy: POLICY, now: NOW });
+    const r = evaluateHealth({ baseline, updated, notUpdated, policy: POLICY, evidence: ENOUGH, now: NOW });
     expect(r.reasons).toEqual([
       'error rate 7.0% vs baseline 1.0%: +6.0 points > 5.0',
       'error rate 7.0% vs instances not yet updated 1.0%: +6.0 points > 5.0',

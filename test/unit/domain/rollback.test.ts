@@ -6,8 +6,9 @@ import {
   type HealthPolicy,
   INITIAL_STRATEGY_STATE,
   type StrategyState,
+  withPolicyDefaults,
 } from '../../../src/domain/deployment-model.js';
-import { Color, DeploymentStatus, DeploymentStrategy, Environment } from '../../../src/domain/enums.js';
+import { Color, DeploymentStatus, DeploymentStrategy, Environment, HealthVerdict } from '../../../src/domain/enums.js';
 import { BadInputError, ConflictError, ErrorCode } from '../../../src/domain/errors.js';
 import type { HealthReport } from '../../../src/domain/health.js';
 import { checkManualRollback, MAX_ROLLBACK_REASON_LENGTH, rollbackStart } from '../../../src/domain/rollback.js';
@@ -25,7 +26,7 @@ function deployment(overrides: Partial<DeploymentRecord> = {}): DeploymentRecord
     version: 2,
     previousVersion: 1,
     options: { strategy: DeploymentStrategy.CANARY, canary: { phases: [0.1, 0.3, 0.5, 1], bakeSeconds: 1 } },
-    healthPolicy: { maxErrorRateIncrease: 0.05, maxLatencyIncreasePct: 50, customThresholds: null, autoRollback: true },
+    healthPolicy: withPolicyDefaults({ maxErrorRateIncrease: 0.05, maxLatencyIncreasePct: 50, customThresholds: null, autoRollback: true }),
     ackTimeoutSeconds: 5,
     status: S.IN_PROGRESS,
     phase: 2,
@@ -151,9 +152,11 @@ describe('rollbackStart', () => {
   });
 });
 
-const POLICY: HealthPolicy = { maxErrorRateIncrease: 0.05, maxLatencyIncreasePct: 50, customThresholds: null, autoRollback: true };
+const POLICY: HealthPolicy = withPolicyDefaults({ maxErrorRateIncrease: 0.05, maxLatencyIncreasePct: 50, customThresholds: null, autoRollback: true });
 const SNAPSHOT = { errorRate: 0.01, latencyP99Ms: 200, requestCount: 100, custom: null, instances: 1 };
 const report = (reasons: string[], insufficientData = false): HealthReport => ({
+  verdict: insufficientData ? HealthVerdict.INCONCLUSIVE : reasons.length === 0 ? HealthVerdict.PASS : HealthVerdict.FAIL,
+  evidence: { updated: 1, reporting: insufficientData ? 0 : 1, required: 1, minHeartbeats: 2 },
   healthy: reasons.length === 0,
   baseline: SNAPSHOT,
   current: SNAPSHOT,
@@ -167,6 +170,7 @@ function outcome(states: TargetState[], failures: PhaseOutcome['failures'], extr
     phase: 1,
     phaseCount: 3,
     phaseResult: summarizeTargets(states.map((state) => ({ state }))),
+    evidenceDue: true,
     failures,
     health: report([]),
     healthOverridden: false,
@@ -223,8 +227,10 @@ describe('judgePhase', () => {
     expect(judgePhase({ ...o, healthOverridden: true }, POLICY)).toEqual({ kind: 'next-phase' });
   });
 
-  it('insufficient data and no health both promote', () => {
-    expect(judgePhase(outcome(ok, [], { health: report([], true) }), POLICY)).toEqual({ kind: 'next-phase' });
+  it('insufficient data keeps observing, then pauses; a strategy that judges no health promotes', () => {
+    expect(judgePhase(outcome(ok, [], { health: report([], true), evidenceDue: false }), POLICY)).toEqual({ kind: 'observe' });
+    expect(judgePhase(outcome(ok, [], { health: report([], true) }), POLICY)).toMatchObject({ kind: 'pause', inconclusive: true });
+    expect(judgePhase(outcome(ok, [], { health: report([], true) }), { ...POLICY, autoRollback: false })).toMatchObject({ kind: 'pause', inconclusive: true });
     expect(judgePhase(outcome(ok, [], { health: null, phase: 3 }), POLICY)).toEqual({ kind: 'complete' });
   });
 });

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { PhaseDecision, PhaseOutcome } from '../../../src/domain/decision.js';
 import { summarizeTargets, TargetState } from '../../../src/domain/deployment.js';
 import type { HealthPolicy, StrategyOptions } from '../../../src/domain/deployment-model.js';
-import { Color, DeploymentStrategy } from '../../../src/domain/enums.js';
+import { withPolicyDefaults } from '../../../src/domain/deployment-model.js';
+import { Color, DeploymentStrategy, HealthVerdict } from '../../../src/domain/enums.js';
 import { BadInputError } from '../../../src/domain/errors.js';
 import type { HealthReport } from '../../../src/domain/health.js';
 import { blueGreenStrategy } from '../../../src/orchestrator/strategies/blue-green.js';
@@ -11,7 +12,7 @@ import type { PlanInput } from '../../../src/orchestrator/strategies/strategy.js
 
 const blueGreen = (verifySeconds = 1): StrategyOptions => ({ strategy: DeploymentStrategy.BLUE_GREEN, blueGreen: { verifySeconds } });
 
-const POLICY: HealthPolicy = { maxErrorRateIncrease: 0.05, maxLatencyIncreasePct: 50, customThresholds: null, autoRollback: true };
+const POLICY: HealthPolicy = withPolicyDefaults({ maxErrorRateIncrease: 0.05, maxLatencyIncreasePct: 50, customThresholds: null, autoRollback: true });
 const NO_AUTO: HealthPolicy = { ...POLICY, autoRollback: false };
 
 const FLEET: PlanInput['instances'] = [
@@ -31,7 +32,9 @@ const reasonOf = (d: PhaseDecision): string | null => ('reason' in d ? d.reason 
 
 const SNAPSHOT = { errorRate: 0.01, latencyP99Ms: 100, requestCount: 50, custom: null, instances: 2 };
 function health(reasons: string[] = [], insufficientData = false): HealthReport {
-  return { healthy: reasons.length === 0, baseline: SNAPSHOT, current: SNAPSHOT, reasons, checkedAt: new Date(0), insufficientData };
+  const verdict = insufficientData ? HealthVerdict.INCONCLUSIVE : reasons.length === 0 ? HealthVerdict.PASS : HealthVerdict.FAIL;
+  const evidence = { updated: 1, reporting: insufficientData ? 0 : 1, required: 1, minHeartbeats: 2 };
+  return { verdict, healthy: verdict === HealthVerdict.PASS, baseline: SNAPSHOT, current: SNAPSHOT, reasons, checkedAt: new Date(0), insufficientData, evidence };
 }
 
 function outcome(opts: { failed?: number; timedOut?: number; report?: HealthReport; overridden?: boolean } = {}): PhaseOutcome {
@@ -46,6 +49,7 @@ function outcome(opts: { failed?: number; timedOut?: number; report?: HealthRepo
     phase: 1,
     phaseCount: 1,
     phaseResult: summarizeTargets(states.map((state) => ({ state }))),
+    evidenceDue: true,
     failures: [
       ...Array.from({ length: failed }, (_, i) => ({ instanceId: `green-${i + 1}`, state: 'FAILED', error: 'rejected' })),
       ...Array.from({ length: timedOut }, (_, i) => ({ instanceId: `green-${failed + i + 1}`, state: 'TIMED_OUT', error: null })),
@@ -135,9 +139,9 @@ describe('blueGreenStrategy.maxInFlight and observeSeconds', () => {
 });
 
 describe('blueGreenStrategy.afterPhase', () => {
-  it('healthy after verification → complete (the single phase is the last)', () => {
+  it('healthy after verification → complete (the single phase is the last); inconclusive → pause, never a switch', () => {
     expect(blueGreenStrategy.afterPhase(outcome(), blueGreen(), POLICY)).toEqual({ kind: 'complete' });
-    expect(blueGreenStrategy.afterPhase(outcome({ report: health([], true) }), blueGreen(), POLICY)).toEqual({ kind: 'complete' });
+    expect(blueGreenStrategy.afterPhase(outcome({ report: health([], true) }), blueGreen(), POLICY)).toMatchObject({ kind: 'pause', inconclusive: true });
   });
 
   it('an idle instance that did not apply → rollback, or fail without autoRollback', () => {

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { PhaseDecision, PhaseOutcome } from '../../../src/domain/decision.js';
 import { summarizeTargets, TargetState } from '../../../src/domain/deployment.js';
 import type { HealthPolicy, StrategyOptions } from '../../../src/domain/deployment-model.js';
-import { Color, DeploymentStrategy } from '../../../src/domain/enums.js';
+import { withPolicyDefaults } from '../../../src/domain/deployment-model.js';
+import { Color, DeploymentStrategy, HealthVerdict, InconclusiveAction } from '../../../src/domain/enums.js';
 import type { HealthReport } from '../../../src/domain/health.js';
 import { canaryStrategy } from '../../../src/orchestrator/strategies/canary.js';
 import { strategyFor } from '../../../src/orchestrator/strategies/select-strategy.js';
@@ -14,7 +15,7 @@ function canary(phases = DEFAULT_PHASES, bakeSeconds = 1): StrategyOptions {
   return { strategy: DeploymentStrategy.CANARY, canary: { phases, bakeSeconds } };
 }
 
-const POLICY: HealthPolicy = { maxErrorRateIncrease: 0.05, maxLatencyIncreasePct: 50, customThresholds: null, autoRollback: true };
+const POLICY: HealthPolicy = withPolicyDefaults({ maxErrorRateIncrease: 0.05, maxLatencyIncreasePct: 50, customThresholds: null, autoRollback: true });
 const NO_AUTO: HealthPolicy = { ...POLICY, autoRollback: false };
 
 const fleet = (n: number, color: Color | null = null) =>
@@ -32,8 +33,11 @@ const SNAPSHOT = { errorRate: 0.01, latencyP99Ms: 200, requestCount: 100, custom
 
 function report(partial: Partial<HealthReport> = {}): HealthReport {
   const reasons = partial.reasons ?? [];
+  const verdict = partial.insufficientData ? HealthVerdict.INCONCLUSIVE : reasons.length === 0 ? HealthVerdict.PASS : HealthVerdict.FAIL;
   return {
-    healthy: reasons.length === 0,
+    verdict,
+    healthy: verdict === HealthVerdict.PASS,
+    evidence: { updated: 2, reporting: partial.insufficientData ? 0 : 2, required: 1, minHeartbeats: 2 },
     baseline: SNAPSHOT,
     current: SNAPSHOT,
     reasons,
@@ -69,6 +73,7 @@ function outcome(
     phase,
     phaseCount,
     phaseResult: summarizeTargets(states.map((state) => ({ state }))),
+    evidenceDue: true,
     failures,
     health: opts.health === undefined ? report() : opts.health,
     healthOverridden: opts.healthOverridden ?? false,
@@ -241,10 +246,27 @@ describe('canaryStrategy.afterPhase', () => {
     });
   });
 
-  it('insufficient data promotes (nothing to judge)', () => {
-    const health = report({ insufficientData: true, current: { ...SNAPSHOT, instances: 0, errorRate: null } });
-    expect(canaryStrategy.afterPhase(outcome(1, 4, { health }), canary(), POLICY)).toEqual({ kind: 'next-phase' });
-    expect(canaryStrategy.afterPhase(outcome(4, 4, { health }), canary(), NO_AUTO)).toEqual({ kind: 'complete' });
+  it('insufficient data never promotes: it observes until the evidence bound, then pauses for an operator', () => {
+    const health = report({ insufficientData: true, reasons: ['not enough evidence: 0 of 4 updated instances sent 2 heartbeats with metrics since applying (2 needed)'] });
+    const early = { ...outcome(1, 4, { health }), evidenceDue: false };
+    expect(canaryStrategy.afterPhase(early, canary(), POLICY)).toEqual({ kind: 'observe' });
+    expect(canaryStrategy.afterPhase(outcome(1, 4, { health }), canary(), POLICY)).toEqual({
+      kind: 'pause',
+      inconclusive: true,
+      reason:
+        'phase 1 of 4: health inconclusive: not enough evidence: 0 of 4 updated instances sent 2 heartbeats with metrics since applying (2 needed); ' +
+        'resume to promote it as it is, or roll back',
+    });
+    expect(canaryStrategy.afterPhase(outcome(4, 4, { health }), canary(), NO_AUTO).kind).toBe('pause');
+  });
+
+  it('insufficient data promotes only when the policy says PROMOTE, or an operator resumed the phase', () => {
+    const health = report({ insufficientData: true, reasons: ['not enough evidence'] });
+    const promote = { ...POLICY, onInconclusive: InconclusiveAction.PROMOTE };
+    expect(canaryStrategy.afterPhase({ ...outcome(1, 4, { health }), evidenceDue: false }, canary(), promote)).toEqual({ kind: 'observe' });
+    expect(canaryStrategy.afterPhase(outcome(1, 4, { health }), canary(), promote)).toEqual({ kind: 'next-phase' });
+    expect(canaryStrategy.afterPhase(outcome(4, 4, { health }), canary(), promote)).toEqual({ kind: 'complete' });
+    expect(canaryStrategy.afterPhase(outcome(1, 4, { health, healthOverridden: true }), canary(), POLICY)).toEqual({ kind: 'next-phase' });
   });
 
   it('no health report at all promotes', () => {

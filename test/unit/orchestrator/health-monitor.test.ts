@@ -5,8 +5,9 @@ import {
   type HealthPolicy,
   INITIAL_STRATEGY_STATE,
   type TargetRecord,
+  withPolicyDefaults,
 } from '../../../src/domain/deployment-model.js';
-import { DeploymentStatus, DeploymentStrategy, Environment } from '../../../src/domain/enums.js';
+import { DeploymentStatus, DeploymentStrategy, Environment, HealthVerdict } from '../../../src/domain/enums.js';
 import type { HealthSnapshot } from '../../../src/domain/health.js';
 import type { InstanceMetrics } from '../../../src/domain/instance.js';
 import { HealthMonitor } from '../../../src/orchestrator/health-monitor.js';
@@ -21,7 +22,8 @@ const NOW = minutes(60);
 const CREATED = minutes(58);
 const ACKED = minutes(59);
 
-const POLICY: HealthPolicy = { maxErrorRateIncrease: 0.05, maxLatencyIncreasePct: 50, customThresholds: null, autoRollback: true };
+/** One heartbeat since the ack is evidence here: these tests are about what is aggregated (the default of 2 has its own). */
+const POLICY: HealthPolicy = withPolicyDefaults({ maxErrorRateIncrease: 0.05, maxLatencyIncreasePct: 50, customThresholds: null, autoRollback: true, minHeartbeats: 1 });
 
 function snapshot(partial: Partial<HealthSnapshot> = {}): HealthSnapshot {
   return { errorRate: 0.01, latencyP99Ms: 200, requestCount: 1000, custom: null, instances: 4, ...partial };
@@ -163,12 +165,14 @@ describe('HealthMonitor', () => {
       await beat(minutes(59.5), { u1: { errorRate: 0.01, latencyP99Ms: 210, requestCount: 100 } });
       const report = await monitor.check(deployment(), [applied('u1')], NOW);
       expect(report).toEqual({
+        verdict: HealthVerdict.PASS,
         healthy: true,
         baseline: snapshot(),
         current: { errorRate: 0.01, latencyP99Ms: 210, requestCount: 100, custom: null, instances: 1 },
         reasons: [],
         checkedAt: NOW,
         insufficientData: false,
+        evidence: { updated: 1, reporting: 1, required: 1, minHeartbeats: 1 },
       });
     });
 
@@ -211,17 +215,29 @@ describe('HealthMonitor', () => {
       expect(report.healthy).toBe(true);
     });
 
-    it('insufficientData when the updated instances have not reported since their ack', async () => {
+    it('INCONCLUSIVE, never healthy, when the updated instances have not reported since their ack', async () => {
       await beat(minutes(58.9), { u1: { errorRate: 0.9, latencyP99Ms: 9000, requestCount: 100 } });
       const report = await monitor.check(deployment(), [applied('u1')], NOW);
-      expect(report).toMatchObject({ healthy: true, insufficientData: true, reasons: [] });
+      expect(report).toMatchObject({ verdict: HealthVerdict.INCONCLUSIVE, healthy: false, insufficientData: true });
+      expect(report.reasons).toEqual(['not enough evidence: 0 of 1 updated instance sent 1 heartbeat with metrics since applying (1 needed)']);
       expect(report.current.instances).toBe(0);
     });
 
-    it('insufficientData when no target has applied yet', async () => {
+    it('INCONCLUSIVE when no target has applied yet', async () => {
       await beat(minutes(59.5), { p1: { errorRate: 0.01, requestCount: 100 } });
       const report = await monitor.check(deployment(), [pending('p1')], NOW);
-      expect(report).toMatchObject({ healthy: true, insufficientData: true, reasons: [] });
+      expect(report).toMatchObject({ verdict: HealthVerdict.INCONCLUSIVE, healthy: false, reasons: ['not enough evidence: no instance has applied the new version'] });
+    });
+
+    it('by default needs two heartbeats since the ack from half of the updated instances', async () => {
+      const d = deployment({ healthPolicy: { ...POLICY, minHeartbeats: 2 } });
+      const targets = [applied('u1'), applied('u2'), applied('u3'), applied('u4')];
+      await beat(minutes(59.2), { u1: { errorRate: 0.01 }, u2: { errorRate: 0.01 }, u3: { errorRate: 0.01 } });
+      expect((await monitor.check(d, targets, NOW)).evidence).toEqual({ updated: 4, reporting: 0, required: 2, minHeartbeats: 2 });
+      await beat(minutes(59.4), { u1: { errorRate: 0.01 } });
+      expect(await monitor.check(d, targets, NOW)).toMatchObject({ verdict: HealthVerdict.INCONCLUSIVE, evidence: { reporting: 1 } });
+      await beat(minutes(59.6), { u2: { errorRate: 0.01 } });
+      expect(await monitor.check(d, targets, NOW)).toMatchObject({ verdict: HealthVerdict.PASS, evidence: { reporting: 2 } });
     });
 
     it('ignores APPLIED targets of another version (e.g. given the previous version back)', async () => {
@@ -312,7 +328,8 @@ describe('HealthMonitor', () => {
     it('a null baseline compares with nothing but the instances not yet updated', async () => {
       await beat(minutes(59.5), { u1: { errorRate: 0.3, latencyP99Ms: 480, requestCount: 100 } });
       const report = await monitor.check(deployment({}, null), [applied('u1')], NOW);
-      expect(report).toMatchObject({ healthy: true, insufficientData: false, reasons: [] });
+      // Nothing to compare with is no pass.
+      expect(report).toMatchObject({ verdict: HealthVerdict.INCONCLUSIVE, healthy: false, insufficientData: true });
       expect(report.baseline).toEqual({ errorRate: null, latencyP99Ms: null, requestCount: null, custom: null, instances: 0 });
       await beat(minutes(59.5), { p1: { errorRate: 0.01, latencyP99Ms: 480, requestCount: 100 } });
       const withWaiting = await monitor.check(deployment({}, null), [applied('u1'), pending('p1')], NOW);

@@ -2,8 +2,9 @@ import { describe, expect, it } from 'vitest';
 import type { PhaseDecision, PhaseOutcome } from '../../../src/domain/decision.js';
 import { summarizeTargets, TargetState } from '../../../src/domain/deployment.js';
 import type { HealthPolicy, StrategyOptions } from '../../../src/domain/deployment-model.js';
+import { withPolicyDefaults } from '../../../src/domain/deployment-model.js';
 import { normalizeDeployment } from '../../../src/domain/deployment-input.js';
-import { DeploymentStrategy } from '../../../src/domain/enums.js';
+import { DeploymentStrategy, HealthVerdict } from '../../../src/domain/enums.js';
 import { BadInputError } from '../../../src/domain/errors.js';
 import type { HealthReport } from '../../../src/domain/health.js';
 import { stableOrder } from '../../../src/domain/planning.js';
@@ -20,7 +21,7 @@ function rolling(opts: { batchSize?: number | null; batchPercent?: number | null
 /** What normalizeDeployment gives a ROLLING deployment without batch options (the default 25%). */
 const DEFAULT_ROLLING = normalizeDeployment({ strategy: DeploymentStrategy.ROLLING, rolling: { intervalSeconds: 1 } }).options;
 
-const POLICY: HealthPolicy = { maxErrorRateIncrease: 0.05, maxLatencyIncreasePct: 50, customThresholds: null, autoRollback: true };
+const POLICY: HealthPolicy = withPolicyDefaults({ maxErrorRateIncrease: 0.05, maxLatencyIncreasePct: 50, customThresholds: null, autoRollback: true });
 const NO_AUTO: HealthPolicy = { ...POLICY, autoRollback: false };
 
 const fleet = (n: number) => Array.from({ length: n }, (_, i) => ({ id: `r-${String(i).padStart(3, '0')}`, color: null }));
@@ -38,6 +39,8 @@ const reasonOf = (d: PhaseDecision): string | null => ('reason' in d ? d.reason 
 const SNAPSHOT = { errorRate: 0.01, latencyP99Ms: 100, requestCount: 50, custom: null, instances: 3 };
 function health(reasons: string[] = []): HealthReport {
   return {
+    verdict: reasons.length === 0 ? HealthVerdict.PASS : HealthVerdict.FAIL,
+    evidence: { updated: 3, reporting: 3, required: 2, minHeartbeats: 2 },
     healthy: reasons.length === 0,
     baseline: SNAPSHOT,
     current: SNAPSHOT,
@@ -54,6 +57,7 @@ function outcome(phase: number, phaseCount: number, opts: { failed?: number; rep
     phase,
     phaseCount,
     phaseResult: summarizeTargets(states.map((state) => ({ state }))),
+    evidenceDue: true,
     failures: Array.from({ length: failed }, (_, i) => ({ instanceId: `r-${i}`, state: 'FAILED', error: 'bad config' })),
     health: opts.report ?? health(),
     healthOverridden: opts.overridden ?? false,
