@@ -6,7 +6,7 @@ import type { GraphQLSchema } from 'graphql';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { DomainError } from '../domain/errors.js';
+import { BadInputError, DomainError } from '../domain/errors.js';
 import type { ConfigFeedService } from '../services/config-feed.service.js';
 import type { GraphQLContext } from '../schema/context.js';
 import { createErrorFormatter, toGraphQLError } from '../schema/format-error.js';
@@ -27,6 +27,10 @@ export interface HttpServerOptions {
   /** Answers /metrics (Prometheus text format). */
   metrics: { render(): Promise<string>; contentType: string };
 }
+
+/** A subscription sent as an HTTP request: a refusal the caller can act on, not an error of ours to log. */
+export const SUBSCRIPTION_OVER_HTTP =
+  'subscriptions are served over the websocket on /graphql (protocol graphql-transport-ws), not over HTTP: open a websocket to /graphql and subscribe there';
 
 export interface RunningHttpServer {
   url: string;
@@ -65,7 +69,9 @@ export async function startHttpServer(o: HttpServerOptions, host: string, port: 
       { serverWillStart: async () => ({ drainServer: () => ws.dispose() }) },
       {
         requestDidStart: async () => ({
-          didResolveOperation: async ({ document, operationName, request }) => {
+          didResolveOperation: async ({ document, operation, operationName, request }) => {
+            // Executed here, a subscription field would resolve without its event: an internal error on every call.
+            if (operation?.operation === 'subscription') throw toGraphQLError(new BadInputError(SUBSCRIPTION_OVER_HTTP));
             const tooCostly = checkQueryCost(o.limits, o.schema, document, operationName, request.variables);
             if (tooCostly) throw tooCostly;
           },

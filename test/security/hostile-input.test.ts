@@ -26,6 +26,24 @@ describe('hostile input', () => {
   const requestLines = (): Array<LogLine & { request: { errors: string[]; fields: string[] } }> =>
     logs.lines.filter((l) => l.msg === 'graphql request') as never;
 
+  describe('a subscription sent over HTTP', () => {
+    const SUBSCRIPTION = 'subscription { deploymentEvents(id: "x") { type } }';
+
+    it.each([
+      ['with a token', undefined],
+      ['without a token', null],
+    ] as const)('%s is refused with BAD_USER_INPUT pointing to the websocket, and nothing is logged as an error', async (_label, token) => {
+      for (let i = 0; i < 3; i++) {
+        const res = await a.gql(SUBSCRIPTION, {}, token);
+        expectRefused(res, 'BAD_USER_INPUT');
+        expect(res.status).toBe(400);
+        expect(res.errors?.[0]?.message).toMatch(/subscriptions are served over the websocket on \/graphql/);
+      }
+      expect(logs.atLeast(LogLevel.warn)).toEqual([]);
+      expect(requestLines().map((l) => l.request.errors)).toEqual([['BAD_USER_INPUT'], ['BAD_USER_INPUT'], ['BAD_USER_INPUT']]);
+    });
+  });
+
   describe('the request log', () => {
     beforeAll(async () => {
       await createProfile(a, 'logged');
