@@ -6,12 +6,13 @@ import type { GraphQLSchema } from 'graphql';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { BadInputError, DomainError } from '../domain/errors.js';
+import { DomainError } from '../domain/errors.js';
 import type { ConfigFeedService } from '../services/config-feed.service.js';
 import type { GraphQLContext } from '../schema/context.js';
 import { createErrorFormatter, toGraphQLError } from '../schema/format-error.js';
 import type { CallerGate } from './caller-gate.js';
 import { bodyErrorHandler, refuseUnsafeRequests } from './request-guards.js';
+import { operationGuardsPlugin } from './operation-guards.js';
 import { requestLogPlugin } from './request-log.js';
 import { checkQueryCost, type QueryLimits, queryLimitRules } from './validation-rules.js';
 import { attachWebSocketServer } from './websocket-server.js';
@@ -27,10 +28,6 @@ export interface HttpServerOptions {
   /** Answers /metrics (Prometheus text format). */
   metrics: { render(): Promise<string>; contentType: string };
 }
-
-/** A subscription sent as an HTTP request: a refusal the caller can act on, not an error of ours to log. */
-export const SUBSCRIPTION_OVER_HTTP =
-  'subscriptions are served over the websocket on /graphql (protocol graphql-transport-ws), not over HTTP: open a websocket to /graphql and subscribe there';
 
 export interface RunningHttpServer {
   url: string;
@@ -67,16 +64,7 @@ export async function startHttpServer(o: HttpServerOptions, host: string, port: 
       ApolloServerPluginDrainHttpServer({ httpServer: server }),
       requestLogPlugin(o.logger),
       { serverWillStart: async () => ({ drainServer: () => ws.dispose() }) },
-      {
-        requestDidStart: async () => ({
-          didResolveOperation: async ({ document, operation, operationName, request }) => {
-            // Executed here, a subscription field would resolve without its event: an internal error on every call.
-            if (operation?.operation === 'subscription') throw toGraphQLError(new BadInputError(SUBSCRIPTION_OVER_HTTP));
-            const tooCostly = checkQueryCost(o.limits, o.schema, document, operationName, request.variables);
-            if (tooCostly) throw tooCostly;
-          },
-        }),
-      },
+      operationGuardsPlugin(o.limits, o.schema),
     ],
   });
   await apollo.start();
