@@ -3,6 +3,7 @@ import { Role } from '../../src/domain/enums.js';
 import { api, type Api, createProfile, expectRefused } from '../support/api.js';
 import { captureLogs, LogLevel, type LogLine } from '../support/log-capture.js';
 import { startTestServer, type TestServer } from '../support/server.js';
+import { connectWs } from '../support/ws-client.js';
 
 /**
  * Hostile input an outside checklist found (issue 14, point 5): each is refused
@@ -41,6 +42,41 @@ describe('hostile input', () => {
       }
       expect(logs.atLeast(LogLevel.warn)).toEqual([]);
       expect(requestLines().map((l) => l.request.errors)).toEqual([['BAD_USER_INPUT'], ['BAD_USER_INPUT'], ['BAD_USER_INPUT']]);
+    });
+  });
+
+  describe('a document nested 10,000 levels deep', () => {
+    const deep = (open: string, close: string) => `query { profiles(service: "s") ${open.repeat(10_000)}totalCount${close.repeat(10_000)} }`;
+    const chain = (n: number) =>
+      `query { ...F0 } ${Array.from({ length: n }, (_, i) => `fragment F${i} on Query { ...F${i + 1} }`).join(' ')} fragment F${n} on Query { __typename }`;
+    const DOCUMENTS: Array<[string, string]> = [
+      ['selections', deep('{ a ', '}')],
+      ['list values', `query { profiles(service: ${'['.repeat(10_000)}${']'.repeat(10_000)}) { totalCount } }`],
+      ['fragments spread in one another', chain(10_000)],
+    ];
+    const NESTED_TOO_DEEPLY = /^the document is nested too deeply \(more than 256 levels/;
+
+    it.each(DOCUMENTS)('of %s is refused over HTTP with designed text, and no error is logged', async (_label, query) => {
+      const res = await a.gql(query);
+      expectRefused(res, 'BAD_USER_INPUT');
+      expect(res.status).toBe(400);
+      expect(res.errors?.[0]?.message).toMatch(NESTED_TOO_DEEPLY);
+      expect(logs.atLeast(LogLevel.warn)).toEqual([]);
+    });
+
+    it.each(DOCUMENTS)('of %s is refused over the websocket with an error message, and the socket stays usable', async (_label, query) => {
+      const ws = connectWs(server.url, server.adminToken);
+      try {
+        const refused = await ws.request(query);
+        expect(refused.via).toBe('error');
+        expect(refused.errors).toHaveLength(1);
+        expect(refused.errors?.[0]?.message).toMatch(NESTED_TOO_DEEPLY);
+        expect(refused.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+        expect(await ws.request('{ profiles(first: 1) { totalCount } }')).toMatchObject({ via: 'next', data: { profiles: { totalCount: expect.any(Number) } } });
+      } finally {
+        await ws.dispose();
+      }
+      expect(logs.atLeast(LogLevel.warn)).toEqual([]);
     });
   });
 
