@@ -1,3 +1,11 @@
+/**
+ * Longest free text (descriptions, reasons, comments, an ack's error) any
+ * argument may carry where it enters the API, in UTF-16 code units. Generous:
+ * each field's own rule (e.g. MAX_DESCRIPTION_LENGTH) then decides; this only
+ * keeps megabytes of text from reaching the code behind the API.
+ */
+export const MAX_TEXT_LENGTH = 64 * 1024;
+
 /** Default number of characters of user input echoed back in an error message. */
 export const MESSAGE_ECHO_LIMIT = 40;
 

@@ -8,6 +8,7 @@ import { ProfileResolver } from '../resolvers/profile.resolver.js';
 import { SchemaResolver } from '../resolvers/schema.resolver.js';
 import { SubscriptionResolver } from '../resolvers/subscription.resolver.js';
 import { VersionResolver } from '../resolvers/version.resolver.js';
+import { boundStringArguments } from './argument-limits.js';
 
 /** The resolver instances, built by the composition root. */
 export interface ResolverInstances {
@@ -46,13 +47,15 @@ const TOPICS_UNUSED = {
 /**
  * Builds the executable schema; type-graphql gets our hand-built resolver
  * instances. Without instances the schema can be printed but not executed.
+ * Every string argument is bounded where it enters (./argument-limits.ts).
  */
 export function buildGraphQLSchema(resolvers?: ResolverInstances): GraphQLSchema {
   const byClass = new Map<unknown, object>(Object.values(resolvers ?? {}).map((r: object) => [r.constructor, r]));
-  return buildSchemaSync({
+  const schema = buildSchemaSync({
     resolvers: RESOLVER_CLASSES,
     container: { get: (cls) => byClass.get(cls) },
     validate: false,
     pubSub: TOPICS_UNUSED,
   });
+  return boundStringArguments(schema);
 }

@@ -41,11 +41,23 @@ export function createErrorFormatter(logger: Logger) {
     }
     const isInputError = (typeof code === 'string' && INPUT_CODES.has(code)) || isGraphQLInputError(original);
     if (isInputError) {
-      return { ...base, extensions: { code: ErrorCode.BAD_USER_INPUT } };
+      if (!overflowedTheStack(original)) return { ...base, extensions: { code: ErrorCode.BAD_USER_INPUT } };
+      // The request guards refuse what nests too deeply before it is parsed; this is the net behind them.
+      logger.debug({ error: describeForLog(original) }, 'an operation overflowed the stack while being parsed or validated');
+      return { ...base, message: TOO_COMPLEX, extensions: { code: ErrorCode.BAD_USER_INPUT } };
     }
     logger.error({ error: describeForLog(original), path: formatted.path }, 'unexpected error in a GraphQL operation');
     return { ...base, message: 'internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } };
   };
+}
+
+const TOO_COMPLEX = 'the operation could not be processed: it is nested too deeply or too large';
+
+/** True when the error, or what it wraps, is a stack overflow (a RangeError): its message is no answer to give. */
+function overflowedTheStack(error: unknown): boolean {
+  let cause = error;
+  while (cause instanceof GraphQLError && cause.originalError !== undefined) cause = cause.originalError;
+  return cause instanceof RangeError;
 }
 
 /** graphql-js errors with no cause behind them (argument coercion, validation) are input errors. */

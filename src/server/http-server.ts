@@ -12,6 +12,7 @@ import type { GraphQLContext } from '../schema/context.js';
 import { createErrorFormatter, toGraphQLError } from '../schema/format-error.js';
 import type { CallerGate } from './caller-gate.js';
 import { bodyErrorHandler, refuseUnsafeRequests } from './request-guards.js';
+import { operationGuardsPlugin } from './operation-guards.js';
 import { requestLogPlugin } from './request-log.js';
 import { checkQueryCost, type QueryLimits, queryLimitRules } from './validation-rules.js';
 import { attachWebSocketServer } from './websocket-server.js';
@@ -63,14 +64,7 @@ export async function startHttpServer(o: HttpServerOptions, host: string, port: 
       ApolloServerPluginDrainHttpServer({ httpServer: server }),
       requestLogPlugin(o.logger),
       { serverWillStart: async () => ({ drainServer: () => ws.dispose() }) },
-      {
-        requestDidStart: async () => ({
-          didResolveOperation: async ({ document, operationName, request }) => {
-            const tooCostly = checkQueryCost(o.limits, o.schema, document, operationName, request.variables);
-            if (tooCostly) throw tooCostly;
-          },
-        }),
-      },
+      operationGuardsPlugin(o.limits, o.schema),
     ],
   });
   await apollo.start();

@@ -1,4 +1,4 @@
-import type { ApolloServerPlugin } from '@apollo/server';
+import type { ApolloServerPlugin, GraphQLResponse } from '@apollo/server';
 import { Kind } from 'graphql';
 import type { Logger } from 'pino';
 import type { GraphQLContext } from '../schema/context.js';
@@ -10,15 +10,18 @@ const CHATTY_FIELDS = new Set(['heartbeat', 'reportConfigApplied']);
  * One log line per GraphQL request over HTTP: the operation, its top-level
  * fields, who called (sub and role), the HTTP status, the error codes and the
  * duration. Never variables, tokens or config bodies.
+ *
+ * The codes are read from the response body, which formatError has already
+ * written: the log shows the code the client got, never a code of its own.
  */
 export function requestLogPlugin(logger: Logger): ApolloServerPlugin<GraphQLContext> {
   return {
     async requestDidStart() {
       const started = performance.now();
       return {
-        async willSendResponse({ operation, operationName, errors, response, contextValue }) {
+        async willSendResponse({ operation, operationName, response, contextValue }) {
           const fields = (operation?.selectionSet.selections ?? []).flatMap((s) => (s.kind === Kind.FIELD ? [s.name.value] : []));
-          const codes = [...new Set((errors ?? []).map((e) => String(e.extensions?.code ?? 'INTERNAL_SERVER_ERROR')))];
+          const codes = errorCodesSent(response);
           const entry = {
             request: {
               operation: operationName ?? null,
@@ -38,4 +41,10 @@ export function requestLogPlugin(logger: Logger): ApolloServerPlugin<GraphQLCont
       };
     },
   };
+}
+
+/** The distinct `extensions.code`s of the errors in the response as sent (the initial part of an incremental one). */
+function errorCodesSent(response: GraphQLResponse): string[] {
+  const errors = response.body.kind === 'single' ? response.body.singleResult.errors : response.body.initialResult.errors;
+  return [...new Set((errors ?? []).map((e) => String(e.extensions?.code ?? 'INTERNAL_SERVER_ERROR')))];
 }

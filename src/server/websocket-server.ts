@@ -97,7 +97,7 @@ export function attachWebSocketServer(server: http.Server, o: WebSocketOptions):
       // Parses, validates and prices each operation itself, so the same limits
       // apply as over HTTP (graphql-ws then runs the returned arguments as they are).
       onSubscribe: async (ctx, id, payload): Promise<ExecutionArgs | readonly GraphQLError[]> => {
-        const refusal = refusalOf(payload);
+        const refusal = refusalOf(payload, payload.query);
         if (refusal !== null) return refuse(refusal, ErrorCode.BAD_USER_INPUT);
         try {
           if (ctx.extra.principal) await o.gate.charge(ctx.extra.principal);

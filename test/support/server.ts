@@ -5,6 +5,7 @@ import { type AppConfig, loadConfig } from '../../src/config.js';
 import { type Environment, Role } from '../../src/domain/enums.js';
 import { createLogger } from '../../src/telemetry/logger.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
+import type { Logger } from 'pino';
 
 export const TEST_SECRET = 'test-secret-0123456789abcdef0123456789abcdef';
 
@@ -29,8 +30,11 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
-/** Starts the real app (HTTP, GraphQL, PostgreSQL) on a free port and a fresh database. */
-export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+/**
+ * Starts the real app (HTTP, GraphQL, PostgreSQL) on a free port and a fresh
+ * database; `logger` replaces the silent one (see test/support/log-capture.ts).
+ */
+export async function startTestServer(env: Record<string, string> = {}, logger?: Logger): Promise<TestServer> {
   const db = await createTestDatabase();
   const config: AppConfig = loadConfig({
     DATABASE_URL: db.url,
@@ -42,7 +46,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     HOTSWAP_REDIS_PREFIX: TEST_REDIS_PREFIX,
     ...env,
   });
-  const app = await startApp(config, createLogger(config.logLevel));
+  const app = await startApp(config, logger ?? createLogger(config.logLevel));
   const token: TestServer['token'] = (role, extra = {}) =>
     mintToken(TEST_SECRET, { sub: extra.sub ?? `test-${role.toLowerCase()}`, role, expiresInSeconds: 3600, ...extra });
   const adminToken = await token(Role.ADMIN);
