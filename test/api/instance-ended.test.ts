@@ -1,13 +1,9 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { Role } from '../../src/domain/enums.js';
-import { MemoryInstanceRegistry } from '../../src/registry/memory-registry.js';
-import { InstanceIdentityService } from '../../src/services/instance-identity.service.js';
-import { Database } from '../../src/store/database.js';
-import { openOrm } from '../../src/store/orm.js';
 import { api, type Api, expectRefused, ok } from '../support/api.js';
 import { CONFIG_UPDATES, HEARTBEAT, registerInstance } from '../support/fleet.js';
 import { deleteKeysUnder, ownRedisPrefix } from '../support/redis-keys.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { startTestServer } from '../support/server.js';
 import { pollUntil } from '../support/wait.js';
 import { connectWs } from '../support/ws-client.js';
 
@@ -133,32 +129,5 @@ describe('a reaped instance stays gone, also after Redis lost everything', () =>
     await expectGone(s, inst);
     await s.lose();
     await expectGone(s, inst);
-  });
-});
-
-describe('ended ids are forgotten once no token naming them can be valid', () => {
-  let server: TestServer;
-  beforeAll(async () => {
-    server = await startTestServer({ HOTSWAP_WORKERS: 'false' });
-  });
-  afterAll(async () => {
-    await server?.stop();
-  });
-
-  it('forgetExpired deletes the ends older than the token lifetime and its margin, and keeps the others', async () => {
-    const orm = await openOrm(server.db.url, { poolMax: 2 });
-    try {
-      const identities = new InstanceIdentityService(new MemoryInstanceRegistry(), new Database(orm), 60);
-      await identities.recordEnded(['a0000000-0000-4000-8000-000000000001', 'a0000000-0000-4000-8000-000000000002'], 'DEREGISTERED');
-      await identities.recordEnded(['a0000000-0000-4000-8000-000000000003'], 'REAPED');
-      // 60 s tokens + 600 s margin: ended 661 s ago is forgotten, 659 s ago is kept.
-      await server.db.query(`update ended_instance set ended_at = now() - interval '661 seconds' where instance_id like '%1'`);
-      await server.db.query(`update ended_instance set ended_at = now() - interval '659 seconds' where instance_id like '%2'`);
-      expect(await identities.forgetExpired()).toBe(1);
-      const left = await server.db.query<{ instance_id: string }>('select instance_id from ended_instance order by instance_id');
-      expect(left.map((r) => r.instance_id)).toEqual(['a0000000-0000-4000-8000-000000000002', 'a0000000-0000-4000-8000-000000000003']);
-    } finally {
-      await orm.close();
-    }
   });
 });
