@@ -7,6 +7,7 @@ import { Migration20261125000000_drop_target_instance_index } from './Migration2
 import { Migration20261126000000_instance_config_fillfactor } from './Migration20261126000000_instance_config_fillfactor.js';
 import { Migration20261206000000_target_cascade_trigger } from './Migration20261206000000_target_cascade_trigger.js';
 import { Migration20261207000000_target_left } from './Migration20261207000000_target_left.js';
+import { Migration20261215000000_ended_instances } from './Migration20261215000000_ended_instances.js';
 
 /** Every migration, in order. Listed by hand so tsx, vitest and dist load the same classes. */
 export const migrationsList: MigrationObject[] = [
@@ -18,4 +19,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261126000000_instance_config_fillfactor', class: Migration20261126000000_instance_config_fillfactor },
   { name: 'Migration20261206000000_target_cascade_trigger', class: Migration20261206000000_target_cascade_trigger },
   { name: 'Migration20261207000000_target_left', class: Migration20261207000000_target_left },
+  { name: 'Migration20261215000000_ended_instances', class: Migration20261215000000_ended_instances },
 ];

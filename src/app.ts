@@ -32,6 +32,7 @@ import { startHttpServer } from './server/http-server.js';
 import { AckService } from './services/ack.service.js';
 import { ConfigFeedService } from './services/config-feed.service.js';
 import { DeploymentService } from './services/deployment.service.js';
+import { InstanceIdentityService } from './services/instance-identity.service.js';
 import { InstanceService, type InstanceTokenSigner } from './services/instance.service.js';
 import { ProfileService } from './services/profile.service.js';
 import { SchemaService } from './services/schema.service.js';
@@ -42,6 +43,7 @@ import { migrate, openOrm } from './store/orm.js';
 import { SandboxedValidator } from './validation/sandboxed-validator.js';
 import { SchemaCompiler } from './validation/schema-compiler.js';
 import { DeploymentRunner } from './workers/deployment-runner.js';
+import { EndedInstanceSweeper } from './workers/ended-instance-sweeper.js';
 import { HealthChecker } from './workers/health-checker.js';
 import { InstanceReaper } from './workers/instance-reaper.js';
 import { Scheduler } from './workers/scheduler.js';
@@ -110,8 +112,9 @@ export async function startApp(config: AppConfig, logger: Logger): Promise<Runni
     const schemas = new SchemaService(db, new SchemaCompiler({ maxSchemaBytes: config.maxSchemaBytes }), sandbox);
     const profiles = new ProfileService(db, schemas);
     const versions = new VersionService(db, { maxBytes: config.maxConfigBytes, maxDepth: config.maxConfigDepth }, schemas);
-    const instances = new InstanceService(registry, db, instanceTokenSigner(keySource, config.instanceTokenTtlSeconds));
-    const acks = new AckService(db, pubsub, logger, (reloadMs) => metrics.configReloaded(reloadMs));
+    const identities = new InstanceIdentityService(registry, db, config.instanceTokenTtlSeconds);
+    const instances = new InstanceService(registry, identities, db, instanceTokenSigner(keySource, config.instanceTokenTtlSeconds));
+    const acks = new AckService(db, identities, pubsub, logger, (reloadMs) => metrics.configReloaded(reloadMs));
     const health = new HealthMonitor(registry);
     const scheduler = new Scheduler(logger);
     const tracing = new DeploymentTracing();
@@ -146,8 +149,10 @@ export async function startApp(config: AppConfig, logger: Logger): Promise<Runni
     scheduler.register(runner.job());
     scheduler.register(new HealthChecker(orchestrator, runner, logger, { intervalMs: config.healthCheckIntervalMs }).job());
     scheduler.register(
-      new InstanceReaper(registry, { heartbeatIntervalMs: config.heartbeatIntervalMs, graceMs: config.staleGraceMs }).job(),
+      new InstanceReaper(registry, identities, { heartbeatIntervalMs: config.heartbeatIntervalMs, graceMs: config.staleGraceMs }).job(),
     );
+    const sweeper = new EndedInstanceSweeper(identities).job();
+    scheduler.register(sweeper);
 
     const schema = buildGraphQLSchema({
       profile: new ProfileResolver(profiles, versions, schemas),
@@ -181,6 +186,7 @@ export async function startApp(config: AppConfig, logger: Logger): Promise<Runni
     if (config.workers) {
       await runner.start();
       scheduler.start();
+      scheduler.trigger(sweeper.name); // once at start too: an embedded server may never live an hour
       stack.push(async () => {
         await scheduler.stop();
         await runner.stop();
@@ -212,6 +218,15 @@ async function resolveKeySource(config: AppConfig): Promise<TokenKeySource> {
 
 function instanceTokenSigner(keySource: TokenKeySource, ttlSeconds: number): InstanceTokenSigner | undefined {
   if (!('secret' in keySource)) return undefined;
-  return ({ instanceId, service, environment }) =>
-    mintToken(keySource.secret, { sub: instanceId, role: Role.INSTANCE, instanceId, service, environment, expiresInSeconds: ttlSeconds });
+  return ({ instanceId, service, environment, host, color }) =>
+    mintToken(keySource.secret, {
+      sub: instanceId,
+      role: Role.INSTANCE,
+      instanceId,
+      service,
+      environment,
+      host,
+      ...(color !== null && { color }),
+      expiresInSeconds: ttlSeconds,
+    });
 }

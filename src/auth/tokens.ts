@@ -1,6 +1,6 @@
 import { createRemoteJWKSet, errors as joseErrors, type JWTPayload, jwtVerify, SignJWT } from 'jose';
 import { type Principal } from '../domain/authorization.js';
-import { Environment, isEnumValue, Role } from '../domain/enums.js';
+import { Color, Environment, isEnumValue, Role } from '../domain/enums.js';
 import { UnauthenticatedError } from '../domain/errors.js';
 
 /** A token that verified: who it names and when it expires (seconds since the epoch). */
@@ -71,6 +71,9 @@ export function principalFromClaims(claims: JWTPayload & Record<string, unknown>
       if (typeof instanceId !== 'string' || instanceId === '') throw new UnauthenticatedError('invalid token: "instanceId" must be a string');
       principal.instanceId = instanceId;
     }
+    // Only read to restore a lost registration (src/domain/instance-identity.ts), which checks the host; a bad one is ignored there.
+    if (typeof claims.host === 'string') principal.host = claims.host;
+    if (isEnumValue(Color, claims.color)) principal.color = claims.color;
   }
   return principal;
 }
@@ -83,6 +86,9 @@ export interface MintOptions {
   instanceId?: string;
   service?: string;
   environment?: Environment;
+  /** INSTANCE tokens of a registered instance: its host and color, so a lost registration can be restored from the token. */
+  host?: string;
+  color?: Color;
 }
 
 /** Signs an HS256 token; the CLI and the embedded start-up use it. */
@@ -91,6 +97,8 @@ export async function mintToken(secret: string, o: MintOptions): Promise<string>
   if (o.instanceId !== undefined) claims.instanceId = o.instanceId;
   if (o.service !== undefined) claims.service = o.service;
   if (o.environment !== undefined) claims.environment = o.environment;
+  if (o.host !== undefined) claims.host = o.host;
+  if (o.color !== undefined) claims.color = o.color;
   const now = Math.floor(Date.now() / 1000);
   return new SignJWT(claims)
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })

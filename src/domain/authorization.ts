@@ -1,4 +1,4 @@
-import { Environment, isEnumValue, Role } from './enums.js';
+import { type Color, Environment, isEnumValue, Role } from './enums.js';
 import { ForbiddenError, UnauthenticatedError } from './errors.js';
 import { quoteForMessage } from './text.js';
 
@@ -11,6 +11,9 @@ export interface Principal {
   /** INSTANCE tokens: the service and environment it belongs to. */
   service?: string;
   environment?: Environment;
+  /** INSTANCE tokens issued since tokens carry them: the host and color it registered with (restores a lost registration). */
+  host?: string;
+  color?: Color;
 }
 
 /** Everything a caller may be allowed to do. */

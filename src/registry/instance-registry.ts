@@ -62,6 +62,13 @@ export interface MetricsSample {
 export interface InstanceRegistry {
   /** Stores a new instance, HEALTHY, with `lastHeartbeatAt = registeredAt`. */
   register(instance: NewInstance): Promise<InstanceRecord>;
+  /**
+   * Stores the instance as `register` does when the id is not there (a record
+   * the registry lost, restored from the instance's token); when it is there,
+   * changes nothing. Returns the stored record either way, in one atomic step,
+   * so two restores at once keep one record.
+   */
+  restore(instance: NewInstance): Promise<InstanceRecord>;
   get(id: string): Promise<InstanceRecord | null>;
   /** Instances matching every given filter field, oldest registration first. */
   list(filter: InstanceFilter): Promise<InstanceRecord[]>;

@@ -44,6 +44,11 @@ export class MemoryInstanceRegistry implements InstanceRegistry {
     return Promise.resolve(structuredClone(record));
   }
 
+  restore(instance: NewInstance): Promise<InstanceRecord> {
+    const stored = this.copyOf(instance.id);
+    return stored ? Promise.resolve(stored) : this.register(instance);
+  }
+
   get(id: string): Promise<InstanceRecord | null> {
     return Promise.resolve(this.copyOf(id));
   }

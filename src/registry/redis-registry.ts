@@ -31,7 +31,7 @@ import { byRegistration, matchesFilter, staleNotSettable } from './memory-regist
 const STATUSES = [InstanceStatus.HEALTHY, InstanceStatus.DEGRADED, InstanceStatus.STALE] as const;
 
 // Every script gets the same KEYS: 1 instance, 2 history, 3 all, 4 by-heartbeat, 5 stale, 6–8 status sets
-// (HEALTHY, DEGRADED, STALE), and register also 9 its by-service set; ARGV starts with the prefix and the id.
+// (HEALTHY, DEGRADED, STALE), and register and restore also 9 its by-service set; ARGV starts with the prefix and the id.
 const PRELUDE = `
 local P, id = ARGV[1], ARGV[2]
 local function byService(service, env) return P .. 'instances:by-service:' .. env .. ':' .. service end
@@ -62,8 +62,8 @@ if tonumber(redis.call('HGET', presence, 'connections') or '0') <= 0 then redis.
 return f[1] and 1 or 0
 `;
 
-/** ARGV 3–8: service, environment, host, color, metadata JSON, registeredAtMs. */
-const REGISTER = `${PRELUDE}
+/** Stores a new record over whatever the id had. ARGV 3–8: service, environment, host, color, metadata JSON, registeredAtMs. */
+const STORE = `
 local at = ARGV[8]
 local old = redis.call('HMGET', KEYS[1], 'service', 'environment')
 unindex(old[1], old[2])
@@ -71,7 +71,17 @@ redis.call('HSET', KEYS[1], 'service', ARGV[3], 'environment', ARGV[4], 'host', 
   'metadata', ARGV[7], 'status', 'HEALTHY', 'registeredAt', at, 'lastHeartbeatAt', at, 'metrics', '', 'staleSince', '')
 redis.call('ZADD', KEYS[3], at, id); redis.call('ZADD', KEYS[4], at, id); redis.call('ZADD', KEYS[9], at, id)
 setStatusIndex('HEALTHY')
+`;
+
+/** ARGV as STORE. */
+const REGISTER = `${PRELUDE}${STORE}
 return 1
+`;
+
+/** ARGV as STORE; stores only when the id is not there. Returns HGETALL of what is stored. */
+const RESTORE = `${PRELUDE}
+if redis.call('EXISTS', KEYS[1]) == 0 then ${STORE} end
+return redis.call('HGETALL', KEYS[1])
 `;
 
 /** ARGV 3–6: atMs, metrics JSON ('' = none), sample JSON, history length. Returns HGETALL or nil. */
@@ -162,11 +172,14 @@ const PRESENCE_TTL_SECONDS = 86_400;
 const SCRIPTS = {
   hotswapRegistryRemove: REMOVE,
   hotswapRegistryRegister: REGISTER,
+  hotswapRegistryRestore: RESTORE,
   hotswapRegistryHeartbeat: HEARTBEAT,
   hotswapRegistrySetStatus: SET_STATUS,
   hotswapRegistryMarkStale: MARK_STALE,
 };
 type ScriptName = keyof typeof SCRIPTS;
+/** The scripts that store a record, and so take its by-service set as KEYS[9]. */
+const STORING = new Set<string>(['hotswapRegistryRegister', 'hotswapRegistryRestore']);
 /** The scripts, as ioredis's defineCommand adds them to the client and its pipelines. */
 type Scripts<R> = Record<ScriptName, (...args: Array<string | number>) => R>;
 type RegistryClient = Redis &
@@ -186,7 +199,7 @@ export class RedisInstanceRegistry implements InstanceRegistry {
   /** @param keyPrefix - prepended to every key, so tests or tenants can share one Redis @default 'hotswap:' */
   constructor(redis: Redis, private readonly keyPrefix = 'hotswap:') {
     for (const [name, lua] of Object.entries(SCRIPTS)) {
-      redis.defineCommand(name, { numberOfKeys: name === 'hotswapRegistryRegister' ? 9 : 8, lua });
+      redis.defineCommand(name, { numberOfKeys: STORING.has(name) ? 9 : 8, lua });
     }
     redis.defineCommand('hotswapRegistryLiveInstances', { numberOfKeys: 1, lua: LIVE_INSTANCES });
     redis.defineCommand('hotswapRegistryConnect', { numberOfKeys: 1, lua: CONNECT });
@@ -198,11 +211,15 @@ export class RedisInstanceRegistry implements InstanceRegistry {
   async register(instance: NewInstance): Promise<InstanceRecord> {
     const { id, service, environment, host, color, metadata } = instance;
     const at = instance.registeredAt.getTime();
+    await this.redis.hotswapRegistryRegister(...this.storeArgs(instance));
     const json = metadata === null ? '' : JSON.stringify(metadata);
-    const keys = [...this.keys(id), this.serviceKey(service, environment)];
-    await this.redis.hotswapRegistryRegister(...keys, this.keyPrefix, id, service, environment, host, color ?? '', json, at);
     const hash = { service, environment, host, color: color ?? '', metadata: json, status: InstanceStatus.HEALTHY };
     return toRecord(id, { ...hash, registeredAt: String(at), lastHeartbeatAt: String(at) })!;
+  }
+
+  async restore(instance: NewInstance): Promise<InstanceRecord> {
+    const reply = await this.redis.hotswapRegistryRestore(...this.storeArgs(instance));
+    return toRecord(instance.id, fromFlat(reply))!;
   }
 
   async get(id: string): Promise<InstanceRecord | null> {
@@ -378,6 +395,13 @@ export class RedisInstanceRegistry implements InstanceRegistry {
   }
   private serviceKey(service: string, environment: Environment): string {
     return this.k(`instances:by-service:${environment}:${service}`);
+  }
+  /** KEYS and ARGV of the scripts that store a record (STORE). */
+  private storeArgs(instance: NewInstance): Array<string | number> {
+    const { id, service, environment, host, color, metadata } = instance;
+    const json = metadata === null ? '' : JSON.stringify(metadata);
+    const keys = [...this.keys(id), this.serviceKey(service, environment)];
+    return [...keys, this.keyPrefix, id, service, environment, host, color ?? '', json, instance.registeredAt.getTime()];
   }
   /** The KEYS every script takes, in the order PRELUDE documents. */
   private keys(id: string): string[] {

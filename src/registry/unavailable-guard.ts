@@ -18,6 +18,7 @@ export function guardUnavailable(registry: InstanceRegistry): InstanceRegistry {
     };
   return {
     register: guard((i) => registry.register(i)),
+    restore: guard((i) => registry.restore(i)),
     get: guard((id) => registry.get(id)),
     list: guard((f) => registry.list(f)),
     liveInstances: guard((service, environment) => registry.liveInstances(service, environment)),

@@ -8,6 +8,7 @@ import type { PubSub } from '../pubsub/pubsub.js';
 import { Topics, type WakeMessage } from '../pubsub/topics.js';
 import type { Database } from '../store/database.js';
 import type { Ack } from '../store/instance-config.repository.js';
+import type { InstanceIdentityService } from './instance-identity.service.js';
 import { contextOf, tracer } from '../telemetry/tracing.js';
 
 interface Pending {
@@ -26,7 +27,8 @@ const MAX_ERROR_LENGTH = 2000;
  * reportConfigApplied. Acks are written with group commit: those arriving while
  * a batch is being written go together in the next one statement, and each
  * caller is answered only once its ack is committed. Then the runners of the
- * deployments concerned are woken.
+ * deployments concerned are woken. An accepted ack also restores a
+ * registration the registry lost, from the instance's token, in the background.
  */
 export class AckService {
   private readonly queue: Pending[] = [];
@@ -34,6 +36,7 @@ export class AckService {
 
   constructor(
     private readonly db: Database,
+    private readonly identities: InstanceIdentityService,
     private readonly pubsub: PubSub,
     private readonly logger: Logger,
     /** Told the reload time of every accepted successful ack (metrics). */
@@ -80,6 +83,8 @@ export class AckService {
       span.end();
     }
     if (accepted && ack.success && ack.reloadMs !== null) this.onApplied?.(ack.reloadMs);
+    // Not awaited: while Redis is down a registry call waits for its retries, and an ack must not.
+    if (accepted) void this.keepRegistered(principal, ack.instanceId);
     if (!accepted) {
       throw new BadInputError(
         `version ${ack.version} of profile "${ack.profileName}" was never sent to instance ${ack.instanceId}`,
@@ -87,6 +92,15 @@ export class AckService {
       );
     }
     return true;
+  }
+
+  /** Restores the registration if the registry lost it; an ack, already recorded, never fails for the registry. */
+  private async keepRegistered(principal: Principal | undefined, instanceId: string): Promise<void> {
+    try {
+      await this.identities.find(principal, instanceId);
+    } catch (error) {
+      this.logger.warn({ err: error, instanceId }, 'could not restore the registration of an acknowledging instance');
+    }
   }
 
   private async drain(): Promise<void> {

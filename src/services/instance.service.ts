@@ -3,12 +3,14 @@ import { authorize, type Principal } from '../domain/authorization.js';
 import { type Color, type Environment, Role } from '../domain/enums.js';
 import { BadInputError, NotFoundError, UnavailableError } from '../domain/errors.js';
 import { type InstanceMetrics, validateHost, validateMetrics } from '../domain/instance.js';
+import { EndReason } from '../domain/instance-identity.js';
 import { canonicalJson } from '../domain/canonical-json.js';
 import { isJsonObject, jsonDepth, type JsonObject } from '../domain/json.js';
 import { validateEnvironment, validateServiceName } from '../domain/profile.js';
 import type { InstanceFilter, InstanceRecord, InstanceRegistry, Presence } from '../registry/instance-registry.js';
 import type { Database } from '../store/database.js';
 import type { AppliedConfig } from '../store/instance-config.repository.js';
+import type { InstanceIdentityService } from './instance-identity.service.js';
 
 export interface RegisterInstanceRequest {
   service: string;
@@ -18,15 +20,28 @@ export interface RegisterInstanceRequest {
   metadata?: unknown;
 }
 
+/** What an INSTANCE token names: enough to restore the registration if the registry loses it. */
+export interface InstanceClaims {
+  instanceId: string;
+  service: string;
+  environment: Environment;
+  host: string;
+  color: Color | null;
+}
+
 /** Signs an INSTANCE token; absent when tokens are verified with JWKS (nothing to sign with). */
-export type InstanceTokenSigner = (claims: { instanceId: string; service: string; environment: Environment }) => Promise<string>;
+export type InstanceTokenSigner = (claims: InstanceClaims) => Promise<string>;
 
 const MAX_METADATA_BYTES = 16 * 1024;
 
-/** Registration, heartbeats and reads of service instances. */
+/**
+ * Registration, heartbeats and reads of service instances. A registration the
+ * registry lost is restored from the caller's token (InstanceIdentityService).
+ */
 export class InstanceService {
   constructor(
     private readonly registry: InstanceRegistry,
+    private readonly identities: InstanceIdentityService,
     private readonly db: Database,
     private readonly signToken: InstanceTokenSigner | undefined,
     private readonly now: () => Date = () => new Date(),
@@ -43,7 +58,7 @@ export class InstanceService {
       throw new UnavailableError('instance registration needs JWT_SECRET on the server: tokens are verified with JWKS_URL, so HotSwap cannot issue instance tokens');
     }
     const id = randomUUID();
-    const token = await this.signToken({ instanceId: id, service: req.service, environment: req.environment });
+    const token = await this.signToken({ instanceId: id, service: req.service, environment: req.environment, host: req.host, color: req.color ?? null });
     const instance = await this.registry.register({
       id,
       service: req.service,
@@ -63,25 +78,36 @@ export class InstanceService {
    */
   async refreshToken(principal: Principal | undefined, instanceId: string): Promise<string> {
     authorize(principal, 'instance:act', { instanceId });
-    const instance = await this.registry.get(instanceId);
-    if (!instance) throw instanceNotFound(instanceId);
     if (!this.signToken) {
       throw new UnavailableError('instance tokens need JWT_SECRET on the server: tokens are verified with JWKS_URL');
     }
-    return this.signToken({ instanceId, service: instance.service, environment: instance.environment });
+    const instance = await this.identities.find(principal, instanceId);
+    if (!instance) throw instanceNotFound(instanceId);
+    const { service, environment, host, color } = instance;
+    return this.signToken({ instanceId, service, environment, host, color });
   }
 
+  /** Records a heartbeat; a registration the registry lost is restored from the caller's token first. */
   async heartbeat(principal: Principal | undefined, instanceId: string, metrics: InstanceMetrics | null): Promise<InstanceRecord> {
     authorize(principal, 'instance:act', { instanceId });
     validateMetrics(metrics);
-    const updated = await this.registry.heartbeat(instanceId, this.now(), metrics);
+    let updated = await this.registry.heartbeat(instanceId, this.now(), metrics);
+    if (!updated && (await this.identities.restore(principal, instanceId))) updated = await this.registry.heartbeat(instanceId, this.now(), metrics);
     if (!updated) throw instanceNotFound(instanceId);
     return updated;
   }
 
+  /**
+   * Ends the instance for good: its end is recorded (PostgreSQL) before the
+   * registry forgets it, so no token can restore it. An instance whose record
+   * the registry lost may still deregister itself with its token.
+   */
   async deregister(principal: Principal | undefined, instanceId: string): Promise<true> {
     authorize(principal, 'instance:deregister', { instanceId });
-    if (!(await this.registry.deregister(instanceId))) throw instanceNotFound(instanceId);
+    const known = (await this.registry.get(instanceId)) !== null || (await this.identities.isRestorable(principal, instanceId));
+    if (!known) throw instanceNotFound(instanceId);
+    await this.identities.recordEnded([instanceId], EndReason.DEREGISTERED);
+    await this.registry.deregister(instanceId);
     return true;
   }
 
@@ -97,10 +123,10 @@ export class InstanceService {
     return this.registry.get(instanceId);
   }
 
-  /** The instance as a subscriber: it must exist and be the caller. */
+  /** The instance as a subscriber: it must be the caller, and exist or be restorable from the caller's token. */
   async requireSubscriber(principal: Principal | undefined, instanceId: string): Promise<InstanceRecord> {
     authorize(principal, 'instance:act', { instanceId });
-    const instance = await this.registry.get(instanceId);
+    const instance = await this.identities.find(principal, instanceId);
     if (!instance) throw instanceNotFound(instanceId);
     return instance;
   }

@@ -2,6 +2,7 @@ import { type EntityManager, type MikroORM } from '@mikro-orm/postgresql';
 import { BadInputError, DomainError, UnavailableError } from '../domain/errors.js';
 import { isConnectionFailure, isInvalidUnicode, isUnstorableText } from './pg-errors.js';
 import { DeploymentRepository } from './deployment.repository.js';
+import { EndedInstanceRepository } from './ended-instance.repository.js';
 import { InstanceConfigRepository } from './instance-config.repository.js';
 import { ProfileRepository } from './profile.repository.js';
 import { SchemaRepository } from './schema.repository.js';
@@ -18,6 +19,7 @@ export interface Repositories {
   instanceConfigs: InstanceConfigRepository;
   schemas: SchemaRepository;
   traffic: TrafficRepository;
+  endedInstances: EndedInstanceRepository;
 }
 
 /**
@@ -70,5 +72,6 @@ function createRepositories(em: EntityManager): Repositories {
     instanceConfigs: new InstanceConfigRepository(em),
     schemas: new SchemaRepository(em),
     traffic: new TrafficRepository(em),
+    endedInstances: new EndedInstanceRepository(em),
   };
 }

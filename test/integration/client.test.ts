@@ -49,6 +49,17 @@ describe('instance client against the real server', () => {
     return { client, applied };
   }
 
+  /** Registers an instance of `service` over the API; its id and own token. */
+  async function registerWith(service: string): Promise<{ id: string; token: string }> {
+    const res = await server.gql<{ registerInstance: { token: string; instance: { id: string } } }>(
+      `mutation($i: RegisterInstanceInput!) { registerInstance(input: $i) { token instance { id } } }`,
+      { i: { service, environment: ENV, host: 'h' } },
+      await server.token(Role.INSTANCE, { service, environment: ENV }),
+    );
+    const { token, instance } = ok(res).registerInstance;
+    return { id: instance.id, token };
+  }
+
   async function createProfile(name: string, service: string): Promise<void> {
     ok(await server.gql(`mutation($i: CreateProfileInput!) { createProfile(input: $i) { id } }`, { i: { name, service, environment: ENV } }));
   }
@@ -222,14 +233,16 @@ describe('instance client against the real server', () => {
     await waitFor('a registration retry', () => warnings.some((w) => w.includes('could not register')) || undefined);
   });
 
-  it('reports, and stops, when its instance is unknown and it has no registration token', async () => {
+  it('reports, and stops, when its instance was deregistered and it has no registration token', async () => {
     const service = uniqueService('ghost');
     const errors: ConfigClientError[] = [];
+    const gone = await registerWith(service);
+    ok(await server.gql('mutation($id: ID!) { deregisterInstance(id: $id) }', { id: gone.id }));
     const client = createConfigClient({
       url: server.url,
       service,
       environment: ENV,
-      token: await server.token(Role.INSTANCE, { service, environment: ENV, instanceId: '00000000-0000-4000-8000-000000000000', sub: 'ghost' }),
+      token: gone.token,
       onConfig: () => {},
       onError: (e) => void errors.push(e),
     });

@@ -68,6 +68,42 @@ export function describeRegistryContract(name: string, factory: () => InstanceRe
       expect(await reg.countByStatus()).toEqual(counts(1, 0, 0));
     });
 
+    it('restore stores an instance the registry does not hold, as register does: HEALTHY, listed and a target', async () => {
+      const input = instance('lost', { color: Color.GREEN, registeredAt: at(7) });
+      const restored = await reg.restore(input);
+      expect(restored).toEqual({
+        id: 'lost', service: 'checkout', environment: Environment.PRODUCTION, host: 'lost.local', color: Color.GREEN, metadata: null,
+        status: HEALTHY, registeredAt: at(7), lastHeartbeatAt: at(7), metrics: null, staleSince: null,
+      });
+      expect(await reg.get('lost')).toEqual(restored);
+      expect(await ids({ service: 'checkout', status: HEALTHY })).toEqual(['lost']);
+      expect(await reg.liveInstances('checkout', Environment.PRODUCTION)).toEqual([{ id: 'lost', color: Color.GREEN }]);
+      expect(await reg.heartbeat('lost', at(8), { errorRate: 0.1 })).toMatchObject({ lastHeartbeatAt: at(8), metrics: { errorRate: 0.1 } });
+      expect(await reg.countByStatus()).toEqual(counts(1, 0, 0));
+    });
+
+    it('restore leaves an instance the registry holds as it is, history included, and returns it', async () => {
+      await reg.register(instance('i1', { metadata: { zone: 'a' } }));
+      await reg.heartbeat('i1', at(10), { requestCount: 3 });
+      await reg.setStatus('i1', DEGRADED);
+      const held = await reg.get('i1');
+      const restored = await reg.restore(instance('i1', { service: 'search', host: 'other', registeredAt: at(20) }));
+      expect(restored).toEqual(held);
+      expect(await reg.get('i1')).toEqual(held);
+      expect(await reg.history('i1', 5)).toEqual([{ at: at(10), metrics: { requestCount: 3 } }]);
+      expect([await ids({ service: 'checkout' }), await ids({ service: 'search' })]).toEqual([['i1'], []]);
+    });
+
+    it('restores at once keep one record; a deregistered id can be restored again (ends are kept elsewhere)', async () => {
+      const results = await Promise.all([1, 2, 3].map((n) => reg.restore(instance('r', { host: `h${n}`, registeredAt: at(n) }))));
+      expect(new Set(results.map((r) => r.host)).size).toBe(1);
+      expect(await ids()).toEqual(['r']);
+      expect(await reg.countByStatus()).toEqual(counts(1, 0, 0));
+      await reg.deregister('r');
+      expect(await reg.restore(instance('r', { registeredAt: at(9) }))).toMatchObject({ id: 'r', registeredAt: at(9) });
+      expect(await ids()).toEqual(['r']);
+    });
+
     it('lists by service, environment and status, alone and combined', async () => {
       expect(await ids()).toEqual([]);
       await registerAll(instance('a'), instance('b', { environment: Environment.STAGING }), instance('c', { service: 'search' }));

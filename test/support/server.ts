@@ -27,6 +27,11 @@ export interface TestServer {
   /** POSTs one GraphQL operation; `token: null` sends no Authorization header. */
   gql<T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>, token?: string | null): Promise<GqlResponse<T>>;
   adminToken: string;
+  /**
+   * Stops the app and starts a new one on the same database, port and
+   * environment, as a restarted server: an in-process registry starts empty.
+   */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -36,22 +41,26 @@ export interface TestServer {
  */
 export async function startTestServer(env: Record<string, string> = {}, logger?: Logger): Promise<TestServer> {
   const db = await createTestDatabase();
-  const config: AppConfig = loadConfig({
-    DATABASE_URL: db.url,
-    JWT_SECRET: TEST_SECRET,
-    PORT: '0',
-    HOST: '127.0.0.1',
-    RATE_LIMIT_PER_SECOND: '0',
-    LOG_LEVEL: 'silent',
-    HOTSWAP_REDIS_PREFIX: TEST_REDIS_PREFIX,
-    ...env,
-  });
-  const app = await startApp(config, logger ?? createLogger(config.logLevel));
+  const configWith = (port: string): AppConfig =>
+    loadConfig({
+      DATABASE_URL: db.url,
+      JWT_SECRET: TEST_SECRET,
+      PORT: port,
+      HOST: '127.0.0.1',
+      RATE_LIMIT_PER_SECOND: '0',
+      LOG_LEVEL: 'silent',
+      HOTSWAP_REDIS_PREFIX: TEST_REDIS_PREFIX,
+      ...env,
+    });
+  const config = configWith('0');
+  let app = await startApp(config, logger ?? createLogger(config.logLevel));
   const token: TestServer['token'] = (role, extra = {}) =>
     mintToken(TEST_SECRET, { sub: extra.sub ?? `test-${role.toLowerCase()}`, role, expiresInSeconds: 3600, ...extra });
   const adminToken = await token(Role.ADMIN);
   return {
-    app,
+    get app() {
+      return app;
+    },
     url: app.url,
     db,
     token,
@@ -62,6 +71,10 @@ export async function startTestServer(env: Record<string, string> = {}, logger?:
       const res = await fetch(app.url, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
       const body = (await res.json()) as GqlResponse;
       return { ...body, status: res.status } as GqlResponse<never>;
+    },
+    async restart() {
+      await app.stop();
+      app = await startApp(configWith(String(app.port)), logger ?? createLogger(config.logLevel));
     },
     async stop() {
       await app.stop();
