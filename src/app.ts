@@ -47,6 +47,7 @@ import { EndedInstanceSweeper } from './workers/ended-instance-sweeper.js';
 import { HealthChecker } from './workers/health-checker.js';
 import { InstanceReaper } from './workers/instance-reaper.js';
 import { Scheduler } from './workers/scheduler.js';
+import { PRESENCE_KEEP_MS } from './registry/redis-presence.js';
 import { DEFAULT_EVIDENCE_INTERVALS } from './domain/health-evidence.js';
 
 export interface RunningApp {
@@ -166,6 +167,12 @@ export async function startApp(config: AppConfig, logger: Logger): Promise<Runni
       cacheVerifiedTokens(createTokenVerifier(keySource)),
       createRateLimiter(config.rateLimitPerSecond, redis, config.redisKeyPrefix),
     );
+    // Every replica, workers or not: its subscriptions count as deployment targets only while it keeps its presence.
+    const replicaJobs = new Scheduler(logger);
+    replicaJobs.register({ name: 'presence', intervalMs: PRESENCE_KEEP_MS, run: () => registry.keepPresence() });
+    await registry.keepPresence();
+    replicaJobs.start();
+    stack.push(() => replicaJobs.stop());
     const http = await startHttpServer(
       {
         schema,

@@ -92,16 +92,21 @@ export interface InstanceRegistry {
   /** Sets HEALTHY or DEGRADED (health evaluation); null when unknown. */
   setStatus(id: string, status: InstanceStatus): Promise<InstanceRecord | null>;
   /**
-   * A configUpdates subscription of the instance opened (on any replica).
-   * Kept apart from the record: a replica that dies without closing its
-   * sockets leaves its count behind, and such an instance stops heartbeating
-   * and turns STALE, which liveInstances excludes as well.
+   * A configUpdates subscription of the instance opened on this replica.
+   * Kept apart from the record; the subscriptions of a replica that died stop
+   * counting once it no longer keeps its presence (see keepPresence).
    */
   connected(id: string): Promise<void>;
   /** One of its subscriptions closed at `at`; when it was the last, `disconnectedAt = at`. */
   disconnected(id: string, at: Date): Promise<void>;
   /** The presence of each id that ever subscribed (others are absent from the map), in one round trip. */
   presence(ids: readonly string[]): Promise<Map<string, Presence>>;
+  /**
+   * Tells a shared store that this replica is alive, so its subscriptions keep
+   * counting, and writes them again if the store forgot them (an emptied
+   * Redis). Run every PRESENCE_KEEP_MS; a no-op in process.
+   */
+  keepPresence(): Promise<void>;
   /** Removes the instance and its history; false when it was not there. */
   deregister(id: string): Promise<boolean>;
   /** Marks STALE (staleSince = now) every non-STALE instance whose last heartbeat is before `cutoff`; returns their ids. */

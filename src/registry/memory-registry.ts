@@ -135,6 +135,11 @@ export class MemoryInstanceRegistry implements InstanceRegistry {
     return Promise.resolve(out);
   }
 
+  /** One process: nothing to keep alive or to write again. */
+  keepPresence(): Promise<void> {
+    return Promise.resolve();
+  }
+
   deregister(id: string): Promise<boolean> {
     this.samples.delete(id);
     if (this.presences.get(id)?.connections === 0) this.presences.delete(id);

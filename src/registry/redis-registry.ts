@@ -11,9 +11,7 @@
  *   {p}instances:by-heartbeat            ZSET id → lastHeartbeatAt, non-STALE only (markStale)
  *   {p}instances:stale                   ZSET id → staleSince, STALE only (removeStale)
  *   {p}instances:status:{STATUS}         SET  ids per status (countByStatus, list by status)
- *   {p}presence:{id}                     HASH connections (open config subscriptions, all replicas),
- *                                             disconnectedAt ('' while connected); expires a day
- *                                             after the last one closed
+ *   {p}presence:{id}, {p}replica:{r}     which instances hold a subscription: redis-presence.ts
  *
  * Every write is one Lua script, so a record and its index entries change
  * together; heartbeat, setStatus and markStale check that the hash exists, so
@@ -27,166 +25,14 @@ import type { JsonObject } from '../domain/json.js';
 import type { InstanceFilter, InstanceRecord, InstanceRegistry, LiveInstance, MetricsSample, NewInstance, Presence, ServiceCount } from './instance-registry.js';
 import { METRICS_HISTORY_LENGTH } from './instance-registry.js';
 import { byRegistration, matchesFilter, staleNotSettable } from './memory-registry.js';
+import { RedisPresence } from './redis-presence.js';
+import { LIVE_INSTANCES, SCRIPTS, type Scripts, STORING } from './redis-registry-scripts.js';
 
 const STATUSES = [InstanceStatus.HEALTHY, InstanceStatus.DEGRADED, InstanceStatus.STALE] as const;
 
-// Every script gets the same KEYS: 1 instance, 2 history, 3 all, 4 by-heartbeat, 5 stale, 6–8 status sets
-// (HEALTHY, DEGRADED, STALE), and register and restore also 9 its by-service set; ARGV starts with the prefix and the id.
-const PRELUDE = `
-local P, id = ARGV[1], ARGV[2]
-local function byService(service, env) return P .. 'instances:by-service:' .. env .. ':' .. service end
-local function setStatusIndex(status)
-  redis.call('SREM', KEYS[6], id); redis.call('SREM', KEYS[7], id); redis.call('SREM', KEYS[8], id)
-  if status == 'HEALTHY' then redis.call('SADD', KEYS[6], id)
-  elseif status == 'DEGRADED' then redis.call('SADD', KEYS[7], id)
-  elseif status == 'STALE' then redis.call('SADD', KEYS[8], id) end
-end
-local function unindex(service, env)
-  redis.call('DEL', KEYS[1], KEYS[2])
-  redis.call('ZREM', KEYS[3], id); redis.call('ZREM', KEYS[4], id); redis.call('ZREM', KEYS[5], id)
-  setStatusIndex(nil)
-  if service then redis.call('ZREM', byService(service, env), id) end
-end
-`;
-
-/** ARGV 3: staleBeforeMs ('' = unconditional). Returns 1 when it removed the instance. */
-const REMOVE = `${PRELUDE}
-local f = redis.call('HMGET', KEYS[1], 'service', 'environment', 'status', 'staleSince')
-if f[1] and ARGV[3] ~= '' then
-  local since = tonumber(f[4])
-  if f[3] ~= 'STALE' or not since or since >= tonumber(ARGV[3]) then return 0 end
-end
-unindex(f[1], f[2])
-local presence = P .. 'presence:' .. id
-if tonumber(redis.call('HGET', presence, 'connections') or '0') <= 0 then redis.call('DEL', presence) end
-return f[1] and 1 or 0
-`;
-
-/** Stores a new record over whatever the id had. ARGV 3–8: service, environment, host, color, metadata JSON, registeredAtMs. */
-const STORE = `
-local at = ARGV[8]
-local old = redis.call('HMGET', KEYS[1], 'service', 'environment')
-unindex(old[1], old[2])
-redis.call('HSET', KEYS[1], 'service', ARGV[3], 'environment', ARGV[4], 'host', ARGV[5], 'color', ARGV[6],
-  'metadata', ARGV[7], 'status', 'HEALTHY', 'registeredAt', at, 'lastHeartbeatAt', at, 'metrics', '', 'staleSince', '')
-redis.call('ZADD', KEYS[3], at, id); redis.call('ZADD', KEYS[4], at, id); redis.call('ZADD', KEYS[9], at, id)
-setStatusIndex('HEALTHY')
-`;
-
-/** ARGV as STORE. */
-const REGISTER = `${PRELUDE}${STORE}
-return 1
-`;
-
-/** ARGV as STORE; stores only when the id is not there. Returns HGETALL of what is stored. */
-const RESTORE = `${PRELUDE}
-if redis.call('EXISTS', KEYS[1]) == 0 then ${STORE} end
-return redis.call('HGETALL', KEYS[1])
-`;
-
-/** ARGV 3–6: atMs, metrics JSON ('' = none), sample JSON, history length. Returns HGETALL or nil. */
-const HEARTBEAT = `${PRELUDE}
-if redis.call('EXISTS', KEYS[1]) == 0 then return false end
-redis.call('HSET', KEYS[1], 'lastHeartbeatAt', ARGV[3])
-if ARGV[4] ~= '' then
-  redis.call('HSET', KEYS[1], 'metrics', ARGV[4])
-  redis.call('LPUSH', KEYS[2], ARGV[5])
-  redis.call('LTRIM', KEYS[2], 0, tonumber(ARGV[6]) - 1)
-end
-if redis.call('HGET', KEYS[1], 'status') == 'STALE' then
-  redis.call('HSET', KEYS[1], 'status', 'HEALTHY', 'staleSince', '')
-  redis.call('ZREM', KEYS[5], id)
-  setStatusIndex('HEALTHY')
-end
-redis.call('ZADD', KEYS[4], ARGV[3], id)
-return redis.call('HGETALL', KEYS[1])
-`;
-
-/** ARGV 3: HEALTHY or DEGRADED. Returns HGETALL or nil. */
-const SET_STATUS = `${PRELUDE}
-if redis.call('EXISTS', KEYS[1]) == 0 then return false end
-if redis.call('HGET', KEYS[1], 'status') == 'STALE' then
-  redis.call('HSET', KEYS[1], 'staleSince', '')
-  redis.call('ZREM', KEYS[5], id)
-  redis.call('ZADD', KEYS[4], redis.call('HGET', KEYS[1], 'lastHeartbeatAt'), id)
-end
-redis.call('HSET', KEYS[1], 'status', ARGV[3])
-setStatusIndex(ARGV[3])
-return redis.call('HGETALL', KEYS[1])
-`;
-
-/** ARGV 3–4: cutoffMs, nowMs. Returns 1 when this call marked it STALE. */
-const MARK_STALE = `${PRELUDE}
-local f = redis.call('HMGET', KEYS[1], 'status', 'lastHeartbeatAt')
-if not f[1] or f[1] == 'STALE' then redis.call('ZREM', KEYS[4], id); return 0 end
-local last = tonumber(f[2])
-if last and last >= tonumber(ARGV[3]) then redis.call('ZADD', KEYS[4], last, id); return 0 end
-redis.call('HSET', KEYS[1], 'status', 'STALE', 'staleSince', ARGV[4])
-redis.call('ZREM', KEYS[4], id)
-redis.call('ZADD', KEYS[5], ARGV[4], id)
-setStatusIndex('STALE')
-return 1
-`;
-
-/**
- * KEYS 1: a by-service set; ARGV 1: the prefix. The set's instances that are
- * not STALE and hold a subscription, as id, color pairs (color '' for none),
- * oldest registration first.
- */
-const LIVE_INSTANCES = `
-local out = {}
-for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
-  local f = redis.call('HMGET', ARGV[1] .. 'instance:' .. id, 'status', 'color')
-  local connections = tonumber(redis.call('HGET', ARGV[1] .. 'presence:' .. id, 'connections') or '0')
-  if f[1] and f[1] ~= 'STALE' and connections > 0 then
-    out[#out + 1] = id
-    out[#out + 1] = f[2] or ''
-  end
-end
-return out
-`;
-
-/** KEYS 1: a presence hash. */
-const CONNECT = `
-redis.call('HINCRBY', KEYS[1], 'connections', 1)
-redis.call('HSET', KEYS[1], 'disconnectedAt', '')
-redis.call('PERSIST', KEYS[1])
-`;
-
-/**
- * KEYS 1: a presence hash, 2: its instance; ARGV 1: atMs, 2: seconds it is kept
- * once nothing is connected. Nothing is kept of a deregistered instance.
- */
-const DISCONNECT = `
-local n = redis.call('HINCRBY', KEYS[1], 'connections', -1)
-if n <= 0 then
-  if redis.call('EXISTS', KEYS[2]) == 0 then redis.call('DEL', KEYS[1]); return end
-  redis.call('HSET', KEYS[1], 'connections', 0, 'disconnectedAt', ARGV[1])
-  redis.call('EXPIRE', KEYS[1], tonumber(ARGV[2]))
-end
-`;
-
-/** A presence with nothing connected is kept this long (its reconnect grace is far shorter). */
-const PRESENCE_TTL_SECONDS = 86_400;
-
-const SCRIPTS = {
-  hotswapRegistryRemove: REMOVE,
-  hotswapRegistryRegister: REGISTER,
-  hotswapRegistryRestore: RESTORE,
-  hotswapRegistryHeartbeat: HEARTBEAT,
-  hotswapRegistrySetStatus: SET_STATUS,
-  hotswapRegistryMarkStale: MARK_STALE,
-};
-type ScriptName = keyof typeof SCRIPTS;
-/** The scripts that store a record, and so take its by-service set as KEYS[9]. */
-const STORING = new Set<string>(['hotswapRegistryRegister', 'hotswapRegistryRestore']);
-/** The scripts, as ioredis's defineCommand adds them to the client and its pipelines. */
-type Scripts<R> = Record<ScriptName, (...args: Array<string | number>) => R>;
 type RegistryClient = Redis &
   Scripts<Promise<unknown>> & {
     hotswapRegistryLiveInstances(key: string, prefix: string): Promise<string[]>;
-    hotswapRegistryConnect(key: string): Promise<unknown>;
-    hotswapRegistryDisconnect(presenceKey: string, instanceKey: string, atMs: number, ttlSeconds: number): Promise<unknown>;
   };
 
 /**
@@ -195,16 +41,19 @@ type RegistryClient = Redis &
  */
 export class RedisInstanceRegistry implements InstanceRegistry {
   private readonly redis: RegistryClient;
+  private readonly presences: RedisPresence;
 
-  /** @param keyPrefix - prepended to every key, so tests or tenants can share one Redis @default 'hotswap:' */
-  constructor(redis: Redis, private readonly keyPrefix = 'hotswap:') {
+  /**
+   * @param keyPrefix - prepended to every key, so tests or tenants can share one Redis @default 'hotswap:'
+   * @param replicaId - this process among the replicas (its subscriptions count while it is alive) @default a random UUID
+   */
+  constructor(redis: Redis, private readonly keyPrefix = 'hotswap:', replicaId?: string) {
     for (const [name, lua] of Object.entries(SCRIPTS)) {
       redis.defineCommand(name, { numberOfKeys: STORING.has(name) ? 9 : 8, lua });
     }
     redis.defineCommand('hotswapRegistryLiveInstances', { numberOfKeys: 1, lua: LIVE_INSTANCES });
-    redis.defineCommand('hotswapRegistryConnect', { numberOfKeys: 1, lua: CONNECT });
-    redis.defineCommand('hotswapRegistryDisconnect', { numberOfKeys: 2, lua: DISCONNECT });
     this.redis = redis as RegistryClient;
+    this.presences = new RedisPresence(redis, keyPrefix, replicaId);
   }
 
   /** Registering an id that is already there replaces it and drops its history. */
@@ -286,24 +135,20 @@ export class RedisInstanceRegistry implements InstanceRegistry {
     return toRecord(id, fromFlat(reply));
   }
 
-  async connected(id: string): Promise<void> {
-    await this.redis.hotswapRegistryConnect(this.presenceKey(id));
+  connected(id: string): Promise<void> {
+    return this.presences.connected(id);
   }
 
-  async disconnected(id: string, at: Date): Promise<void> {
-    await this.redis.hotswapRegistryDisconnect(this.presenceKey(id), this.instanceKey(id), at.getTime(), PRESENCE_TTL_SECONDS);
+  disconnected(id: string, at: Date): Promise<void> {
+    return this.presences.disconnected(id, at);
   }
 
-  async presence(ids: readonly string[]): Promise<Map<string, Presence>> {
-    const out = new Map<string, Presence>();
-    if (ids.length === 0) return out;
-    const pipe = this.redis.pipeline();
-    for (const id of ids) pipe.hmget(this.presenceKey(id), 'connections', 'disconnectedAt');
-    results<Array<string | null>>(await pipe.exec()).forEach(([connections, at], i) => {
-      if (connections === null || connections === undefined) return;
-      out.set(ids[i]!, { connections: Math.max(0, Number(connections)), disconnectedAt: at ? new Date(Number(at)) : null });
-    });
-    return out;
+  presence(ids: readonly string[]): Promise<Map<string, Presence>> {
+    return this.presences.read(ids);
+  }
+
+  keepPresence(): Promise<void> {
+    return this.presences.keep();
   }
 
   async deregister(id: string): Promise<boolean> {
@@ -386,9 +231,6 @@ export class RedisInstanceRegistry implements InstanceRegistry {
   }
   private instanceKey(id: string): string {
     return this.k(`instance:${id}`);
-  }
-  private presenceKey(id: string): string {
-    return this.k(`presence:${id}`);
   }
   private statusKey(status: InstanceStatus): string {
     return this.k(`instances:status:${status}`);

