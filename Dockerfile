@@ -4,6 +4,8 @@ WORKDIR /app
 COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
 # The lockfile lists the client workspace: npm ci needs its package.json.
 COPY packages/client/package.json ./packages/client/
+# npm ci's prepare builds with it (and stamps the build, see npm start).
+COPY scripts/build.mjs ./scripts/
 COPY bin ./bin
 COPY src ./src
 COPY migrations ./migrations
