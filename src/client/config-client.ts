@@ -52,6 +52,9 @@ class HotSwapConfigClient implements ConfigClient {
   constructor(private readonly o: ConfigClientOptions) {
     if (typeof o.onConfig !== 'function') throw new TypeError('onConfig must be a function');
     if (o.token === undefined && o.registration === undefined) throw new TypeError('pass token (an instance token) or registration');
+    if (o.registration !== undefined && (typeof o.registration.token !== 'string' || o.registration.token === '')) {
+      throw new TypeError(`registration.token must be a registration token (a JWT), got ${JSON.stringify(o.registration.token) ?? 'undefined'}`);
+    }
     if (o.token !== undefined && readTokenClaims(o.token)?.instanceId === undefined) {
       throw new TypeError('token must be an INSTANCE token with an instanceId claim; a registration token goes in registration.token');
     }
