@@ -28,6 +28,16 @@ export default defineConfig({
       },
       {
         extends: true,
+        test: {
+          // npm pack and npm install of the published packages, into temp dirs outside the checkout.
+          name: 'package',
+          include: ['test/package/**/*.test.ts'],
+          globalSetup: ['test/support/global-setup.ts'],
+          hookTimeout: 240_000,
+        },
+      },
+      {
+        extends: true,
         test: { name: 'chaos', include: ['test/chaos/**/*.test.ts'], globalSetup: ['test/support/global-setup.ts', 'test/support/build-dist.ts'] },
       },
     ],

@@ -15,6 +15,7 @@ import { HealthMonitor } from './orchestrator/health-monitor.js';
 import { Orchestrator } from './orchestrator/orchestrator.js';
 import { createRateLimiter } from './protection/rate-limiter.js';
 import { SubscriptionLimiter } from './protection/subscription-limiter.js';
+import { assertPortFree } from './port-check.js';
 import { createPubSub } from './pubsub/pubsub.js';
 import type { InstanceRegistry } from './registry/instance-registry.js';
 import { MemoryInstanceRegistry } from './registry/memory-registry.js';
@@ -72,6 +73,8 @@ export async function startApp(config: AppConfig, logger: Logger): Promise<Runni
     }
   };
   try {
+    // Before the database: a taken port is said in one line, not after seconds of start-up.
+    await assertPortFree(config.host, config.port);
     let databaseUrl = config.databaseUrl;
     let embedded = false;
     if (databaseUrl === undefined) {

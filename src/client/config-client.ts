@@ -1,17 +1,18 @@
 import { hostname } from 'node:os';
 import WebSocket from 'ws';
+import { deliverAck } from './ack-delivery.js';
 import { backoffDelay, type BackoffOptions, DEFAULT_BACKOFF, sleep } from './backoff.js';
 import { ConfigApplier } from './config-applier.js';
 import { ConfigCache } from './config-cache.js';
 import { describeError, GraphQLHttp, GraphQLRequestError, readTokenClaims, toWebSocketUrl } from './graphql-http.js';
 import { Heartbeat } from './heartbeat.js';
-import { type AckVariables, type Identity, InstanceApi, REPORT_CONFIG_APPLIED } from './operations.js';
+import { type Identity, InstanceApi } from './operations.js';
+import { OutageReporter } from './outage-reporter.js';
 import { stopOnSignals } from './signal-stop.js';
-import { SocketUnavailableError, SubscriptionSession } from './subscription-session.js';
+import { createStderrLogger, SILENT_LOGGER } from './stderr-logger.js';
+import { SubscriptionSession } from './subscription-session.js';
 import { type ClientLogger, type ConfigClient, ConfigClientError, type ConfigClientOptions, type ConfigUpdate } from './types.js';
 
-const SILENT: ClientLogger = { info: () => {}, warn: () => {}, error: () => {} };
-const HTTP_ACK_ATTEMPTS = 3;
 const DEFAULT_SIGNALS: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGINT'];
 
 /**
@@ -28,6 +29,8 @@ class HotSwapConfigClient implements ConfigClient {
   private resolveReady: () => void = () => {};
   private rejectReady: (error: Error) => void = () => {};
   private readonly logger: ClientLogger;
+  /** Connection trouble, reported once per outage. */
+  private readonly outage: OutageReporter;
   private readonly api: InstanceApi;
   private readonly wsUrl: string;
   private readonly backoff: BackoffOptions;
@@ -52,21 +55,27 @@ class HotSwapConfigClient implements ConfigClient {
   constructor(private readonly o: ConfigClientOptions) {
     if (typeof o.onConfig !== 'function') throw new TypeError('onConfig must be a function');
     if (o.token === undefined && o.registration === undefined) throw new TypeError('pass token (an instance token) or registration');
+    if (o.registration !== undefined && (typeof o.registration.token !== 'string' || o.registration.token === '')) {
+      throw new TypeError(`registration.token must be a registration token (a JWT), got ${JSON.stringify(o.registration.token) ?? 'undefined'}`);
+    }
     if (o.token !== undefined && readTokenClaims(o.token)?.instanceId === undefined) {
       throw new TypeError('token must be an INSTANCE token with an instanceId claim; a registration token goes in registration.token');
     }
     this.wsUrl = toWebSocketUrl(o.url);
-    this.logger = o.logger ?? SILENT;
+    this.logger = o.logger === false ? SILENT_LOGGER : (o.logger ?? createStderrLogger());
+    this.outage = new OutageReporter(this.logger, o.url);
     this.backoff = { ...DEFAULT_BACKOFF, ...o.reconnect };
     this.requestTimeoutMs = o.requestTimeoutMs ?? 10_000;
     this.api = new InstanceApi(new GraphQLHttp(o.url, o.fetch ?? globalThis.fetch, this.requestTimeoutMs));
     this.cache = o.cacheFile === undefined ? undefined : new ConfigCache(o.cacheFile, { service: o.service, environment: o.environment }, this.logger);
-    this.applier = new ConfigApplier({ onConfig: o.onConfig, cache: this.cache, sendAck: (who, ack) => this.sendAck(who, ack), logger: this.logger });
+    this.applier = new ConfigApplier({ onConfig: o.onConfig, cache: this.cache, sendAck: (who, ack) =>
+        deliverAck({ session: this.identity === who ? this.session : undefined, api: this.api, backoff: this.backoff, logger: this.logger, signal: this.lifetime.signal }, who, ack), logger: this.logger });
     this.heartbeat = new Heartbeat({
       intervalMs: o.heartbeatIntervalMs ?? 10_000,
       api: this.api,
       metrics: o.metrics,
       logger: this.logger,
+      outage: this.outage,
       onAccepted: (who) => {
         this.seen.heartbeat = who.instanceId;
         this.checkReady();
@@ -133,11 +142,12 @@ class HotSwapConfigClient implements ConfigClient {
     }
     try {
       const identity = await this.register();
+      this.outage.reached();
       if (this.stopped) this.identity = identity; // stopped meanwhile: kept only so stop() can deregister it
       else this.connect(identity);
     } catch (error) {
       if (error instanceof GraphQLRequestError && error.transient) {
-        this.logger.warn('could not register with HotSwap; retrying in the background', describeError(error));
+        this.outage.failed('could not register with HotSwap', describeError(error));
         this.recover(new ConfigClientError(error.message, error.code, { cause: error }));
         return;
       }
@@ -163,11 +173,13 @@ class HotSwapConfigClient implements ConfigClient {
   private async registerWithRetry(): Promise<Identity | undefined> {
     for (let attempt = 0; !this.stopped; attempt++) {
       try {
-        return await this.register();
+        const identity = await this.register();
+        this.outage.reached();
+        return identity;
       } catch (error) {
         if (!(error instanceof GraphQLRequestError) || !error.transient) throw error;
         const delayMs = backoffDelay(attempt, this.backoff);
-        this.logger.warn('could not register with HotSwap; retrying', { ...describeError(error), delayMs });
+        this.outage.failed('could not register with HotSwap', { ...describeError(error), delayMs });
         await sleep(delayMs, this.lifetime.signal);
       }
     }
@@ -204,7 +216,9 @@ class HotSwapConfigClient implements ConfigClient {
       this.session = undefined;
       this.connect({ instanceId: identity.instanceId, token });
     } catch (error) {
-      this.logger.warn('could not renew the instance token; retrying in 30 s', describeError(error));
+      const message = 'could not renew the instance token; retrying in 30 s';
+      if (error instanceof GraphQLRequestError && error.transient) this.outage.failed(message, describeError(error));
+      else this.logger.warn(message, describeError(error));
       this.scheduleRefresh(identity, 30_000);
     }
   }
@@ -212,7 +226,7 @@ class HotSwapConfigClient implements ConfigClient {
   private openSession(): void {
     const identity = this.identity!;
     const session: SubscriptionSession = new SubscriptionSession(
-      { wsUrl: this.wsUrl, identity, webSocketImpl: this.o.webSocketImpl ?? WebSocket, backoff: this.backoff, requestTimeoutMs: this.requestTimeoutMs, logger: this.logger },
+      { wsUrl: this.wsUrl, identity, webSocketImpl: this.o.webSocketImpl ?? WebSocket, backoff: this.backoff, requestTimeoutMs: this.requestTimeoutMs, logger: this.logger, outage: this.outage },
       {
         update: (update) => {
           if (this.session !== session) return;
@@ -251,7 +265,9 @@ class HotSwapConfigClient implements ConfigClient {
       this.giveUp(new ConfigClientError(`HotSwap refused instance ${this.identity?.instanceId ?? '?'} and there is no registration token to register again: ${reason.message}`, reason.code, { cause: reason }));
       return;
     }
-    this.logger.warn('registering again', { instanceId: this.identity?.instanceId, reason: reason.message, code: reason.code });
+    // Within an outage already reported (e.g. HotSwap down at start-up) this is one more retry, not news.
+    const log = this.outage.inOutage ? this.logger.info : this.logger.warn;
+    log.call(this.logger, 'registering again', { instanceId: this.identity?.instanceId, reason: reason.message, code: reason.code });
     this.recovering = this.registerWithRetry()
       .then((identity) => {
         if (identity && this.stopped) this.identity = identity;
@@ -282,35 +298,5 @@ class HotSwapConfigClient implements ConfigClient {
   private checkReady(): void {
     const id = this.identity?.instanceId;
     if (id !== undefined && this.seen.connected === id && this.seen.heartbeat === id) this.resolveReady();
-  }
-
-  /** Over the websocket when it is up (no HTTP round trip of its own), else over HTTP, retrying transient failures. */
-  private async sendAck(who: Identity, ack: Omit<AckVariables, 'instanceId'>): Promise<boolean> {
-    const variables: AckVariables = { instanceId: who.instanceId, ...ack };
-    const session = this.session;
-    if (session?.connected && this.identity === who) {
-      try {
-        await session.request(REPORT_CONFIG_APPLIED, { ...variables });
-        return true;
-      } catch (error) {
-        if (!(error instanceof SocketUnavailableError)) return this.ackRefused(variables, error);
-      }
-    }
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await this.api.ack(who.token, variables);
-        return true;
-      } catch (error) {
-        if (!(error instanceof GraphQLRequestError && error.transient) || attempt + 1 >= HTTP_ACK_ATTEMPTS || this.stopped) {
-          return this.ackRefused(variables, error);
-        }
-        await sleep(backoffDelay(attempt, this.backoff), this.lifetime.signal);
-      }
-    }
-  }
-
-  private ackRefused(ack: AckVariables, error: unknown): false {
-    this.logger.warn('could not acknowledge a config', { profileName: ack.profileName, version: ack.version, success: ack.success, ...describeError(error) });
-    return false;
   }
 }

@@ -1,5 +1,6 @@
 import { describeError, GraphQLRequestError } from './graphql-http.js';
 import type { Identity, InstanceApi } from './operations.js';
+import type { OutageReporter } from './outage-reporter.js';
 import type { ClientLogger, InstanceMetricsReport } from './types.js';
 
 /** Heartbeat answers meaning the registration is gone or its token no longer valid. */
@@ -10,6 +11,8 @@ export interface HeartbeatOptions {
   api: InstanceApi;
   metrics: (() => InstanceMetricsReport | Promise<InstanceMetricsReport>) | undefined;
   logger: ClientLogger;
+  /** Where failures retrying may fix (network, HotSwap unavailable) go, and successes end them. */
+  outage: OutageReporter;
   /** HotSwap accepted a heartbeat of this identity. */
   onAccepted(identity: Identity): void;
   /** HotSwap no longer knows this identity (NOT_FOUND) or refuses its token; the heartbeat has stopped. */
@@ -46,6 +49,7 @@ export class Heartbeat {
     try {
       await this.send(identity);
       if (generation !== this.generation) return;
+      this.o.outage.reached();
       this.o.onAccepted(identity);
     } catch (error) {
       if (generation !== this.generation) return;
@@ -54,7 +58,9 @@ export class Heartbeat {
         this.o.onLost(identity, error);
         return;
       }
-      this.o.logger.warn('heartbeat failed; will try again', { instanceId: identity.instanceId, ...describeError(error) });
+      const details = { instanceId: identity.instanceId, ...describeError(error) };
+      if (error instanceof GraphQLRequestError && error.transient) this.o.outage.failed('heartbeat failed; will try again', details);
+      else this.o.logger.warn('heartbeat failed; will try again', details);
     }
     if (generation !== this.generation) return;
     this.timer = setTimeout(() => void this.beat(identity, generation), this.o.intervalMs);

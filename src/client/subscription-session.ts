@@ -1,7 +1,8 @@
-import { type Client, createClient } from 'graphql-ws';
+import { type Client, createClient } from 'graphql-ws/client';
 import { backoffDelay, type BackoffOptions, sleep } from './backoff.js';
 import { GraphQLRequestError, readTokenClaims } from './graphql-http.js';
 import { CONFIG_UPDATES, type Identity } from './operations.js';
+import type { OutageReporter } from './outage-reporter.js';
 import { ConfigClientError, type ClientLogger, type ConfigUpdate } from './types.js';
 
 /** graphql-ws's close code for a refused or expired token. */
@@ -28,6 +29,8 @@ export interface SessionOptions {
   backoff: BackoffOptions;
   requestTimeoutMs: number;
   logger: ClientLogger;
+  /** Connects and drops of the websocket are reported here, once per outage. */
+  outage: OutageReporter;
 }
 
 /** The websocket is not connected (or closed while a request was under way): use HTTP instead. */
@@ -60,7 +63,7 @@ export class SubscriptionSession {
   }
 
   open(): void {
-    const { identity, logger } = this.o;
+    const { identity, logger, outage } = this.o;
     const client = createClient({
       url: this.o.wsUrl,
       webSocketImpl: this.o.webSocketImpl,
@@ -73,13 +76,18 @@ export class SubscriptionSession {
       on: {
         connected: () => {
           this.isConnected = true;
-          if (!this.finished) this.on.connected();
+          if (this.finished) return;
+          outage.reached();
+          this.on.connected();
         },
         closed: (event) => {
           const wasConnected = this.isConnected;
           this.isConnected = false;
           for (const cancel of [...this.inFlight]) cancel();
-          if (wasConnected && !this.finished) logger.warn('connection to HotSwap lost', closeDetails(event));
+          if (this.finished) return;
+          // 1xxx: the network or the server went away (1006 is also every failed connect), so retrying may fix it; 4xxx: HotSwap closed it on purpose.
+          if (!isCloseEvent(event) || event.code < 4000) outage.failed(wasConnected ? 'connection to HotSwap lost' : 'could not connect to HotSwap', closeDetails(event));
+          else if (wasConnected) logger.warn('HotSwap closed the connection', closeDetails(event));
         },
       },
     });

@@ -85,8 +85,13 @@ export interface ConfigClientOptions {
    * @default ['SIGTERM', 'SIGINT']
    */
   deregisterOnSignals?: readonly NodeJS.Signals[] | false;
-  /** @default silent */
-  logger?: ClientLogger;
+  /**
+   * Where the client logs; `false` silences it. Trouble reaching HotSwap is
+   * a warning once per outage (further failures of the same outage go to
+   * `info`) and a warning when HotSwap is reachable again.
+   * @default warnings and errors to stderr, one line each (`hotswap-client warn: …`); info dropped
+   */
+  logger?: ClientLogger | false;
   /** @default globalThis.fetch */
   fetch?: typeof fetch;
   /** A WebSocket constructor for graphql-ws. @default the `ws` package */

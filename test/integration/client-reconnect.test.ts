@@ -69,7 +69,7 @@ describe('instance client across a server restart', () => {
 
     await s.app.stop();
     firstAppStopped = true;
-    await waitFor('the client to notice', () => logs.includes('connection to HotSwap lost') || undefined);
+    await waitFor('the client to notice', () => logs.some((m) => m.startsWith('connection to HotSwap lost')) || undefined);
     restarted = await startApp(
       loadConfig({
         PORT: String(s.app.port),

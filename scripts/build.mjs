@@ -1,0 +1,58 @@
+#!/usr/bin/env node
+// Compiles the service to dist/ (tsc -p tsconfig.build.json) and stamps the build.
+// With --if-changed (npm start's prestart) it compiles only when a source, a
+// tsconfig or the package files changed since the last successful build, so a
+// restart does not wait for the compiler.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const STAMP = path.join(root, 'dist/.build-stamp');
+const ENTRY = path.join(root, 'dist/src/main.js');
+/** What the build reads: a file or directory changed (or added, or removed: its directory's mtime moves) after the stamp means a rebuild. */
+const INPUTS = ['src', 'migrations', 'tsconfig.json', 'tsconfig.build.json', 'package.json', 'package-lock.json'];
+
+/** The newest mtime under `p` (files and directories), in ms; 0 when absent. */
+function newest(p) {
+  let stat;
+  try {
+    stat = statSync(p);
+  } catch {
+    return 0;
+  }
+  let latest = stat.mtimeMs;
+  if (stat.isDirectory()) for (const name of readdirSync(p)) latest = Math.max(latest, newest(path.join(p, name)));
+  return latest;
+}
+
+/** Why a build is needed, or null when dist/ is current. */
+export function staleReason() {
+  if (!existsSync(ENTRY) || !existsSync(STAMP)) return 'no build yet';
+  const stamp = statSync(STAMP).mtimeMs;
+  const changed = INPUTS.find((input) => newest(path.join(root, input)) > stamp);
+  return changed === undefined ? null : `${changed} changed since the last build`;
+}
+
+function build() {
+  // The stamp takes the time the build started: a file saved during the build is newer, and triggers the next one.
+  const started = new Date();
+  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+  execFileSync(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.build.json')], { cwd: root, stdio: 'inherit' });
+  writeFileSync(STAMP, `built ${started.toISOString()}; see scripts/build.mjs\n`);
+  utimesSync(STAMP, started, started);
+}
+
+if (process.argv[2] === '--if-changed') {
+  const reason = staleReason();
+  if (reason === null) {
+    console.log('dist/ is up to date; not compiling (npm run build forces it)');
+  } else {
+    console.log(`compiling to dist/ (${reason})`);
+    build();
+  }
+} else {
+  build();
+}
