@@ -3,11 +3,11 @@ import type { CliGraphQL } from './graphql-client.js';
 import type { Out } from './output.js';
 
 const EVENTS = `subscription($id: ID!) { deploymentEvents(id: $id) {
-  type status phase progress message at health { healthy reasons } } }`;
+  type status phase progress message at health { verdict reasons } } }`;
 /** Whether the deployment exists, and its phase count for the progress line. */
 const HEADER = 'query($id: ID!) { deployment(id: $id) { phaseCount } }';
 const HISTORY = `query($id: ID!, $last: Int) { deployment(id: $id) { events(last: $last) {
-  type status phase progress message at health { healthy reasons } } } }`;
+  type status phase progress message at health { verdict reasons } } } }`;
 const OUTCOME = 'query($id: ID!) { deployment(id: $id) { status rollbackReason failureReason } }';
 
 interface EventMessage {
@@ -17,8 +17,13 @@ interface EventMessage {
   progress: number;
   message: string | null;
   at: string;
-  health: { healthy: boolean; reasons: string[] } | null;
+  health: { verdict: HealthVerdictName; reasons: string[] } | null;
 }
+
+export type HealthVerdictName = 'PASS' | 'FAIL' | 'INCONCLUSIVE';
+/** How a verdict reads in a terminal: INCONCLUSIVE is never shown as healthy. */
+export const VERDICT_WORDS: Record<HealthVerdictName, string> = { PASS: 'healthy', FAIL: 'degraded', INCONCLUSIVE: 'inconclusive' };
+const VERDICT_COLORS = { PASS: 'green', FAIL: 'red', INCONCLUSIVE: 'yellow' } as const;
 
 /** The exit code of a deployment's final status. */
 const EXIT_BY_STATUS: Readonly<Record<string, ExitCode>> = {
@@ -153,10 +158,16 @@ async function why(api: CliGraphQL, id: string, status: string): Promise<string>
 
 /** "2026-11-24T10:00:00.000Z PHASE_STARTED    IN_PROGRESS  phase 2/4 30% phase 2 of 4 started" */
 function describe(e: EventMessage, phaseCount: number, out: Out): string {
-  const health = e.health ? (e.health.healthy ? ' healthy' : ` degraded: ${e.health.reasons.join('; ')}`) : '';
+  const health = e.health ? ` ${VERDICT_WORDS[e.health.verdict]}${e.health.verdict === 'PASS' ? '' : `: ${e.health.reasons.join('; ')}`}` : '';
   const type = e.type.padEnd(16);
   const painted =
-    e.type === 'FAILED' || e.type === 'ROLLBACK_STARTED' || e.type === 'ROLLED_BACK' ? out.paint(type, 'red') : e.type === 'COMPLETED' ? out.paint(type, 'green') : type;
+    e.type === 'FAILED' || e.type === 'ROLLBACK_STARTED' || e.type === 'ROLLED_BACK'
+      ? out.paint(type, 'red')
+      : e.type === 'COMPLETED'
+        ? out.paint(type, 'green')
+        : e.type === 'HEALTH_INCONCLUSIVE'
+          ? out.paint(type, 'yellow')
+          : type;
   const text = `${e.at} ${painted} ${e.status.padEnd(12)} phase ${e.phase}/${phaseCount} ${Math.round(e.progress * 100)}%${e.message ? ` ${e.message}` : ''}`;
   return `${text}${e.health && !e.message?.includes('health') ? health : ''}`.replace(/[\r\n]+/g, ' ');
 }
@@ -166,6 +177,6 @@ function progressLine(e: EventMessage, phaseCount: number, out: Out): string {
   const width = 20;
   const filled = Math.round(Math.min(1, Math.max(0, e.progress)) * width);
   const bar = `${'█'.repeat(filled)}${'░'.repeat(width - filled)}`;
-  const health = e.health ? (e.health.healthy ? out.paint(' healthy', 'green') : out.paint(' degraded', 'red')) : '';
+  const health = e.health ? out.paint(` ${VERDICT_WORDS[e.health.verdict]}`, VERDICT_COLORS[e.health.verdict]) : '';
   return `[${out.paint(bar, 'cyan')}] ${String(Math.round(e.progress * 100)).padStart(3)}% phase ${e.phase}/${phaseCount} ${e.status}${health}`;
 }

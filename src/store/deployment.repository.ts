@@ -8,7 +8,7 @@ import type {
   StrategyState,
   TargetRecord,
 } from '../domain/deployment-model.js';
-import { INITIAL_STRATEGY_STATE, withPolicyDefaults } from '../domain/deployment-model.js';
+import { EventType, INITIAL_STRATEGY_STATE, withPolicyDefaults } from '../domain/deployment-model.js';
 import { healthReportFromJson } from '../domain/health.js';
 import type { DeploymentStatus, Environment } from '../domain/enums.js';
 import { ConflictError } from '../domain/errors.js';
@@ -177,12 +177,12 @@ export class DeploymentRepository {
     );
   }
 
-  /** The last `last` health checks, oldest first. */
+  /** The last `last` health verdicts (HEALTH_CHECKED and HEALTH_INCONCLUSIVE events), oldest first. */
   async healthChecks(id: string, last: number): Promise<DeploymentEventRecord[]> {
     const rows = await this.em.execute<Row[]>(
-      `select * from (select * from deployment_event where deployment_id = ? and type = 'HEALTH_CHECKED'
+      `select * from (select * from deployment_event where deployment_id = ? and type in (?, ?)
          order by id desc limit ?) e order by id`,
-      [id, last],
+      [id, EventType.HEALTH_CHECKED, EventType.HEALTH_INCONCLUSIVE, last],
     );
     return rows.map(toEvent);
   }

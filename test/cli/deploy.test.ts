@@ -214,6 +214,31 @@ describe('hotswap deploy and deployment', () => {
     }, 40_000);
   });
 
+  describe('a canary without evidence', () => {
+    it('pauses as inconclusive: the follow lines and deployment show say so, never healthy', async () => {
+      const name = await bareProfile(1, 2);
+      const r = await cli(['deploy', '--profile', name, '--version', '1', '--strategy', 'canary', '--phases', '50,100', '--bake-seconds', '0', '--evidence-timeout-seconds', '1', '--json']);
+      expect(r.code, r.stderr).toBe(0);
+      const { id } = (JSON.parse(r.stdout) as { startDeployment: { id: string } }).startDeployment;
+      await pollUntil(async () => (await readDeployment(a, id))?.status, (s) => s === 'PAUSED', { timeoutMs: 15_000, what: 'the canary to pause' });
+
+      const shown = await cli(['deployment', 'show', id]);
+      expect(shown.code, shown.stderr).toBe(0);
+      expect(shown.stdout).toMatch(/^health: +inconclusive$/m);
+      expect(shown.stdout).toMatch(/^ {2}- not enough evidence: 0 of 1 updated instance sent 2 heartbeats with metrics since applying \(1 needed\)$/m);
+      expect(shown.stdout).not.toMatch(/healthy/);
+
+      // A paused deployment goes on: following shows its events until Ctrl-C.
+      const follow = spawnCli(['deployment', 'follow', id], env);
+      await waitFor('the PAUSED line', () => /PAUSED\s+PAUSED/.test(follow.stdout()), 15_000);
+      follow.child.kill('SIGINT');
+      const followed = await follow.done;
+      expect(followed.code).toBe(130);
+      expect(followed.stdout).toMatch(/HEALTH_INCONCLUSIVE\s+IN_PROGRESS\s+phase 1\/2 .*inconclusive: not enough evidence/);
+      expect(followed.stdout).toMatch(/PAUSED\s+PAUSED\s+phase 1\/2 .*health inconclusive/);
+    }, 40_000);
+  });
+
   describe('deploy without --wait', () => {
     it('prints the deployment id and status; --json prints the raw data', async () => {
       const name = await bareProfile(2, 1);
@@ -246,7 +271,7 @@ describe('hotswap deploy and deployment', () => {
       const r = await cli([
         'deploy', '--profile', name, '--version', '1', '--strategy', 'canary', '--phases', '5,25,100', '--bake-seconds', '0', '--ack-timeout-seconds', '7',
         '--max-error-rate-increase', '0.02', '--max-latency-increase-pct', '20', '--threshold', 'queue_depth=1000', '--threshold', 'gc_ms=50',
-        '--no-auto-rollback', '--json',
+        '--no-auto-rollback', '--min-heartbeats', '1', '--evidence-timeout-seconds', '1', '--on-inconclusive', 'promote', '--json',
       ]);
       expect(r.code, r.stderr).toBe(0);
       const { id } = (JSON.parse(r.stdout) as { startDeployment: { id: string } }).startDeployment;
@@ -255,11 +280,23 @@ describe('hotswap deploy and deployment', () => {
         [id],
       );
       expect(row?.options).toMatchObject({ strategy: 'CANARY', canary: { phases: [0.05, 0.25, 1], bakeSeconds: 0 } });
-      expect(row?.health_policy).toEqual({ maxErrorRateIncrease: 0.02, maxLatencyIncreasePct: 20, customThresholds: { queue_depth: 1000, gc_ms: 50 }, autoRollback: false });
+      expect(row?.health_policy).toEqual({
+        maxErrorRateIncrease: 0.02,
+        maxLatencyIncreasePct: 20,
+        customThresholds: { queue_depth: 1000, gc_ms: 50 },
+        autoRollback: false,
+        minHeartbeats: 1,
+        evidenceTimeoutSeconds: 1,
+        onInconclusive: 'PROMOTE',
+      });
       expect(row?.ack_timeout_seconds).toBe(7);
       expect((await waitForDeployment(a, id, 20_000)).status).toBe('COMPLETED');
 
-      const rolling = await cli(['deploy', '--profile', name, '--version', '1', '--strategy', 'ROLLING', '--batch-percent', '50', '--interval-seconds', '0', '--json']);
+      // These instances report no metrics: promote at once rather than pause for lack of evidence.
+      const rolling = await cli([
+        'deploy', '--profile', name, '--version', '1', '--strategy', 'ROLLING', '--batch-percent', '50', '--interval-seconds', '0',
+        '--evidence-timeout-seconds', '0', '--on-inconclusive', 'PROMOTE', '--json',
+      ]);
       expect(rolling.code, rolling.stderr).toBe(0);
       const rollingId = (JSON.parse(rolling.stdout) as { startDeployment: { id: string } }).startDeployment.id;
       const [rollingRow] = await server.db.query<{ options: unknown }>('select options from deployment where id = $1', [rollingId]);

@@ -22,6 +22,9 @@ export interface DeployFlags {
   maxErrorRateIncrease?: string;
   maxLatencyIncreasePct?: string;
   threshold?: string[];
+  minHeartbeats?: string;
+  evidenceTimeoutSeconds?: string;
+  onInconclusive?: string;
   /** False with `--no-auto-rollback`. */
   autoRollback: boolean;
 }
@@ -38,6 +41,9 @@ const FLAG_STRATEGIES: ReadonlyArray<[keyof DeployFlags, string, readonly string
   ['maxErrorRateIncrease', '--max-error-rate-increase', ['CANARY', 'BLUE_GREEN', 'ROLLING']],
   ['maxLatencyIncreasePct', '--max-latency-increase-pct', ['CANARY', 'BLUE_GREEN', 'ROLLING']],
   ['threshold', '--threshold', ['CANARY', 'BLUE_GREEN', 'ROLLING']],
+  ['minHeartbeats', '--min-heartbeats', ['CANARY', 'BLUE_GREEN', 'ROLLING']],
+  ['evidenceTimeoutSeconds', '--evidence-timeout-seconds', ['CANARY', 'BLUE_GREEN', 'ROLLING']],
+  ['onInconclusive', '--on-inconclusive', ['CANARY', 'BLUE_GREEN', 'ROLLING']],
 ];
 
 const DAY = 86_400;
@@ -49,7 +55,15 @@ export interface DeploymentOptions {
   rolling?: { batchSize?: number; batchPercent?: number; intervalSeconds?: number };
   blueGreen?: { verifySeconds?: number };
   direct?: { maxConcurrency?: number };
-  health?: { maxErrorRateIncrease?: number; maxLatencyIncreasePct?: number; customThresholds?: Record<string, number>; autoRollback?: boolean };
+  health?: {
+    maxErrorRateIncrease?: number;
+    maxLatencyIncreasePct?: number;
+    customThresholds?: Record<string, number>;
+    autoRollback?: boolean;
+    minHeartbeats?: number;
+    evidenceTimeoutSeconds?: number;
+    onInconclusive?: 'PAUSE' | 'PROMOTE';
+  };
   ackTimeoutSeconds?: number;
 }
 
@@ -113,6 +127,13 @@ function healthPolicy(f: DeployFlags, autoRollbackGiven: boolean): DeploymentOpt
   }
   if (f.threshold !== undefined && f.threshold.length > 0) h.customThresholds = parseThresholds(f.threshold);
   if (autoRollbackGiven && !f.autoRollback) h.autoRollback = false;
+  if (f.minHeartbeats !== undefined) h.minHeartbeats = whole('--min-heartbeats', f.minHeartbeats, 1, 20);
+  if (f.evidenceTimeoutSeconds !== undefined) h.evidenceTimeoutSeconds = whole('--evidence-timeout-seconds', f.evidenceTimeoutSeconds, 0, DAY);
+  if (f.onInconclusive !== undefined) {
+    const action = f.onInconclusive.trim().toUpperCase();
+    if (action !== 'PAUSE' && action !== 'PROMOTE') refuse(`--on-inconclusive is pause or promote, got "${f.onInconclusive}"`);
+    h.onInconclusive = action;
+  }
   return Object.keys(h).length > 0 ? h : undefined;
 }
 

@@ -61,6 +61,9 @@ export function registerDeployCommand(program: Command, env: NodeJS.ProcessEnv):
     .option('--max-latency-increase-pct <p>', 'health: allowed p99 latency increase in percent (default 50)')
     .option('--threshold <metric=max>', 'health: a custom metric\'s maximum (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--no-auto-rollback', 'health: when degraded, pause for an operator instead of rolling back (a failed ack then fails the deployment)')
+    .option('--min-heartbeats <n>', 'health: heartbeats with metrics an updated instance sends after applying before it counts as evidence (default 2)')
+    .option('--evidence-timeout-seconds <n>', 'health: how long a phase keeps observing past its bake for evidence (default: 6 heartbeat intervals)')
+    .option('--on-inconclusive <pause|promote>', 'health: no evidence by then: pause for an operator (default), or promote (fleets without metrics)')
     .addHelpText(
       'after',
       `
@@ -117,6 +120,6 @@ async function followQuietly(api: CliGraphQL, id: string, env: NodeJS.ProcessEnv
 export const DEPLOYMENT_JSON = `query($id: ID!) { deployment(id: $id) {
   id profileName version previousVersion strategy status phase phaseCount progress rollbackReason failureReason startedBy createdAt finishedAt
   targets { instanceId phase state reloadMs error }
-  health { healthy reasons insufficientData checkedAt baseline { errorRate latencyP99Ms requestCount custom } current { errorRate latencyP99Ms requestCount custom } }
+  health { verdict healthy reasons insufficientData checkedAt evidence { updated reporting required minHeartbeats } baseline { errorRate latencyP99Ms requestCount custom } current { errorRate latencyP99Ms requestCount custom } }
   events(last: 20) { type status phase progress message at }
 } }`;

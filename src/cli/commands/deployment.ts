@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { connect } from '../connection.js';
 import { CliError, ExitCode } from '../exit-codes.js';
-import { followDeployment } from '../follow.js';
+import { followDeployment, type HealthVerdictName, VERDICT_WORDS } from '../follow.js';
 import { createOut, type Out } from '../output.js';
 import { DEPLOYMENT_JSON, EXIT_CODES_HELP } from './deploy.js';
 import { whole } from './deploy-options.js';
@@ -33,7 +33,7 @@ interface Shown {
   createdAt: string;
   finishedAt: string | null;
   targets: Array<{ instanceId: string; state: string; error: string | null }>;
-  health: { healthy: boolean; reasons: string[]; insufficientData: boolean; checkedAt: string } | null;
+  health: { verdict: HealthVerdictName; reasons: string[]; checkedAt: string } | null;
   events: Array<{ type: string; status: string; phase: number; progress: number; message: string | null; at: string }>;
 }
 
@@ -164,7 +164,7 @@ function show(d: Shown, out: Out): void {
   const states = new Map<string, number>();
   for (const t of d.targets) states.set(t.state, (states.get(t.state) ?? 0) + 1);
   const targets = [...states].map(([state, n]) => `${n} ${state}`).join(', ');
-  const health = d.health === null ? 'not checked yet' : d.health.healthy ? `healthy${d.health.insufficientData ? ' (no metrics yet)' : ''}` : 'degraded';
+  const health = d.health === null ? 'not checked yet' : VERDICT_WORDS[d.health.verdict];
   const statusColor = d.status === 'COMPLETED' ? 'green' : ['FAILED', 'ROLLED_BACK', 'ROLLING_BACK'].includes(d.status) ? 'red' : 'yellow';
   out.line(`deployment ${d.id}: ${d.profileName} version ${d.version} (from ${d.previousVersion ?? 'none'}), ${d.strategy}`);
   out.line(`status:   ${out.paint(d.status, statusColor)}, phase ${d.phase}/${d.phaseCount}, progress ${Math.round(d.progress * 100)}%`);
