@@ -487,9 +487,12 @@ describe('OpenTelemetry traces of deployments', () => {
         const phase = phases.find((p) => idOf(p) === parentOf(c));
         expect(phase, 'a periodic check outside any phase span').toBeDefined();
         expect(c.attributes['hotswap.phase']).toBe(phase!.attributes['hotswap.phase']);
-        expect(c.attributes['hotswap.health.healthy']).toBe(true);
+        // Right after an ack there may be too few heartbeats to judge: INCONCLUSIVE, never FAIL.
+        expect(['PASS', 'INCONCLUSIVE']).toContain(c.attributes['hotswap.health.verdict']);
+        expect(c.attributes['hotswap.health.healthy']).toBe(c.attributes['hotswap.health.verdict'] === 'PASS');
         expect(traceOf(c)).toBe(traceOf(root));
       }
+      expect(periodic.some((c) => c.attributes['hotswap.health.verdict'] === 'PASS')).toBe(true);
       // Besides, the verdict of each phase.
       const verdicts = named('hotswap.health_check', d.id).filter((c) => c.attributes['hotswap.health.periodic'] === false);
       expect(verdicts.map((c) => c.attributes['hotswap.phase']).sort()).toEqual([1, 2]);
