@@ -117,7 +117,8 @@ function checkValue(
   } else if (typeof value === 'string') {
     const max = limits[coordinate] ?? LIMIT_BY_SCALAR[t.name]!;
     if (value.length > max) {
-      throw new BadInputError(`${path} is too long (${value.length} characters): at most ${max} are allowed`, { field: path, maxLength: max });
+      const what = coordinate.endsWith('(after:)') ? `${path} (a pagination cursor)` : path;
+      throw new BadInputError(`${what} is too long (${value.length} characters): at most ${max} are allowed`, { field: path, maxLength: max });
     }
   }
 }

@@ -391,7 +391,8 @@ describe('health-check worker in the server', () => {
     expect(checks.every((e) => e.phase === 1)).toBe(true);
     expect(got.events.filter((e) => e.type === 'PHASE_STARTED')).toHaveLength(1);
     expect(got.healthChecks.length).toBeGreaterThanOrEqual(4);
-    expect(got.healthChecks.every((c) => c.healthy)).toBe(true);
+    // The first checks after the acks may come before two heartbeats: INCONCLUSIVE then, never degraded.
+    expect(got.healthChecks.every((c) => c.healthy || c.insufficientData)).toBe(true);
     expect(got.health).toMatchObject({ healthy: true, reasons: [] });
     // Still baking: phase 2 has not been pushed.
     expect(got.targets.filter((t) => t.phase > 1).every((t) => t.state === 'PENDING')).toBe(true);
