@@ -11,9 +11,9 @@ import { OutageReporter } from './outage-reporter.js';
 import { stopOnSignals } from './signal-stop.js';
 import { createStderrLogger, SILENT_LOGGER } from './stderr-logger.js';
 import { SubscriptionSession } from './subscription-session.js';
-import { type ClientLogger, type ConfigClient, ConfigClientError, type ConfigClientOptions, type ConfigUpdate } from './types.js';
+import { type ClientLogger, type ConfigClient, ConfigClientError, type ConfigClientOptions, type ConfigUpdate, type StopSignal } from './types.js';
 
-const DEFAULT_SIGNALS: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGINT'];
+const DEFAULT_SIGNALS: readonly StopSignal[] = ['SIGTERM', 'SIGINT'];
 
 /**
  * Creates the client of one service instance: it registers, heartbeats,
@@ -51,6 +51,7 @@ class HotSwapConfigClient implements ConfigClient {
   private stopping: Promise<void> | undefined;
   private stopped = false;
   private removeSignalHandlers: () => void = () => {};
+  private endingBySignal = false;
 
   constructor(private readonly o: ConfigClientOptions) {
     if (typeof o.onConfig !== 'function') throw new TypeError('onConfig must be a function');
@@ -102,7 +103,12 @@ class HotSwapConfigClient implements ConfigClient {
   start(): Promise<void> {
     if (this.starting === undefined) {
       const signals = this.o.deregisterOnSignals === false ? [] : (this.o.deregisterOnSignals ?? DEFAULT_SIGNALS);
-      if (signals.length > 0) this.removeSignalHandlers = stopOnSignals(signals, () => this.stop({ deregister: true }));
+      if (signals.length > 0) {
+        this.removeSignalHandlers = stopOnSignals(signals, () => {
+          this.endingBySignal = true;
+          return this.stop({ deregister: true });
+        });
+      }
       this.starting = this.run();
     }
     return this.starting;
@@ -116,7 +122,8 @@ class HotSwapConfigClient implements ConfigClient {
       this.lifetime.abort();
       clearTimeout(this.refreshTimer);
       this.teardown();
-      this.rejectReady(new ConfigClientError('the client stopped before it was ready', 'STOPPED'));
+      // The process is ending by a signal: an `await client.ready` of the application must not throw on its way out.
+      if (!this.endingBySignal) this.rejectReady(new ConfigClientError('the client stopped before it was ready', 'STOPPED'));
       await this.applier.close();
       await this.recovering;
       await this.starting?.catch(() => {});

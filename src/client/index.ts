@@ -15,4 +15,5 @@ export {
   type ConfigUpdate,
   type InstanceMetricsReport,
   type RegistrationOptions,
+  type StopSignal,
 } from './types.js';

@@ -1,3 +1,5 @@
+import type { StopSignal } from './types.js';
+
 /**
  * Stops (and deregisters) a client when the process is told to end, so a
  * restarted service's old instance leaves HotSwap at once instead of lingering
@@ -8,7 +10,7 @@
  * it, so the process ends as it would have without the client. An application
  * with its own handler keeps control of when it exits.
  */
-export function stopOnSignals(signals: readonly NodeJS.Signals[], stop: () => Promise<void>): () => void {
+export function stopOnSignals(signals: readonly StopSignal[], stop: () => Promise<void>): () => void {
   const handlers = signals.map((signal) => {
     const handler = (): void => {
       process.removeListener(signal, handler);

@@ -44,6 +44,9 @@ export interface RegistrationOptions {
   metadata?: Record<string, unknown>;
 }
 
+/** Signals the client can stop on (a union of its own: its types need no @types/node). */
+export type StopSignal = 'SIGTERM' | 'SIGINT' | 'SIGHUP' | 'SIGQUIT' | 'SIGUSR1' | 'SIGUSR2';
+
 export interface ConfigClientOptions {
   /** HotSwap's GraphQL endpoint, `http(s)://host:port/graphql`; the websocket URL is derived from it. */
   url: string;
@@ -84,7 +87,7 @@ export interface ConfigClientOptions {
    * `false` or `[]` installs no handler.
    * @default ['SIGTERM', 'SIGINT']
    */
-  deregisterOnSignals?: readonly NodeJS.Signals[] | false;
+  deregisterOnSignals?: readonly StopSignal[] | false;
   /**
    * Where the client logs; `false` silences it. Trouble reaching HotSwap is
    * a warning once per outage (further failures of the same outage go to

@@ -130,14 +130,13 @@ export async function makeFixtures(a: Api, label: string): Promise<Fixtures> {
   const other = await registerInstance(a, service, Environment.STAGING, 'fixture-other');
   // Version 1 active without a deployment (the server runs no workers), then sent to the instance on subscribe.
   await a.server.db.query('update config_profile set active_version = 1 where name = $1', [profile]);
-  const feed = connectWs(a.server.url, inst.token);
-  try {
-    const first = await feed
-      .subscribe<{ configUpdates: { version: number } }>('subscription($id: ID!) { configUpdates(instanceId: $id) { version } }', { id: inst.id })
+  // Both stay subscribed, as running instances are: deployments target the connected instances.
+  // Their sockets close with the server at the end of the file.
+  for (const i of [inst, other]) {
+    const first = await connectWs(a.server.url, i.token)
+      .subscribe<{ configUpdates: { version: number } }>('subscription($id: ID!) { configUpdates(instanceId: $id) { version } }', { id: i.id })
       .next();
     expect(first.data?.configUpdates.version, JSON.stringify(first)).toBe(1);
-  } finally {
-    await feed.dispose();
   }
   const deploymentId = ok(
     await a.gql<{ startDeployment: { id: string } }>(
