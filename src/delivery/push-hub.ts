@@ -60,7 +60,8 @@ export class ConfigPushHub {
       if (own.size === 0) g.subscribers.delete(instance.id);
       if (g.subscribers.size === 0 && this.groups.get(topic) === g) {
         this.groups.delete(topic);
-        void g.subscription.then((id) => this.pubsub.unsubscribe(id));
+        // An unsubscribe that fails (the Redis connection closed) has nothing left to undo; it must not reject unhandled.
+        void g.subscription.then((id) => this.pubsub.unsubscribe(id)).catch(() => undefined);
       }
     };
   }

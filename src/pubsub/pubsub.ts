@@ -40,8 +40,29 @@ export function createPubSub(redisUrl: string | undefined, logger: Logger, prefi
   for (const [role, client] of [['publisher', publisher], ['subscriber', subscriber]] as const) {
     client.on('error', (error) => logger.warn({ err: error, role }, 'redis pub/sub connection error'));
   }
+  settleUnsubscribes(subscriber, logger);
   const engine = new RedisPubSub({ publisher, subscriber });
   return wrap(engine, prefix, async () => {
     await engine.close();
   });
+}
+
+/**
+ * RedisPubSub.unsubscribe sends UNSUBSCRIBE and PUNSUBSCRIBE on the subscriber
+ * connection without awaiting them: one that fails (the connection closed at
+ * shutdown, or during an outage) would reject unhandled and, under vitest or
+ * with --unhandled-rejections=strict, end the process. On this connection of
+ * ours, a failure there is logged at debug: the subscription went with the
+ * connection.
+ */
+function settleUnsubscribes(subscriber: Redis, logger: Logger): void {
+  for (const name of ['unsubscribe', 'punsubscribe'] as const) {
+    const send = subscriber[name].bind(subscriber) as (...channels: string[]) => Promise<unknown>;
+    const settled = (...channels: string[]) =>
+      send(...channels).catch((error: unknown) => {
+        logger.debug({ err: error, channels }, `redis ${name} failed; the subscription ended with its connection`);
+        return 0;
+      });
+    (subscriber as unknown as Record<typeof name, typeof settled>)[name] = settled;
+  }
 }
