@@ -54,7 +54,8 @@ describe('kill -9 of the replica running a canary', () => {
   it.each(CASES)('killed in phase $phase ($stage): the survivor takes over and the canary completes', async ({ phase, stage }) => {
     const [a, b] = await twoReplicas();
     const name = `kill-p${phase}`;
-    const clients = await cluster.clientsOf(name, 4, balancer.graphqlUrl);
+    // Applying takes 250 ms, so each ROLLOUT stage lasts long enough to be caught by the 10 ms poll on a loaded machine.
+    const clients = await cluster.clientsOf(name, 4, balancer.graphqlUrl, { applyMs: 250 });
     await profileOnV1(cluster, name, clients);
     // A baseline of heartbeats exists for the health checks.
     await new Promise((r) => setTimeout(r, 500));

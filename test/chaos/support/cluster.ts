@@ -288,6 +288,8 @@ export interface SimClientOptions {
   heartbeatIntervalMs: number;
   /** Reconnect backoff ceiling. */
   maxDelayMs: number;
+  /** How long applying a config takes (0: at once). */
+  applyMs: number;
 }
 
 /** A simulated service instance: the real client library, applying every config at once and reporting healthy metrics. */
@@ -310,7 +312,7 @@ export interface SimClient {
   stop(): Promise<void>;
 }
 
-export function startSimClient(o: Omit<SimClientOptions, 'heartbeatIntervalMs' | 'maxDelayMs'> & Partial<SimClientOptions>): SimClient {
+export function startSimClient(o: Omit<SimClientOptions, 'heartbeatIntervalMs' | 'maxDelayMs' | 'applyMs'> & Partial<SimClientOptions>): SimClient {
   const applied: ConfigUpdate[] = [];
   const at: number[] = [];
   const log: SimClient['log'] = [];
@@ -325,7 +327,8 @@ export function startSimClient(o: Omit<SimClientOptions, 'heartbeatIntervalMs' |
     service: o.service,
     environment: 'STAGING',
     registration: { token: o.registrationToken, host: o.host },
-    onConfig: (u) => {
+    onConfig: async (u) => {
+      if (o.applyMs) await new Promise((r) => setTimeout(r, o.applyMs));
       applied.push(u);
       at.push(Date.now());
     },
