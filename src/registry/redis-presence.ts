@@ -107,14 +107,19 @@ export class RedisPresence {
 
   async connected(id: string): Promise<void> {
     this.local.set(id, (this.local.get(id) ?? 0) + 1);
-    const alive = await this.redis.hotswapPresenceConnect(this.presenceKey(id), this.replicaKey(), this.replicaId);
+    let alive: number;
+    try {
+      alive = await this.redis.hotswapPresenceConnect(this.presenceKey(id), this.replicaKey(), this.replicaId);
+    } catch (error) {
+      // The subscription fails with this error: keep() must not write it again later.
+      this.forget(id);
+      throw error;
+    }
     if (alive === 0) await this.keep();
   }
 
   async disconnected(id: string, at: Date): Promise<void> {
-    const left = (this.local.get(id) ?? 0) - 1;
-    if (left > 0) this.local.set(id, left);
-    else this.local.delete(id);
+    this.forget(id);
     await this.redis.hotswapPresenceDisconnect(this.presenceKey(id), `${this.keyPrefix}instance:${id}`, this.keyPrefix, id, this.replicaId, at.getTime(), KEPT_SECONDS);
   }
 
@@ -142,6 +147,13 @@ export class RedisPresence {
     const pipe = this.redis.pipeline();
     for (const [id, n] of this.local) pipe.hset(this.presenceKey(id), `r:${this.replicaId}`, n, 'disconnectedAt', '').persist(this.presenceKey(id));
     await pipe.exec();
+  }
+
+  /** One subscription of `id` on this replica fewer. */
+  private forget(id: string): void {
+    const left = (this.local.get(id) ?? 0) - 1;
+    if (left > 0) this.local.set(id, left);
+    else this.local.delete(id);
   }
 
   private presenceKey(id: string): string {

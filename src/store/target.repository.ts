@@ -27,6 +27,16 @@ const recordSent = (source: string): string => `
     sent_versions = case when excluded.sent_version = any(instance_config.sent_versions)
       then instance_config.sent_versions else instance_config.sent_versions || excluded.sent_version end`;
 
+/**
+ * An instance's assignment that a send outside any deployment may replace: none
+ * came from a deployment, or the deployment it came from has finished (a
+ * running deployment's push is never overridden). A non-target that was between
+ * two connections when a deployment completed is thus assigned the new active
+ * version, and gets it on subscribe.
+ */
+const OVERRIDABLE = `(ic.sent_deployment_id is null
+  or not exists (select 1 from deployment d where d.id = ic.sent_deployment_id and d.finished_at is null))`;
+
 /** Set-at-a-time writes to a deployment's targets, and what each instance was sent. */
 export class TargetRepository {
   constructor(private readonly em: EntityManager) {}
@@ -133,13 +143,14 @@ export class TargetRepository {
     if (instanceIds.length === 0) return;
     await boundQuery(
       this.em,
-      `insert into instance_config (instance_id, profile_id, sent_version, sent_versions, sent_deployment_id, sent_at)
+      `insert into instance_config as ic (instance_id, profile_id, sent_version, sent_versions, sent_deployment_id, sent_at)
        select i, ?::uuid, ?::int, array[?::int], null, now() from unnest(?::text[]) as i
        on conflict (instance_id, profile_id) do update set
-         sent_version = case when instance_config.sent_deployment_id is null then excluded.sent_version else instance_config.sent_version end,
-         sent_at = case when instance_config.sent_deployment_id is null then excluded.sent_at else instance_config.sent_at end,
-         sent_versions = case when excluded.sent_version = any(instance_config.sent_versions)
-           then instance_config.sent_versions else instance_config.sent_versions || excluded.sent_version end`,
+         sent_version = case when ${OVERRIDABLE} then excluded.sent_version else ic.sent_version end,
+         sent_at = case when ${OVERRIDABLE} then excluded.sent_at else ic.sent_at end,
+         sent_deployment_id = case when ${OVERRIDABLE} then null else ic.sent_deployment_id end,
+         sent_versions = case when excluded.sent_version = any(ic.sent_versions)
+           then ic.sent_versions else ic.sent_versions || excluded.sent_version end`,
       [profileId, version, version, pgArray(instanceIds)],
     );
   }

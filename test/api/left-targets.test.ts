@@ -113,6 +113,31 @@ describe('deployment targets and instances that go away', () => {
     }
   });
 
+  it('an instance away while a deployment runs is no target, and is sent the new version when it comes back', async () => {
+    const service = 'away-svc';
+    await createProfile(a, 'away', { service, environment: Environment.STAGING });
+    await publish(a, 'away', { v: 1 });
+    await publish(a, 'away', { v: 2 });
+    const f = await fleet({ service, count: 2 });
+    expect((await waitForDeployment(a, (await startDeployment(a, { profileName: 'away', version: 1, strategy: 'DIRECT' })).id)).status).toBe('COMPLETED');
+    const away = f.instances[0]!;
+    await away.close();
+    await pollUntil(() => connectedOf(service), (m) => m.get(away.id) === false, { what: 'the instance to count as away' });
+
+    const second = await startDeployment(a, { profileName: 'away', version: 2, strategy: 'DIRECT' });
+    expect(second.targets.map((t) => t.instanceId)).toEqual([f.instances[1]!.id]);
+    expect((await waitForDeployment(a, second.id)).status).toBe('COMPLETED');
+
+    // Its last push came from the first (finished) deployment: it is assigned the new active version now.
+    const ws = connectWs(server.url, away.token);
+    try {
+      const sub = ws.subscribe<{ configUpdates: { version: number; deploymentId: string | null } }>(CONFIG_UPDATES, { id: away.id });
+      expect((await sub.next(5000)).data!.configUpdates).toMatchObject({ version: 2, deploymentId: null });
+    } finally {
+      await ws.dispose();
+    }
+  });
+
   it('an instance that stays connected and does not ack still fails the deployment (TIMED_OUT)', async () => {
     const service = 'silent-svc';
     await profile('silent', service);
