@@ -30,8 +30,11 @@ const DATABASE = `hotswap_canary_${process.pid}`;
 const log = (text: string) => process.stderr.write(`[canary] ${text}\n`);
 const is = <E extends FromWorker['evt']>(evt: E) => (m: FromWorker): m is Extract<FromWorker, { evt: E }> => m.evt === evt;
 
+// The simulated instances report no metrics: each phase would pause INCONCLUSIVE for lack of evidence. This bench measures
+// the orchestration's overhead, so its policy promotes at the end of the bake instead (never a default).
 const START_CANARY = `mutation($p: String!, $v: Int!) { startDeployment(input: { profileName: $p, version: $v, strategy: CANARY,
-  canary: { phases: ${JSON.stringify(PHASES)}, bakeSeconds: ${BAKE_SECONDS} }, ackTimeoutSeconds: 60 }) { id phaseCount } }`;
+  canary: { phases: ${JSON.stringify(PHASES)}, bakeSeconds: ${BAKE_SECONDS} }, ackTimeoutSeconds: 60,
+  health: { evidenceTimeoutSeconds: 0, onInconclusive: PROMOTE } }) { id phaseCount } }`;
 const ROLLBACK = 'mutation($id: ID!) { rollbackDeployment(id: $id, reason: "benchmark rollback") { status } }';
 
 cleanUpOnSignals(log);

@@ -41,9 +41,28 @@ export const PUBLISH = 'mutation($p: String!, $d: JSON!) { publishVersion(profil
 export const REGISTER = 'mutation($s: String!, $e: Environment!, $h: String!) { registerInstance(input: { service: $s, environment: $e, host: $h }) { instance { id } token } }';
 export type Registered = { registerInstance: { instance: { id: string }; token: string } };
 
-/** Version 1 becomes active through a first DIRECT deployment to one seed instance, acked over HTTP, then deregistered. */
+/**
+ * Version 1 becomes active through a first DIRECT deployment to one seed
+ * instance (subscribed: deployments target connected instances), acked over
+ * HTTP, then deregistered.
+ */
 export async function activateVersion1(url: string, adminToken: string, profile: string, register: (host: string) => Promise<Creds>): Promise<void> {
   const seed = await register('seed');
+  const feed = createClient({ url: url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${seed.token}` }, retryAttempts: 0 });
+  try {
+    await activateThrough(seed, feed, url, adminToken, profile);
+  } finally {
+    await feed.dispose();
+  }
+}
+
+async function activateThrough(seed: Creds, feed: ReturnType<typeof createClient>, url: string, adminToken: string, profile: string): Promise<void> {
+  feed.subscribe({ query: 'subscription($id: ID!) { configUpdates(instanceId: $id) { version } }', variables: { id: seed.id } }, { next: () => {}, error: () => {}, complete: () => {} });
+  for (const end = Date.now() + 30_000; ; await new Promise((r) => setTimeout(r, 20))) {
+    const { instance } = await gql<{ instance: { connected: boolean } | null }>(url, seed.token, 'query($id: ID!) { instance(id: $id) { connected } }', { id: seed.id });
+    if (instance?.connected) break;
+    if (Date.now() > end) throw new Error('first deployment: the seed instance never counted as connected');
+  }
   const { startDeployment } = await gql<{ startDeployment: { id: string } }>(url, adminToken, START, { p: profile, v: 1, c: 1 });
   const state = () => gql<{ deployment: { status: string; targets: Array<{ state: string }> } }>(url, adminToken,
     'query($id: ID!) { deployment(id: $id) { status targets { state } } }', { id: startDeployment.id });
