@@ -97,6 +97,7 @@ async function judge(s: Step): Promise<StepResult> {
   if (strategy.judgesHealth && phaseResult.failed + phaseResult.timedOut === 0) {
     health = await s.deps.health.check(d, await r.deployments.targets(d.id), s.now);
   }
+  const untilBound = evidenceBound(s) - s.now.getTime();
   const decision = strategy.afterPhase(
     {
       phase: d.phase,
@@ -105,12 +106,12 @@ async function judge(s: Step): Promise<StepResult> {
       failures: await r.targets.failures(d.id, 5),
       health,
       healthOverridden: d.state.healthOverridden,
-      evidenceDue: s.now.getTime() >= evidenceBound(s),
+      evidenceDue: untilBound <= 0,
     },
     d.options,
     d.healthPolicy,
   );
-  if (decision.kind === 'observe') return { done: false, waitMs: Math.max(1, Math.min(EVIDENCE_POLL_MS, evidenceBound(s) - s.now.getTime())) };
+  if (decision.kind === 'observe') return { done: false, waitMs: Math.max(1, Math.min(EVIDENCE_POLL_MS, untilBound)) };
   if (health !== null) {
     s.deps.tracing.healthChecked(d, d.state.phaseTrace, health, false);
     const inconclusive = decision.kind === 'pause' && decision.inconclusive === true;

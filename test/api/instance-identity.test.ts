@@ -3,7 +3,7 @@ import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { Environment, Role } from '../../src/domain/enums.js';
 import { api, type Api, createProfile, expectRefused, ok, publish, signedToken } from '../support/api.js';
-import { CONFIG_UPDATES, deployAndWait, HEARTBEAT, registerInstance, REPORT_APPLIED, startInstance, TARGET_FIELDS } from '../support/fleet.js';
+import { CONFIG_UPDATES, deployAndWait, HEARTBEAT, registerInstance, REPORT_APPLIED, startInstance, TARGET_FIELDS, untilConnected } from '../support/fleet.js';
 import { deleteKeysUnder, ownRedisPrefix } from '../support/redis-keys.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { pollUntil } from '../support/wait.js';
@@ -72,11 +72,7 @@ describe('a registration the registry lost (Redis emptied) comes back from the i
       await lose();
       ok(await sim.heartbeat());
       // Its replica writes its subscriptions again on its next presence keep (every 2.5 s): a target again.
-      await pollUntil(
-        async () => ok(await a.gql<{ instance: { connected: boolean } | null }>('query($id: ID!) { instance(id: $id) { connected } }', { id: sim.id })).instance?.connected,
-        (connected) => connected === true,
-        { timeoutMs: 6000, what: 'the restored instance to count as connected again' },
-      );
+      await untilConnected(a, sim.id, sim.token, 6000);
 
       const d = await deployAndWait(a, service, 1);
       expect(d.status).toBe('COMPLETED');

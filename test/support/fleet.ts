@@ -243,13 +243,18 @@ export async function startInstance(a: Api, o: InstanceOptions): Promise<SimInst
     },
   );
   // Deployments target connected instances only: return once the server counts this one.
+  await untilConnected(a, id, token);
+  if (o.waitForInitial) await instance.waitForUpdate();
+  return instance;
+}
+
+/** Waits until the server counts instance `id` as connected (`ServiceInstance.connected`), as deployments target it. */
+export async function untilConnected(a: Api, id: string, token: string, timeoutMs = 8000): Promise<void> {
   await pollUntil(
     async () => (await a.gql<{ instance: { connected: boolean } | null }>('query($id: ID!) { instance(id: $id) { connected } }', { id }, token)).data?.instance?.connected,
     (connected) => connected === true,
-    { intervalMs: 10, what: `instance ${id} to count as connected` },
+    { intervalMs: 10, timeoutMs, what: `instance ${id} to count as connected` },
   );
-  if (o.waitForInitial) await instance.waitForUpdate();
-  return instance;
 }
 
 /** Starts `count` instances of one service and environment; `behavior(i)` picks each one's behaviour. */
