@@ -7,7 +7,7 @@
 import Ajv2020 from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { canonicalJson } from '../src/domain/canonical-json.js';
-import { SchemaCompiler } from '../src/validation/schema-compiler.js';
+import { SchemaCompiler } from '../src/json-schema/schema-compiler.js';
 import { breakConfig, buildConfig, buildSchema } from './validation-fixtures.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);

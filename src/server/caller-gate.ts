@@ -1,7 +1,7 @@
 import type { TokenVerifier } from '../auth/tokens.js';
 import type { Principal } from '../domain/authorization.js';
 import { UnauthenticatedError } from '../domain/errors.js';
-import type { RateLimiter } from '../protection/rate-limiter.js';
+import type { RateLimiter } from './rate-limiter.js';
 
 /** A caller let in: who, and until when its token is valid (ms since the epoch; null without a token). */
 export interface Admitted {

@@ -1,7 +1,7 @@
 import type { ValidationIssue } from '../domain/errors.js';
 import type { JsonObject } from '../domain/json.js';
 import type { SchemaRecord } from '../domain/records.js';
-import type { BreakingChange } from '../validation/compatibility.js';
+import type { BreakingChange } from '../json-schema/compatibility.js';
 
 /** What a schema submitted for approval would break; stored on the schema as `compatibility`. */
 export interface CompatibilityReport {

@@ -7,7 +7,7 @@ import type { ConfigPushHub } from '../delivery/push-hub.js';
 import type { ConfigPush } from '../delivery/push-message.js';
 import type { DeploymentEventPublisher } from '../orchestrator/events.js';
 import { AsyncQueue } from '../pubsub/async-queue.js';
-import type { SubscriptionLimiter } from '../protection/subscription-limiter.js';
+import type { SubscriptionLimiter } from '../server/subscription-limiter.js';
 import type { Database } from '../store/database.js';
 import type { DeploymentService } from './deployment.service.js';
 import type { InstanceService } from './instance.service.js';

@@ -5,11 +5,11 @@ import { BadInputError, NotFoundError, ValidationFailedError, type ValidationIss
 import type { JsonObject } from '../domain/json.js';
 import { validateDescription } from '../domain/profile.js';
 import type { ProfileRecord, SchemaRecord } from '../domain/records.js';
-import { assertSchemaTransition, validateSchemaName } from '../domain/schema.js';
+import { assertSchemaTransition, validateSchemaName } from '../domain/json-schema.js';
 import type { Database, Repositories } from '../store/database.js';
-import { compareSchemas } from '../validation/compatibility.js';
-import type { SandboxedValidator } from '../validation/sandboxed-validator.js';
-import type { SchemaCompiler } from '../validation/schema-compiler.js';
+import { compareSchemas } from '../json-schema/compatibility.js';
+import type { SandboxedValidator } from '../json-schema/sandboxed-validator.js';
+import type { SchemaCompiler } from '../json-schema/schema-compiler.js';
 import { buildCompatibilityReport } from './compatibility-report.js';
 import { isUuid } from '../domain/ids.js';
 

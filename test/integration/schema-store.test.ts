@@ -10,8 +10,8 @@ import { SchemaService } from '../../src/services/schema.service.js';
 import { VersionService } from '../../src/services/version.service.js';
 import { Database } from '../../src/store/database.js';
 import { openOrm } from '../../src/store/orm.js';
-import { SandboxedValidator } from '../../src/validation/sandboxed-validator.js';
-import { SchemaCompiler } from '../../src/validation/schema-compiler.js';
+import { SandboxedValidator } from '../../src/json-schema/sandboxed-validator.js';
+import { SchemaCompiler } from '../../src/json-schema/schema-compiler.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 
 const LIMITS = { maxBytes: 1024 * 1024, maxDepth: 64 };

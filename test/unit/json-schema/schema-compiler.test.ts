@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { contentHash } from '../../../src/domain/canonical-json.js';
 import { BadInputError } from '../../../src/domain/errors.js';
-import { SchemaCompiler } from '../../../src/validation/schema-compiler.js';
+import { SchemaCompiler } from '../../../src/json-schema/schema-compiler.js';
 
 const compiler = (): SchemaCompiler => new SchemaCompiler({ maxSchemaBytes: 512 * 1024 });
 

@@ -16,7 +16,7 @@ export type ValidationReply = { id: number; issues: ValidationIssue[] } | { id: 
 let compiler: SchemaCompiler | undefined;
 const compiled = new Map<string, CompiledSchema>();
 
-/** Runs inside the validation worker (src/validation/sandboxed-validator.ts). */
+/** Runs inside the validation worker (src/json-schema/sandboxed-validator.ts). */
 export function handle(request: ValidationRequest): ValidationReply {
   try {
     compiler ??= new SchemaCompiler({ maxSchemaBytes: request.maxSchemaBytes });

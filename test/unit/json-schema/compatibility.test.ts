@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { JsonObject } from '../../../src/domain/json.js';
-import { compareSchemas } from '../../../src/validation/compatibility.js';
+import { compareSchemas } from '../../../src/json-schema/compatibility.js';
 
 /** An object schema with one property `x` holding `sub`. */
 const withX = (sub: JsonObject, extra: JsonObject = {}): JsonObject => ({ type: 'object', properties: { x: sub }, ...extra });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { BadInputError } from '../../../src/domain/errors.js';
-import { compileRe2, re2Engine } from '../../../src/validation/re2-engine.js';
-import { SchemaCompiler } from '../../../src/validation/schema-compiler.js';
+import { compileRe2, re2Engine } from '../../../src/json-schema/re2-engine.js';
+import { SchemaCompiler } from '../../../src/json-schema/schema-compiler.js';
 
 describe('patterns run on RE2 (linear time)', () => {
   it('validates a catastrophic pattern against a long input without hanging', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BadInputError } from '../../../src/domain/errors.js';
-import { SchemaCompiler } from '../../../src/validation/schema-compiler.js';
+import { SchemaCompiler } from '../../../src/json-schema/schema-compiler.js';
 
 const compiler = (): SchemaCompiler => new SchemaCompiler({ maxSchemaBytes: 512 * 1024 });
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SchemaStatus as S } from '../../../src/domain/enums.js';
 import { BadInputError, ConflictError } from '../../../src/domain/errors.js';
-import { assertSchemaTransition, canTransitionSchema, validateSchemaName } from '../../../src/domain/schema.js';
+import { assertSchemaTransition, canTransitionSchema, validateSchemaName } from '../../../src/domain/json-schema.js';
 
 const ALLOWED = new Set([`${S.DRAFT}>${S.PENDING_APPROVAL}`, `${S.PENDING_APPROVAL}>${S.APPROVED}`, `${S.PENDING_APPROVAL}>${S.REJECTED}`]);
 const ALL = Object.values(S);
