@@ -12,6 +12,7 @@ import { DeploymentEventPublisher } from './orchestrator/events.js';
 import { DeploymentTracing } from './orchestrator/deployment-tracing.js';
 import { Metrics } from './telemetry/metrics.js';
 import { HealthMonitor } from './orchestrator/health-monitor.js';
+import { DeploymentLauncher } from './orchestrator/launcher.js';
 import { Orchestrator } from './orchestrator/orchestrator.js';
 import { createRateLimiter } from './server/rate-limiter.js';
 import { SubscriptionLimiter } from './server/subscription-limiter.js';
@@ -132,14 +133,9 @@ export async function startApp(config: AppConfig, logger: Logger): Promise<Runni
       claimIntervalMs: 1000,
       maxConcurrent: 50,
     });
-    const deployments = new DeploymentService(
-      db,
-      registry,
-      health,
-      eventPublisher,
-      pubsub,
-      (strategy, environment) => metrics.deploymentStarted(strategy, environment),
-      runner,
+    const launcher = new DeploymentLauncher(db, orchestrator, health, eventPublisher, runner);
+    const deployments = new DeploymentService(db, registry, launcher, orchestrator, (strategy, environment) =>
+      metrics.deploymentStarted(strategy, environment),
     );
     const feeds = new ConfigFeedService(
       db,

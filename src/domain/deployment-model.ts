@@ -15,6 +15,8 @@ export const EventType = {
   ROLLED_BACK: 'ROLLED_BACK',
   COMPLETED: 'COMPLETED',
   FAILED: 'FAILED',
+  /** Ended before it pushed anything (cancelDeployment). */
+  CANCELLED: 'CANCELLED',
   TRAFFIC_SWITCHED: 'TRAFFIC_SWITCHED',
   /** A phase's health stayed INCONCLUSIVE to its evidence bound, and the deployment pauses for an operator. */
   HEALTH_INCONCLUSIVE: 'HEALTH_INCONCLUSIVE',

@@ -10,19 +10,9 @@ const IDLE_WAIT_MS = 1000;
  */
 export const REPUSH_AFTER_MS = 5000;
 
-/**
- * The common part of every step that waits for acks (call it after the step
- * timed out expired pushes): unanswered pushes are sent again when
- * `repushDue`, and while any push of `phase` (null: of the whole deployment)
- * awaits an ack the step waits until the next deadline (or an ack wakes it).
- * Null once all answered.
- */
-export async function awaitAcks(s: Step, phase: number | null, repushDue: boolean): Promise<StepResult | null> {
-  const { r, d } = s;
-  if (repushDue) await repush(s, REPUSH_AFTER_MS);
-  const inFlight = (await r.targets.counts(d.id, phase))[TargetState.PUSHED] ?? 0;
-  if (inFlight === 0) return null;
-  const ms = await r.targets.msToNextDeadline(d.id);
+/** While pushes await acks, the step waits until the next deadline (at most IDLE_WAIT_MS; an ack wakes it sooner). */
+export async function waitForAcks(s: Step): Promise<StepResult> {
+  const ms = await s.r.targets.msToNextDeadline(s.d.id);
   return { done: false, waitMs: Math.min(ms ?? IDLE_WAIT_MS, IDLE_WAIT_MS) };
 }
 

@@ -1,9 +1,13 @@
 import type { Logger } from 'pino';
 import { TargetState } from '../domain/deployment.js';
 import { type DeploymentEventRecord, type DeploymentRecord, EventType } from '../domain/deployment-model.js';
-import { describeDegradation } from '../domain/decision.js';
-import { DeploymentStatus, HealthVerdict } from '../domain/enums.js';
+import { DeploymentStatus } from '../domain/enums.js';
+import { NotFoundError } from '../domain/errors.js';
 import { summarizeHealth } from '../domain/health.js';
+import type { ControlMove } from '../domain/lifecycle/controls.js';
+import { healthAction } from '../domain/lifecycle/judgement.js';
+import { healthAccepted } from '../domain/lifecycle/stage.js';
+import { isFinished } from '../domain/lifecycle/status.js';
 import type { ConfigPushHub } from '../delivery/push-hub.js';
 import type { InstanceRegistry } from '../registry/instance-registry.js';
 import type { Database, Repositories } from '../store/database.js';
@@ -11,8 +15,7 @@ import { repush } from './acks.js';
 import type { DeploymentEventPublisher } from './events.js';
 import { DeploymentTracing } from './deployment-tracing.js';
 import type { HealthMonitor } from './health-monitor.js';
-import { advanceRollback } from './rollback.js';
-import { advanceRollout, beginRollback, pause, PAUSED_WAIT_MS, startRollout } from './rollout.js';
+import { act, runStep } from './run-step.js';
 import {
   DEFAULT_ORCHESTRATOR_SETTINGS,
   type OrchestratorSettings,
@@ -46,9 +49,6 @@ export interface FirstStep {
   publish(before: DeploymentEventRecord[]): Promise<void>;
 }
 
-/** The event types that end a deployment. */
-const ENDINGS: ReadonlySet<string> = new Set([EventType.COMPLETED, EventType.FAILED, EventType.ROLLED_BACK]);
-
 /** How often a running deployment looks for pushes to send again. */
 const REPUSH_CHECK_MS = 1000;
 
@@ -56,8 +56,8 @@ const REPUSH_CHECK_MS = 1000;
  * Advances deployments one step at a time under a lease. Each step is one
  * transaction that checks the lease, writes the new state and its events, and
  * only after the commit publishes pushes and events (persist, then publish).
- * What a step does depends on the status: rollout.ts (PENDING, IN_PROGRESS),
- * rollback.ts (ROLLING_BACK); the strategy decides between phases.
+ * What a step does is decided by domain/lifecycle/decide.ts and applied by
+ * run-step.ts; operators' controls go through the same status writer (Step.transition).
  */
 export class Orchestrator {
   /** Version content per deployment and version, read once (versions are immutable). */
@@ -118,25 +118,16 @@ export class Orchestrator {
     const id = s.d.id;
     const repushDue = Date.now() - (this.lastRepushCheck.get(id) ?? 0) > REPUSH_CHECK_MS;
     if (repushDue) this.lastRepushCheck.set(id, Date.now());
-    switch (s.d.status) {
-      case DeploymentStatus.PENDING:
-        return startRollout(s, repushDue, planned);
-      case DeploymentStatus.IN_PROGRESS:
-        return advanceRollout(s, repushDue);
-      case DeploymentStatus.ROLLING_BACK:
-        return advanceRollback(s, repushDue);
-      case DeploymentStatus.PAUSED:
-        return Promise.resolve({ done: false, waitMs: PAUSED_WAIT_MS });
-      default:
-        return Promise.resolve({ done: true, waitMs: 0 });
-    }
+    return runStep(s, repushDue, planned);
   }
 
   /**
    * The periodic health check of a running (or paused) deployment that judges
    * health: compares the updated instances with the baseline and records a
-   * HEALTH_CHECKED event; when degraded, starts a rollback (autoRollback) or
-   * pauses. True when it changed the status (the runner should look now).
+   * HEALTH_CHECKED event; a FAIL acts on it as at the end of a phase
+   * (healthAction: roll back, or pause when autoRollback is off), while an
+   * INCONCLUSIVE check waits for the phase's own judgement. True when it
+   * changed the status (the runner should look now).
    */
   async checkHealth(deploymentId: string, owner: string): Promise<boolean> {
     return this.inStep(deploymentId, owner, async (s) => {
@@ -147,17 +138,33 @@ export class Orchestrator {
       const report = await s.deps.health.check(d, targets, s.now);
       s.deps.tracing.healthChecked(d, d.state.phaseTrace, report, true);
       await s.emit(EventType.HEALTH_CHECKED, `periodic check: ${summarizeHealth(report)}`, report);
-      // Only a FAIL acts between phase ends: an INCONCLUSIVE check waits for the phase's own judgement.
-      if (report.verdict !== HealthVerdict.FAIL || d.state.healthOverridden) return false;
-      const reason = `periodic check in phase ${d.phase} of ${d.phaseCount}: ${describeDegradation(report)}`;
-      if (d.healthPolicy.autoRollback) {
-        await beginRollback(s, reason, report);
+      const where = `periodic check in phase ${d.phase} of ${d.phaseCount}`;
+      const action = healthAction(report, d.healthPolicy, where, { accepted: healthAccepted(s.stage), evidenceDue: false });
+      if (action.kind === 'rollback' || (action.kind === 'pause' && d.status !== DeploymentStatus.PAUSED)) {
+        await act(s, action, report);
         return true;
       }
-      if (d.status === DeploymentStatus.PAUSED) return false;
-      await pause(s, `${reason}; autoRollback is off: resume to go on, or roll back`, report);
-      return true;
+      return false;
     });
+  }
+
+  /**
+   * An operator's pause, resume, rollback or cancel: with the deployment row
+   * locked (so it applies between two steps of its runner), `move` checks it
+   * and the status writer applies it; then its event goes out and the runner
+   * is woken. `move` may read more in the same transaction.
+   */
+  async control(deploymentId: string, move: (r: Repositories, d: DeploymentRecord) => Promise<ControlMove> | ControlMove): Promise<void> {
+    const step = await this.db.transaction(async (r) => {
+      const d = await r.deployments.lock(deploymentId);
+      if (!d) throw new NotFoundError(`deployment ${deploymentId} not found`, { deploymentId });
+      const { message, ...change } = await move(r, d);
+      const s = new Step(r, d, new Date(), strategyFor(d.options.strategy), this.deps);
+      await s.transition(change, message);
+      return s;
+    });
+    await this.publish(step);
+    await this.events.wake(deploymentId, 'control');
   }
 
   /** Runs `work` as one step under the lease, then publishes what it queued. */
@@ -178,7 +185,7 @@ export class Orchestrator {
   private async publish(step: Step, before: DeploymentEventRecord[] = []): Promise<void> {
     // Observed before publishing: the outcome is committed even if a publish fails.
     for (const e of step.events) {
-      if (!ENDINGS.has(e.type)) continue;
+      if (!isFinished(e.status)) continue;
       this.observers.tracing.finished(step.d, e.type);
       this.observers.ended?.(step.d, e.status, e.at);
     }

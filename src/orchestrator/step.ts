@@ -7,9 +7,14 @@ import type { InstanceRegistry } from '../registry/instance-registry.js';
 import type { Repositories } from '../store/database.js';
 import type { DeploymentPatch } from '../store/deployment.repository.js';
 import { DeploymentStatus } from '../domain/enums.js';
+import { type PhaseStage, stageOf, withStage } from '../domain/lifecycle/stage.js';
+import { transitionEvent } from '../domain/lifecycle/status.js';
 import type { DeploymentTracing } from './deployment-tracing.js';
 import type { HealthMonitor } from './health-monitor.js';
 import type { Strategy } from './strategies/strategy.js';
+
+/** A status move with the rest of the deployment it changes. */
+export type StatusMove = DeploymentPatch & { status: DeploymentStatus };
 
 /** What the runner does after a step. */
 export interface StepResult {
@@ -68,7 +73,37 @@ export class Step {
     readonly deps: StepDependencies,
   ) {}
 
-  async update(patch: DeploymentPatch): Promise<void> {
+  /** Where the current phase stands. */
+  get stage(): PhaseStage {
+    return stageOf(this.d.status, this.d.state);
+  }
+
+  /**
+   * The one writer of a deployment's status (src/domain/lifecycle/status.ts):
+   * checks the move against the transition table, writes the status with the
+   * rest of `move`, then records the move's event, in that order.
+   * @throws ConflictError when the table does not allow the move
+   */
+  async transition(move: StatusMove, message: string, health: HealthReport | null = null): Promise<void> {
+    const type = transitionEvent(this.d.status, move.status);
+    await this.write(move);
+    await this.emit(type, message, health);
+  }
+
+  /** Writes anything but the status (that is `transition`'s). */
+  update(patch: Omit<DeploymentPatch, 'status'>): Promise<void> {
+    return this.write(patch);
+  }
+
+  setState(patch: Partial<StrategyState>): Promise<void> {
+    return this.update({ state: { ...this.d.state, ...patch } });
+  }
+
+  setStage(stage: PhaseStage): Promise<void> {
+    return this.update({ state: withStage(this.d.state, stage) });
+  }
+
+  private async write(patch: DeploymentPatch): Promise<void> {
     await this.r.deployments.update(this.d.id, patch, this.now);
     this.d = {
       ...this.d,
@@ -78,10 +113,6 @@ export class Step {
       ...(patch.rollbackReason !== undefined && { rollbackReason: patch.rollbackReason }),
       ...(patch.failureReason !== undefined && { failureReason: patch.failureReason }),
     };
-  }
-
-  setState(patch: Partial<StrategyState>): Promise<void> {
-    return this.update({ state: { ...this.d.state, ...patch } });
   }
 
   /** Records an event with the deployment's current status, phase and progress. */

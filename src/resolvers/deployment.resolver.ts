@@ -41,6 +41,17 @@ export class DeploymentResolver {
     return toDeployment(await this.deploymentService.rollback(ctx.principal, id, reason));
   }
 
+  @Mutation(() => Deployment, {
+    description: 'Ends a deployment that has pushed nothing yet (PENDING) as CANCELLED, with the reason (OPERATOR, ADMIN).',
+  })
+  async cancelDeployment(
+    @Ctx() ctx: GraphQLContext,
+    @Arg('id', () => ID) id: string,
+    @Arg('reason', () => String) reason: string,
+  ): Promise<Deployment> {
+    return toDeployment(await this.deploymentService.cancel(ctx.principal, id, reason));
+  }
+
   @Query(() => Color, { nullable: true, description: 'The color that takes traffic (blue-green); null before the first switch.' })
   activeColor(
     @Ctx() ctx: GraphQLContext,

@@ -72,7 +72,7 @@ export class DeploymentEvent {
   @Field(() => String, {
     description:
       'STARTED PHASE_STARTED PHASE_COMPLETED HEALTH_CHECKED HEALTH_INCONCLUSIVE PAUSED RESUMED ROLLBACK_STARTED ROLLED_BACK COMPLETED FAILED ' +
-      'TRAFFIC_SWITCHED, ' +
+      'CANCELLED TRAFFIC_SWITCHED, ' +
       'and CURRENT_STATE as the first message of a subscription',
   })
   type!: string;

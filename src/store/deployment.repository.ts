@@ -13,6 +13,7 @@ import { healthReportFromJson } from '../domain/health.js';
 import type { DeploymentStatus, Environment } from '../domain/enums.js';
 import { ConflictError } from '../domain/errors.js';
 import { summarizeCounts } from '../domain/deployment.js';
+import { ACTIVE_STATUSES } from '../domain/lifecycle/status.js';
 
 /** A deployment to insert (its targets: TargetRepository.insert, in the same transaction). */
 export type NewDeployment = Pick<
@@ -45,6 +46,12 @@ export interface DeploymentPatch {
 }
 
 type Row = Record<string, unknown>;
+
+/**
+ * The active statuses as SQL text (domain/lifecycle/status.ts owns the list):
+ * constants, not a parameter, so the planner can use the partial indexes on them.
+ */
+const ACTIVE = ACTIVE_STATUSES.map((s) => `'${s}'`).join(', ');
 
 const SELECT_DEPLOYMENT = `
   select d.*, p.name as profile_name,
@@ -84,7 +91,7 @@ export class DeploymentRepository {
 
   async findActiveForProfile(profileId: string): Promise<{ id: string; status: DeploymentStatus } | null> {
     const rows = await this.em.execute<Row[]>(
-      `select id, status from deployment where profile_id = ? and status in ('PENDING', 'IN_PROGRESS', 'PAUSED', 'ROLLING_BACK')`,
+      `select id, status from deployment where profile_id = ? and status in (${ACTIVE})`,
       [profileId],
     );
     const row = rows[0];
@@ -94,7 +101,7 @@ export class DeploymentRepository {
   /** How many deployments are in each active status (metrics). */
   async countActiveByStatus(): Promise<Partial<Record<DeploymentStatus, number>>> {
     const rows = await this.em.execute<Row[]>(
-      `select status, count(*)::int as n from deployment where status in ('PENDING', 'IN_PROGRESS', 'PAUSED', 'ROLLING_BACK') group by status`,
+      `select status, count(*)::int as n from deployment where status in (${ACTIVE}) group by status`,
     );
     return Object.fromEntries(rows.map((r) => [String(r.status), Number(r.n)]));
   }
@@ -230,7 +237,7 @@ export class DeploymentRepository {
       `update deployment set lease_owner = ?, lease_expires_at = now() + (? * interval '1 millisecond')
        where id in (
          select id from deployment
-         where status in ('PENDING', 'IN_PROGRESS', 'PAUSED', 'ROLLING_BACK')
+         where status in (${ACTIVE})
            and (lease_owner is null or lease_expires_at < now() or lease_owner = ?)
          order by created_at limit ? for update skip locked)
        returning id`,

@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Color, Environment } from '../domain/enums.js';
 import type { JsonObject } from '../domain/json.js';
 import { boundQuery, pgArray } from './bound-query.js';
+import { DEFAULT_ACK_ERROR } from '../domain/lifecycle/ack-outcome.js';
 
 type Row = Record<string, unknown>;
 
@@ -127,7 +128,7 @@ export class InstanceConfigRepository {
            state = case when not m.success then 'FAILED'
              when t.version = (select d.version from deployment d where d.id = t.deployment_id) then 'APPLIED' else 'ROLLED_BACK' end,
            acked_at = now(), reload_ms = m.reload_ms,
-           error = case when m.success then null else coalesce(m.error, 'the instance reported a failure') end
+           error = case when m.success then null else coalesce(m.error, '${DEFAULT_ACK_ERROR}') end
          from matched m
          where t.deployment_id = m.sent_deployment_id and t.instance_id = m.instance_id
            and t.state = 'PUSHED' and t.version = m.version

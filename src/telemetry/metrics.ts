@@ -1,5 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { ACTIVE_STATUSES } from '../domain/deployment.js';
+import { ACTIVE_STATUSES } from '../domain/lifecycle/status.js';
 import { type DeploymentStatus, DeploymentStrategy, Environment, type InstanceStatus } from '../domain/enums.js';
 
 /** Where the fleet-wide gauges are read at scrape time (shared state: every replica reports the same values). */

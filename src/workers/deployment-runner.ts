@@ -1,8 +1,9 @@
 import type { Logger } from 'pino';
-import { type FirstStep, LeaseLostError, type Orchestrator, type PlannedTargets, type StepResult } from '../orchestrator/orchestrator.js';
+import { LeaseLostError, type Orchestrator, type StepResult } from '../orchestrator/orchestrator.js';
+import type { Adopter } from '../orchestrator/launcher.js';
 import type { PubSub } from '../pubsub/pubsub.js';
 import { Topics, type WakeMessage } from '../pubsub/topics.js';
-import type { Database, Repositories } from '../store/database.js';
+import type { Database } from '../store/database.js';
 import { describeForLog } from '../telemetry/log-errors.js';
 import type { ScheduledJob } from './scheduler.js';
 
@@ -29,7 +30,7 @@ interface Running {
  * deployment, and stops at once when the lease is lost. Acks and new
  * deployments wake it through pub/sub; the claim job finds the rest.
  */
-export class DeploymentRunner {
+export class DeploymentRunner implements Adopter {
   private readonly running = new Map<string, Running>();
   private wakeSubscription: number | undefined;
   private stopped = false;
@@ -76,11 +77,6 @@ export class DeploymentRunner {
   leaseForNew(): { owner: string; ms: number } | null {
     if (!this.started || this.stopped || this.running.size >= this.options.maxConcurrent) return null;
     return { owner: this.options.owner, ms: this.options.leaseMs };
-  }
-
-  /** Inside the creating transaction, under the lease from leaseForNew. */
-  firstStep(r: Repositories, deploymentId: string, owner: string, targets: PlannedTargets): Promise<FirstStep> {
-    return this.orchestrator.firstStep(r, deploymentId, owner, targets);
   }
 
   /** Goes on with a deployment created here under this runner's lease, whose first step is committed: the next after `first.waitMs`. */

@@ -10,7 +10,8 @@ import { HealthMonitor } from '../../src/orchestrator/health-monitor.js';
 import { Orchestrator } from '../../src/orchestrator/orchestrator.js';
 import { createPubSub, type PubSub } from '../../src/pubsub/pubsub.js';
 import { MemoryInstanceRegistry } from '../../src/registry/memory-registry.js';
-import { DeploymentService, type DeploymentStarter } from '../../src/services/deployment.service.js';
+import { DeploymentService } from '../../src/services/deployment.service.js';
+import { type Adopter, DeploymentLauncher } from '../../src/orchestrator/launcher.js';
 import { Database } from '../../src/store/database.js';
 import { openOrm } from '../../src/store/orm.js';
 import { DeploymentRunner } from '../../src/workers/deployment-runner.js';
@@ -55,6 +56,9 @@ describe('DeploymentRunner as the starter of new deployments', () => {
     await tdb?.drop();
   });
 
+  const serviceWith = (adopter?: Adopter, reg: MemoryInstanceRegistry = registry, orch: Orchestrator = orchestrator) =>
+    new DeploymentService(db, reg, new DeploymentLauncher(db, orch, health, events, adopter), orch);
+
   const runner = (maxConcurrent = 10) => {
     const r = new DeploymentRunner(db, orchestrator, pubsub, logger, { owner: `runner-${++counter}`, leaseMs: 15_000, claimIntervalMs: 1000, maxConcurrent });
     runners.push(r);
@@ -93,7 +97,7 @@ describe('DeploymentRunner as the starter of new deployments', () => {
   it('a started runner takes the lease at creation, and the first pushes are committed and published by the mutation', async () => {
     const r = runner();
     await r.start();
-    const service = new DeploymentService(db, registry, health, events, pubsub, undefined, r);
+    const service = serviceWith(r);
     const d = await start(service, await fixture());
     expect(d).toMatchObject({ status: 'IN_PROGRESS', phase: 1 });
     expect(await row(d.id)).toMatchObject({ status: 'IN_PROGRESS', lease_owner: r.owner });
@@ -105,7 +109,7 @@ describe('DeploymentRunner as the starter of new deployments', () => {
   it('writes the targets with the first pushes: as many PUSHED as may await an ack (version, deadline, assignment), the rest PENDING', async () => {
     const r = runner();
     await r.start();
-    const service = new DeploymentService(db, registry, health, events, pubsub, undefined, r);
+    const service = serviceWith(r);
     const profileName = await fixture();
     const d = await service.start(ADMIN, { profileName, version: 1, strategy: DeploymentStrategy.DIRECT, direct: { maxConcurrency: 1 }, ackTimeoutSeconds: 30 });
     const targets = await tdb.query<{ instance_id: string; state: string; version: number | null; seconds: number | null }>(
@@ -145,7 +149,7 @@ describe('DeploymentRunner as the starter of new deployments', () => {
   ] as const) {
     it(`a runner ${why} leaves the new deployment PENDING, unleased, for any replica's claim`, async () => {
       const r = await make();
-      const service = new DeploymentService(db, registry, health, events, pubsub, undefined, r);
+      const service = serviceWith(r);
       const d = await start(service, await fixture());
       expect(d.status).toBe('PENDING');
       expect(await row(d.id)).toMatchObject({ status: 'PENDING', phase: 0, lease_owner: null });
@@ -156,14 +160,15 @@ describe('DeploymentRunner as the starter of new deployments', () => {
   }
 
   it('a first step that fails leaves nothing written: no deployment, no targets, nothing published', async () => {
-    const failing: DeploymentStarter = {
+    const failing: Adopter = {
       leaseForNew: () => ({ owner: 'doomed', ms: 15_000 }),
-      firstStep: () => Promise.reject(new Error('the first step failed')),
       adopt: () => {
         throw new Error('adopt must not be called');
       },
     };
-    const service = new DeploymentService(db, registry, health, events, pubsub, undefined, failing);
+    const broken = Object.create(orchestrator) as Orchestrator;
+    broken.firstStep = () => Promise.reject(new Error('the first step failed'));
+    const service = serviceWith(failing, registry, broken);
     const profileName = await fixture();
     await expect(start(service, profileName)).rejects.toThrow('the first step failed');
     const left = await tdb.query(
@@ -177,7 +182,7 @@ describe('DeploymentRunner as the starter of new deployments', () => {
   it('a missing version is NOT_FOUND even while the registry is down; an existing one is UNAVAILABLE then, with nothing written', async () => {
     const down = Object.create(registry) as MemoryInstanceRegistry;
     down.liveInstances = () => Promise.reject(new UnavailableError('the instance registry is unavailable'));
-    const service = new DeploymentService(db, down, health, events, pubsub);
+    const service = serviceWith(undefined, down);
     const profileName = await fixture();
     await expect(service.start(ADMIN, { profileName, version: 99, strategy: DeploymentStrategy.DIRECT, ackTimeoutSeconds: 30 }))
       .rejects.toMatchObject({ code: 'NOT_FOUND' });

@@ -1,4 +1,5 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
+import { DeploymentLauncher } from '../../src/orchestrator/launcher.js';
 import { randomUUID } from 'node:crypto';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -118,7 +119,7 @@ describe('orchestrator: progressive deployments step by step', () => {
     health = new HealthMonitor(registry);
     events = new DeploymentEventPublisher(pubsub);
     orchestrator = new Orchestrator(db, spy, events, registry, health, logger);
-    service = new DeploymentService(db, registry, health, events, pubsub);
+    service = new DeploymentService(db, registry, new DeploymentLauncher(db, orchestrator, health, events), orchestrator);
   });
   afterAll(async () => {
     await orm?.close();

@@ -1,4 +1,4 @@
-import { judgePhase } from '../../domain/decision.js';
+import { judgePhase } from '../../domain/lifecycle/judgement.js';
 import { Color } from '../../domain/enums.js';
 import { planBlueGreen } from '../../domain/planning.js';
 import type { Strategy } from './strategy.js';

@@ -1,4 +1,4 @@
-import { describeFailures, type PhaseDecision, type PhaseOutcome } from '../../domain/decision.js';
+import { describeFailures, type PhaseDecision, type PhaseOutcome } from '../../domain/lifecycle/judgement.js';
 import type { StrategyOptions } from '../../domain/deployment-model.js';
 import type { Strategy } from './strategy.js';
 

@@ -1,4 +1,4 @@
-import { judgePhase } from '../../domain/decision.js';
+import { judgePhase } from '../../domain/lifecycle/judgement.js';
 import type { StrategyOptions } from '../../domain/deployment-model.js';
 import { planRolling } from '../../domain/planning.js';
 import type { Strategy } from './strategy.js';

@@ -1,4 +1,4 @@
-import type { PhaseDecision, PhaseOutcome } from '../../domain/decision.js';
+import type { PhaseDecision, PhaseOutcome } from '../../domain/lifecycle/judgement.js';
 import type { HealthPolicy, StrategyOptions } from '../../domain/deployment-model.js';
 import type { Color } from '../../domain/enums.js';
 import type { Plan } from '../../domain/planning.js';

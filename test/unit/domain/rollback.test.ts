@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeDegradation, describeFailures, judgePhase, type PhaseOutcome } from '../../../src/domain/decision.js';
+import { describeDegradation, describeFailures, judgePhase, type PhaseOutcome } from '../../../src/domain/lifecycle/judgement.js';
 import { summarizeTargets, TargetState } from '../../../src/domain/deployment.js';
 import {
   type DeploymentRecord,
@@ -11,7 +11,7 @@ import {
 import { Color, DeploymentStatus, DeploymentStrategy, Environment, HealthVerdict } from '../../../src/domain/enums.js';
 import { BadInputError, ConflictError, ErrorCode } from '../../../src/domain/errors.js';
 import type { HealthReport } from '../../../src/domain/health.js';
-import { checkManualRollback, MAX_ROLLBACK_REASON_LENGTH, rollbackStart } from '../../../src/domain/rollback.js';
+import { checkManualRollback, MAX_ROLLBACK_REASON_LENGTH, rollbackStart } from '../../../src/domain/lifecycle/controls.js';
 
 const S = DeploymentStatus;
 

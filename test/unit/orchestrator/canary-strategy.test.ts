@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { PhaseDecision, PhaseOutcome } from '../../../src/domain/decision.js';
+import type { PhaseDecision, PhaseOutcome } from '../../../src/domain/lifecycle/judgement.js';
 import { summarizeTargets, TargetState } from '../../../src/domain/deployment.js';
 import type { HealthPolicy, StrategyOptions } from '../../../src/domain/deployment-model.js';
 import { withPolicyDefaults } from '../../../src/domain/deployment-model.js';
