@@ -54,8 +54,6 @@ async function apply(s: Step, view: StepView, next: Next, o: { repush: boolean; 
     case 'await-acks':
       if (o.repush) await repush(s, REPUSH_AFTER_MS);
       return waitForAcks(s);
-    case 'again':
-      return AGAIN;
     case 'wait':
       return { done: false, waitMs: next.ms };
     case 'observe': {

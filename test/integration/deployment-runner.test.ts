@@ -159,6 +159,29 @@ describe('DeploymentRunner as the starter of new deployments', () => {
     });
   }
 
+  it('a PENDING deployment cancelled before any runner claims it ends CANCELLED: no push, no claim, the reason kept', async () => {
+    const r = runner(0);
+    await r.start();
+    const service = serviceWith(r);
+    const d = await start(service, await fixture());
+    expect(d.status).toBe('PENDING');
+    const cancelled = await service.cancel({ sub: 'otto', role: Role.OPERATOR }, d.id, '  wrong version  ');
+    expect(cancelled).toMatchObject({ status: 'CANCELLED', failureReason: 'cancelled by otto: wrong version' });
+    expect(cancelled.finishedAt).not.toBeNull();
+    expect((await tdb.query<{ type: string; status: string }>('select type, status from deployment_event where deployment_id = $1 order by id', [d.id])).map((e) => [e.type, e.status]))
+      .toEqual([['STARTED', 'PENDING'], ['CANCELLED', 'CANCELLED']]);
+    // A runner with room claims nothing: CANCELLED is not active, and nothing was ever pushed.
+    const free = runner();
+    await free.start();
+    await free.claim();
+    expect(free.heldIds()).not.toContain(d.id);
+    expect(await targetStates(d.id)).toEqual(['PENDING', 'PENDING']);
+    expect(published.filter((p) => p.update.deploymentId === d.id)).toEqual([]);
+    // Cancelling again, or anything else afterwards, is a CONFLICT: CANCELLED is final.
+    await expect(service.cancel(ADMIN, d.id, 'again')).rejects.toMatchObject({ code: 'CONFLICT', message: expect.stringMatching(/CANCELLED is final/) });
+    await expect(service.resume(ADMIN, d.id)).rejects.toMatchObject({ code: 'CONFLICT' });
+  });
+
   it('a first step that fails leaves nothing written: no deployment, no targets, nothing published', async () => {
     const failing: Adopter = {
       leaseForNew: () => ({ owner: 'doomed', ms: 15_000 }),

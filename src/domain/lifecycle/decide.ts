@@ -54,8 +54,6 @@ export type Next =
   | { kind: 'push'; count: number }
   /** Pushes await acks: wait for the next deadline, or an ack's wake-up. */
   | { kind: 'await-acks' }
-  /** Targets are left unpushed for want of room: step again at once. */
-  | { kind: 'again' }
   /** Every target of the phase answered: observe until `until` (now: judge at once). */
   | { kind: 'observe'; until: number; seconds: number }
   /** Nothing to do for `ms`. */
@@ -111,7 +109,6 @@ function decideRollout(view: StepView): Next {
   // All the room at once: one push message and one burst of socket writes, before any of its acks is read.
   if (notPushed > 0 && room > 0) return { kind: 'push', count: room };
   if (counts.inFlight > 0) return { kind: 'await-acks' };
-  if (notPushed > 0) return { kind: 'again' };
   // A phase with failures is judged at once: there is nothing to observe.
   const seconds = counts.failed + counts.timedOut > 0 ? 0 : view.strategy.observeSeconds(view.options, view.phase, view.phaseCount);
   return { kind: 'observe', until: view.now + seconds * 1000, seconds };
