@@ -1,4 +1,3 @@
-import { hostname } from 'node:os';
 import WebSocket from 'ws';
 import { deliverAck } from './ack-delivery.js';
 import { backoffDelay, type BackoffOptions, DEFAULT_BACKOFF, sleep } from './backoff.js';
@@ -7,6 +6,7 @@ import { ConfigCache } from './config-cache.js';
 import { describeError, GraphQLHttp, GraphQLRequestError, readTokenClaims, toWebSocketUrl } from './graphql-http.js';
 import { Heartbeat } from './heartbeat.js';
 import { type Identity, InstanceApi } from './operations.js';
+import { checkOptions, registrationInput } from './options.js';
 import { OutageReporter } from './outage-reporter.js';
 import { stopOnSignals } from './signal-stop.js';
 import { createStderrLogger, SILENT_LOGGER } from './stderr-logger.js';
@@ -54,14 +54,7 @@ class HotSwapConfigClient implements ConfigClient {
   private endingBySignal = false;
 
   constructor(private readonly o: ConfigClientOptions) {
-    if (typeof o.onConfig !== 'function') throw new TypeError('onConfig must be a function');
-    if (o.token === undefined && o.registration === undefined) throw new TypeError('pass token (an instance token) or registration');
-    if (o.registration !== undefined && (typeof o.registration.token !== 'string' || o.registration.token === '')) {
-      throw new TypeError(`registration.token must be a registration token (a JWT), got ${JSON.stringify(o.registration.token) ?? 'undefined'}`);
-    }
-    if (o.token !== undefined && readTokenClaims(o.token)?.instanceId === undefined) {
-      throw new TypeError('token must be an INSTANCE token with an instanceId claim; a registration token goes in registration.token');
-    }
+    checkOptions(o);
     this.wsUrl = toWebSocketUrl(o.url);
     this.logger = o.logger === false ? SILENT_LOGGER : (o.logger ?? createStderrLogger());
     this.outage = new OutageReporter(this.logger, o.url);
@@ -166,14 +159,7 @@ class HotSwapConfigClient implements ConfigClient {
   }
 
   private register(): Promise<Identity> {
-    const reg = this.o.registration!;
-    return this.api.register(reg.token, {
-      service: this.o.service,
-      environment: this.o.environment,
-      host: reg.host ?? hostname(),
-      ...(reg.color ? { color: reg.color } : {}),
-      ...(reg.metadata ? { metadata: reg.metadata } : {}),
-    });
+    return this.api.register(this.o.registration!.token, registrationInput(this.o));
   }
 
   /** Registers, retrying transient failures with backoff; undefined when stopped first. */

@@ -1,5 +1,5 @@
 import type { DeploymentEventRecord } from '../domain/deployment-model.js';
-import { healthReportFromJson } from '../domain/health.js';
+import { healthReportFromJson } from '../domain/health-report.js';
 import type { PubSub } from '../pubsub/pubsub.js';
 import { Topics, type WakeMessage } from '../pubsub/topics.js';
 

@@ -3,7 +3,7 @@ import { TargetState } from '../domain/deployment.js';
 import { type DeploymentEventRecord, type DeploymentRecord, EventType } from '../domain/deployment-model.js';
 import { DeploymentStatus } from '../domain/enums.js';
 import { NotFoundError } from '../domain/errors.js';
-import { summarizeHealth } from '../domain/health.js';
+import { summarizeHealth } from '../domain/health-report.js';
 import type { ControlMove } from '../domain/lifecycle/controls.js';
 import { healthAction } from '../domain/lifecycle/judgement.js';
 import { healthAccepted } from '../domain/lifecycle/stage.js';

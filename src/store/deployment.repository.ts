@@ -1,19 +1,10 @@
 import { type EntityManager, UniqueConstraintViolationException } from '@mikro-orm/postgresql';
-import type { DeploymentResult, TargetState } from '../domain/deployment.js';
-import type {
-  DeploymentEventRecord,
-  DeploymentRecord,
-  HealthPolicy,
-  StrategyOptions,
-  StrategyState,
-  TargetRecord,
-} from '../domain/deployment-model.js';
-import { EventType, INITIAL_STRATEGY_STATE, withPolicyDefaults } from '../domain/deployment-model.js';
-import { healthReportFromJson } from '../domain/health.js';
-import type { DeploymentStatus, Environment } from '../domain/enums.js';
+import type { DeploymentEventRecord, DeploymentRecord, StrategyState, TargetRecord } from '../domain/deployment-model.js';
+import { EventType } from '../domain/deployment-model.js';
+import type { DeploymentStatus } from '../domain/enums.js';
 import { ConflictError } from '../domain/errors.js';
-import { summarizeCounts } from '../domain/deployment.js';
 import { ACTIVE_STATUSES } from '../domain/lifecycle/status.js';
+import { type Row, toEvent, toRecord, toTarget } from './deployment-rows.js';
 
 /** A deployment to insert (its targets: TargetRepository.insert, in the same transaction). */
 export type NewDeployment = Pick<
@@ -45,7 +36,6 @@ export interface DeploymentPatch {
   finished?: boolean;
 }
 
-type Row = Record<string, unknown>;
 
 /**
  * The active statuses as SQL text (domain/lifecycle/status.ts owns the list):
@@ -281,63 +271,4 @@ function whereOf(filter: DeploymentFilter): [string[], unknown[]] {
     params.push(filter.status);
   }
   return [where, params];
-}
-
-function date(v: unknown): Date | null {
-  return v === null || v === undefined ? null : new Date(v as string | Date);
-}
-
-function toRecord(r: Row): DeploymentRecord {
-  const result: DeploymentResult = summarizeCounts((r.target_counts ?? {}) as Partial<Record<TargetState, number>>);
-  return {
-    id: String(r.id),
-    profileId: String(r.profile_id),
-    profileName: String(r.profile_name),
-    service: String(r.service),
-    environment: r.environment as Environment,
-    version: Number(r.version),
-    previousVersion: r.previous_version === null ? null : Number(r.previous_version),
-    options: r.options as StrategyOptions,
-    healthPolicy: withPolicyDefaults(r.health_policy as HealthPolicy),
-    ackTimeoutSeconds: Number(r.ack_timeout_seconds),
-    status: r.status as DeploymentStatus,
-    phase: Number(r.phase),
-    phaseCount: Number(r.phase_count),
-    state: { ...INITIAL_STRATEGY_STATE, ...(r.strategy_state as Partial<StrategyState> | null) },
-    rollbackReason: (r.rollback_reason as string | null) ?? null,
-    failureReason: (r.failure_reason as string | null) ?? null,
-    startedBy: String(r.started_by),
-    traceContext: (r.trace_context as string | null) ?? null,
-    createdAt: date(r.created_at)!,
-    updatedAt: date(r.updated_at)!,
-    finishedAt: date(r.finished_at),
-    result,
-  };
-}
-
-function toTarget(r: Row): TargetRecord {
-  return {
-    instanceId: String(r.instance_id),
-    phase: Number(r.phase),
-    state: r.state as TargetState,
-    version: r.version === null ? null : Number(r.version),
-    pushedAt: date(r.pushed_at),
-    deadlineAt: date(r.deadline_at),
-    ackedAt: date(r.acked_at),
-    reloadMs: r.reload_ms === null ? null : Number(r.reload_ms),
-    error: (r.error as string | null) ?? null,
-  };
-}
-
-function toEvent(r: Row): DeploymentEventRecord {
-  return {
-    deploymentId: String(r.deployment_id),
-    type: r.type as DeploymentEventRecord['type'],
-    status: r.status as DeploymentStatus,
-    phase: Number(r.phase),
-    progress: Number(r.progress),
-    message: (r.message as string | null) ?? null,
-    health: r.health === null || r.health === undefined ? null : healthReportFromJson(r.health),
-    at: date(r.at)!,
-  };
 }

@@ -1,7 +1,8 @@
 import type { DeploymentResult } from '../deployment.js';
 import { EventType, type HealthPolicy } from '../deployment-model.js';
 import { HealthVerdict, InconclusiveAction } from '../enums.js';
-import { type HealthReport, summarizeHealth } from '../health.js';
+import type { HealthReport } from '../health.js';
+import { summarizeHealth } from '../health-report.js';
 
 /** What the orchestrator does once a phase has been judged. */
 export type PhaseDecision =

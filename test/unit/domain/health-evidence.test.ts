@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { HealthVerdict } from '../../../src/domain/enums.js';
-import { healthReportFromJson } from '../../../src/domain/health.js';
+import { healthReportFromJson } from '../../../src/domain/health-report.js';
 import { DEFAULT_MIN_HEARTBEATS, describeMissingEvidence, evidenceOf, isEnough } from '../../../src/domain/health-evidence.js';
 
 describe('evidence before a health verdict', () => {
