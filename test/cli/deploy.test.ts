@@ -126,7 +126,7 @@ describe('hotswap deploy and deployment', () => {
     });
 
     it('every deployment subcommand has --help with an example', async () => {
-      for (const sub of ['show', 'list', 'follow', 'pause', 'resume', 'rollback']) {
+      for (const sub of ['show', 'list', 'follow', 'pause', 'resume', 'rollback', 'cancel']) {
         const r = await cli(['deployment', sub, '--help']);
         expect(r.code, sub).toBe(0);
         expect(r.stdout, sub).toContain(`$ hotswap deployment ${sub}`);
@@ -460,6 +460,12 @@ describe('hotswap deploy and deployment', () => {
     it('pause, resume, then rollback --wait (exit 2); each refused where it does not apply (CONFLICT: exit 4)', async () => {
       const { name, fleet } = await setUp(2);
       const d = await startDeployment(a, { profileName: name, version: 2, strategy: 'CANARY', canary: { phases: [0.5, 1], bakeSeconds: 30 }, ackTimeoutSeconds: 5 });
+
+      // It has pushed: cancel is refused and points to a rollback.
+      const cancel = await cli(['deployment', 'cancel', d.id, '--reason', 'wrong version']);
+      expect(cancel.code).toBe(4);
+      expect(errorLines(cancel)[0]).toMatch(/^CONFLICT: .*roll it back instead/);
+      expect((await cli(['deployment', 'cancel', d.id, '--reason', ' '])).code).toBe(4);
 
       const resumeEarly = await cli(['deployment', 'resume', d.id]);
       expect(resumeEarly.code).toBe(4);

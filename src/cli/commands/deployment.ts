@@ -13,6 +13,7 @@ const LIST = `query($first: Int, $status: DeploymentStatus, $profileName: String
 const CONTROLLED = 'id profileName version strategy status phase phaseCount progress rollbackReason';
 const PAUSE = `mutation($id: ID!) { pauseDeployment(id: $id) { ${CONTROLLED} } }`;
 const RESUME = `mutation($id: ID!) { resumeDeployment(id: $id) { ${CONTROLLED} } }`;
+const CANCEL = `mutation($id: ID!, $reason: String!) { cancelDeployment(id: $id, reason: $reason) { ${CONTROLLED} } }`;
 const ROLLBACK = `mutation($id: ID!, $reason: String!) { rollbackDeployment(id: $id, reason: $reason) { ${CONTROLLED} } }`;
 
 const STATUSES = ['PENDING', 'IN_PROGRESS', 'PAUSED', 'COMPLETED', 'FAILED', 'ROLLING_BACK', 'ROLLED_BACK', 'CANCELLED'];
@@ -150,6 +151,19 @@ export function registerDeploymentCommand(program: Command, env: NodeJS.ProcessE
       const out = createOut(process.stdout, env);
       out.line(`deployment ${id} ${data.rollbackDeployment.status}: rolling back`);
       process.exitCode = await followDeployment(api, id, out, { history: 5 });
+    });
+
+  group
+    .command('cancel')
+    .description('End a deployment that has pushed nothing yet (PENDING) as CANCELLED (OPERATOR, ADMIN); one that has pushed is rolled back instead')
+    .argument('<id>', 'deployment id')
+    .requiredOption('--reason <text>', 'why (kept on the deployment and in its events)')
+    .option('--json', 'print the raw GraphQL data')
+    .addHelpText('after', '\nExample:\n  $ hotswap deployment cancel 42 --reason "wrong version"')
+    .action(async (id: string, o: { reason: string; json?: boolean }, command: Command) => {
+      if (o.reason.trim() === '') throw new CliError(['--reason must say why (it is kept with the deployment)'], ExitCode.REFUSED);
+      const data = await connect(command, env).request<{ cancelDeployment: Controlled }>(CANCEL, { id, reason: o.reason });
+      report(data, data.cancelDeployment, o.json, env, 'cancelled: nothing was pushed');
     });
 }
 
