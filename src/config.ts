@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { DEFAULT_MAX_DEPTH } from './domain/version.js';
 
 /** Everything HotSwap reads from the environment, validated and typed. */
 export interface AppConfig {
@@ -139,7 +140,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     dataDir: path.resolve(str('HOTSWAP_DATA_DIR') ?? '.hotswap'),
     embeddedPgPort: int('HOTSWAP_EMBEDDED_PG_PORT', 54329, 1, 65535),
     maxConfigBytes,
-    maxConfigDepth: int('HOTSWAP_MAX_CONFIG_DEPTH', 64, 2, 1000),
+    maxConfigDepth: int('HOTSWAP_MAX_CONFIG_DEPTH', DEFAULT_MAX_DEPTH, 2, 1000),
     maxSchemaBytes: int('HOTSWAP_MAX_SCHEMA_BYTES', 512 * 1024, 1024, 16 * 1024 * 1024),
     maxBodyBytes: int('HOTSWAP_MAX_BODY_BYTES', maxConfigBytes * 2 + 64 * 1024, 1024, 256 * 1024 * 1024),
     maxQueryDepth: int('HOTSWAP_MAX_QUERY_DEPTH', 12, 2, 100),

@@ -52,8 +52,7 @@ export function movesFrom(from: S): S[] {
  *   the allowed moves) when the table does not allow it
  */
 export function transitionEvent(from: S, to: S): EventType {
-  const event = DEPLOYMENT_TRANSITIONS[from]?.[to];
-  if (event !== undefined) return event;
+  if (canTransition(from, to)) return DEPLOYMENT_TRANSITIONS[from][to]!;
   const allowed = movesFrom(from);
   const hint = allowed.length === 0 ? `${from} is final` : `from ${from} it may move to ${allowed.join(', ')}`;
   throw new ConflictError(`deployment is ${from}; cannot move to ${to} (${hint})`, { from, to });
@@ -64,14 +63,7 @@ export function assertTransition(from: S, to: S): void {
   transitionEvent(from, to);
 }
 
-export function isTerminal(status: S): boolean {
-  return TERMINAL_STATUSES.includes(status);
-}
-
-export function isActive(status: S): boolean {
-  return ACTIVE_STATUSES.includes(status);
-}
-
+/** True for COMPLETED, FAILED, ROLLED_BACK and CANCELLED: nothing more is pushed unless an operator rolls a COMPLETED one back. */
 export function isFinished(status: S): boolean {
   return FINISHED_STATUSES.includes(status);
 }
