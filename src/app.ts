@@ -31,7 +31,7 @@ import { buildGraphQLSchema } from './schema/build-schema.js';
 import { CallerGate } from './server/caller-gate.js';
 import { startHttpServer } from './server/http-server.js';
 import { AckService } from './services/ack.service.js';
-import { ConfigFeedService } from './services/config-feed.service.js';
+import { ConfigFeedService } from './delivery/config-feed.service.js';
 import { DeploymentService } from './services/deployment.service.js';
 import { InstanceIdentityService } from './services/instance-identity.service.js';
 import { InstanceService, type InstanceTokenSigner } from './services/instance.service.js';

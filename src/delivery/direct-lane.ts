@@ -1,6 +1,6 @@
 import { CloseCode } from 'graphql-ws';
 import type { WebSocket } from 'ws';
-import type { AsyncQueue } from '../pubsub/async-queue.js';
+import type { AsyncQueue } from './async-queue.js';
 
 const CLOSE_BRACE = 0x7d; // }
 

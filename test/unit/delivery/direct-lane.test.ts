@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { WebSocket } from 'ws';
-import { AsyncQueue } from '../../src/pubsub/async-queue.js';
-import { DirectLane, PayloadBatches } from '../../src/server/direct-lane.js';
+import { AsyncQueue } from '../../../src/delivery/async-queue.js';
+import { DirectLane, PayloadBatches } from '../../../src/delivery/direct-lane.js';
 
 /** A socket that records what is sent and how it was closed. */
 function fakeSocket() {

@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import type { WebSocket } from 'ws';
-import { coalesceTextSends } from '../../src/server/coalesced-sends.js';
+import { coalesceTextSends } from '../../../src/delivery/coalesced-sends.js';
 
 /** A websocket and its TCP socket that log what happens to them, in order. */
 function setUp() {

@@ -12,21 +12,21 @@ import {
   type ValidationRule,
 } from 'graphql';
 import { CloseCode } from 'graphql-ws';
-import { AsyncQueue, isAsyncIterable, mapEvents } from '../pubsub/async-queue.js';
+import { AsyncQueue, isAsyncIterable, mapEvents } from './async-queue.js';
 import { useServer } from 'graphql-ws/use/ws';
 import type http from 'node:http';
 import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
 import type { Principal } from '../domain/authorization.js';
 import { DomainError, ErrorCode } from '../domain/errors.js';
-import type { ConfigFeedService } from '../services/config-feed.service.js';
+import type { ConfigFeedService } from './config-feed.service.js';
 import type { GraphQLContext } from '../schema/context.js';
-import type { CallerGate } from './caller-gate.js';
+import type { CallerGate } from '../server/caller-gate.js';
 import { DocumentCache } from './document-cache.js';
 import { coalesceTextSends } from './coalesced-sends.js';
 import { DirectLane, PayloadBatches } from './direct-lane.js';
 import { SharedResults } from './shared-results.js';
-import { refusalOf } from './request-guards.js';
+import { refusalOf } from '../server/request-guards.js';
 
 export interface WebSocketOptions {
   schema: GraphQLSchema;
