@@ -184,6 +184,7 @@ export async function startApp(config: AppConfig, logger: Logger): Promise<Runni
         logger,
         limits: { maxDepth: config.maxQueryDepth, maxCost: config.maxQueryCost, maxBodyBytes: config.maxBodyBytes },
         metrics,
+        production: config.production,
         checkReady: async () => {
           await db.ping();
           if (redis) await redis.ping();

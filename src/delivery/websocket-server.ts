@@ -1,32 +1,31 @@
 import {
+  createSourceEventStream,
   type ExecutionArgs,
   type ExecutionResult,
   type FormattedExecutionResult,
   getOperationAST,
-  Kind,
   GraphQLError,
   type GraphQLFormattedError,
   type GraphQLSchema,
-  createSourceEventStream,
+  Kind,
   subscribe,
   type ValidationRule,
 } from 'graphql';
-import { CloseCode } from 'graphql-ws';
-import { AsyncQueue, isAsyncIterable, mapEvents } from './async-queue.js';
-import { useServer } from 'graphql-ws/use/ws';
+import { CloseCode, handleProtocols, makeServer, type ServerOptions } from 'graphql-ws';
 import type http from 'node:http';
 import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
 import type { Principal } from '../domain/authorization.js';
 import { DomainError, ErrorCode } from '../domain/errors.js';
-import type { ConfigFeedService } from './config-feed.service.js';
 import type { GraphQLContext } from '../schema/context.js';
 import type { CallerGate } from '../server/caller-gate.js';
-import { DocumentCache } from './document-cache.js';
-import { coalesceTextSends } from './coalesced-sends.js';
-import { DirectLane, PayloadBatches } from './direct-lane.js';
-import { SharedResults } from './shared-results.js';
 import { refusalOf } from '../server/request-guards.js';
+import { AsyncQueue, isAsyncIterable, mapEvents } from './async-queue.js';
+import type { ConfigFeedService } from './config-feed.service.js';
+import { DirectLane, PayloadBatches } from './direct-lane.js';
+import { DocumentCache } from './document-cache.js';
+import { SharedResults } from './shared-results.js';
+import { internalErrorReason, SocketAdapter } from './socket-adapter.js';
 
 export interface WebSocketOptions {
   schema: GraphQLSchema;
@@ -38,6 +37,8 @@ export interface WebSocketOptions {
   maxPayloadBytes: number;
   formatError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
   logger: Logger;
+  /** Close reasons then never carry an internal error's message. */
+  production: boolean;
 }
 
 /** The name of the operation's first root field. */
@@ -46,95 +47,123 @@ function rootFieldOf(document: ExecutionArgs['document'], operationName: string 
   return first?.kind === Kind.FIELD ? first.name.value : undefined;
 }
 
+/** What graphql-ws keeps of a connection (its context's `extra`). */
 type ConnectionExtra = {
+  connection: SocketAdapter;
+  request: http.IncomingMessage;
   principal?: Principal;
   expiryTimer?: NodeJS.Timeout;
 };
 
 /**
- * graphql-ws on the HTTP server's /graphql. The token is checked at
- * connection_init (4403 Forbidden when missing or invalid), every operation is
- * charged to the caller's rate limit, and the socket closes when the token
- * expires so a client reconnects with a fresh one.
+ * graphql-ws on the HTTP server's /graphql, each connection through our
+ * SocketAdapter. The token is checked at connection_init (4403 Forbidden when
+ * missing or invalid), every operation is charged to the caller's rate limit,
+ * and the socket closes when the token expires so a client reconnects with a
+ * fresh one.
  */
 export function attachWebSocketServer(server: http.Server, o: WebSocketOptions): { dispose(): Promise<void> } {
-  const wsServer = new WebSocketServer({ server, path: '/graphql', maxPayload: o.maxPayloadBytes });
-  const refuse = (message: string, code: ErrorCode) => [new GraphQLError(message, { extensions: { code } })];
-  const startedStreams = new WeakMap<ExecutionArgs, AsyncGenerator<ExecutionResult>>();
+  const wsServer = new WebSocketServer({ server, path: '/graphql', maxPayload: o.maxPayloadBytes, handleProtocols });
   const shared = new SharedResults();
-  const batches = new PayloadBatches();
-  // Registered before graphql-ws's own handler: outgoing messages get their shared results put back,
-  // and those of one tick leave in one write.
-  wsServer.on('connection', (socket, request) => coalesceTextSends(socket, request.socket, (text) => shared.expand(text)));
+  const graphqlWs = makeServer(hooks(o, shared));
+  const adapterOptions = { expand: (text: string) => shared.expand(text), logger: o.logger, production: o.production };
+  wsServer.on('connection', (socket, request) => {
+    const connection = new SocketAdapter(socket, request.socket, adapterOptions);
+    connection.serve(() => graphqlWs.opened(connection, { connection, request }));
+  });
+  // The HTTP server's errors reach here too: every client is told, then the first failure to tell one is thrown.
+  wsServer.once('error', (error) => {
+    o.logger.error({ err: error }, 'websocket server error; every socket closes');
+    let firstFailure: unknown = null;
+    for (const client of wsServer.clients) {
+      try {
+        client.close(CloseCode.InternalServerError, internalErrorReason(error, o.production));
+      } catch (failure) {
+        firstFailure ??= failure;
+      }
+    }
+    if (firstFailure !== null) throw firstFailure;
+  });
+  return {
+    dispose: async () => {
+      for (const client of wsServer.clients) client.close(1001, 'Going away');
+      wsServer.removeAllListeners();
+      await new Promise<void>((resolve, reject) => wsServer.close((error) => (error ? reject(error) : resolve())));
+    },
+  };
+}
+
+const refuse = (message: string, code: ErrorCode) => [new GraphQLError(message, { extensions: { code } })];
+
+/** Authentication at connection_init, the same limits as over HTTP for each operation; the shared results and the direct lane. */
+function hooks(o: WebSocketOptions, shared: SharedResults): ServerOptions<Record<string, unknown>, ConnectionExtra> {
   const documents = new DocumentCache(o.schema, o.rules);
+  const startedStreams = new WeakMap<ExecutionArgs, AsyncGenerator<ExecutionResult>>();
+  const batches = new PayloadBatches();
   const formatted = (result: ExecutionResult): FormattedExecutionResult => ({
     ...result,
     ...(result.errors && { errors: result.errors.map((e) => o.formatError(e.toJSON(), e)) }),
   });
-  const cleanup = useServer<Record<string, unknown>, ConnectionExtra>(
-    {
-      schema: o.schema,
-      onConnect: async (ctx) => {
-        try {
-          const admitted = await o.gate.admit(ctx.connectionParams?.authorization, ctx.extra.request.socket.remoteAddress);
-          if (!admitted.principal || admitted.expiresAtMs === null) return false;
-          ctx.extra.principal = admitted.principal;
-          const socket = ctx.extra.socket;
-          // The socket may have closed while the token was checked; then there is nothing to time.
-          if (socket.readyState !== socket.OPEN) return false;
-          ctx.extra.expiryTimer = setTimeout(
-            () => socket.close(CloseCode.Forbidden, 'Forbidden: the token expired'),
-            Math.max(0, Math.min(admitted.expiresAtMs - Date.now(), 2 ** 31 - 1)),
-          );
-          ctx.extra.expiryTimer.unref();
-          return true;
-        } catch (error) {
-          if (!(error instanceof DomainError)) o.logger.error({ err: error }, 'websocket authentication failed');
-          return false;
-        }
-      },
-      onClose: (ctx) => clearTimeout(ctx.extra.expiryTimer),
-      // Parses, validates and prices each operation itself, so the same limits
-      // apply as over HTTP (graphql-ws then runs the returned arguments as they are).
-      onSubscribe: async (ctx, id, payload): Promise<ExecutionArgs | readonly GraphQLError[]> => {
-        const refusal = refusalOf(payload, payload.query);
-        if (refusal !== null) return refuse(refusal, ErrorCode.BAD_USER_INPUT);
-        try {
-          if (ctx.extra.principal) await o.gate.charge(ctx.extra.principal);
-        } catch (error) {
-          if (error instanceof DomainError) return refuse(error.message, error.code);
-          throw error;
-        }
-        const prepared = documents.prepare(payload.query);
-        if ('errors' in prepared) return prepared.errors;
-        const { document } = prepared;
-        const tooCostly = o.checkCost(document, payload.operationName, payload.variables);
-        if (tooCostly) return [tooCostly];
-        if (!getOperationAST(document, payload.operationName)) return refuse('no operation to run in this document', ErrorCode.BAD_USER_INPUT);
-        const contextValue: GraphQLContext = { principal: ctx.extra.principal, feeds: o.feeds };
-        const args: ExecutionArgs = { schema: o.schema, document, operationName: payload.operationName, variableValues: payload.variables, contextValue };
-        if (getOperationAST(document, payload.operationName)?.operation !== 'subscription') return args;
-        // A refused subscription must be an `error` message (API.md), not a `next` carrying
-        // errors: start it here, and hand graphql-ws the stream only when it started.
-        if (SharedResults.isShareable(document, payload.operationName)) {
-          const source = await createSourceEventStream(args);
-          if (!isAsyncIterable<object>(source)) return (source as ExecutionResult).errors ?? refuse('the subscription could not start', ErrorCode.BAD_USER_INPUT);
-          if (source instanceof AsyncQueue && rootFieldOf(document, payload.operationName) === 'configUpdates') {
-            new DirectLane(source, id, ctx.extra.socket, (event) => shared.bytesFor(event, args, (result) => JSON.stringify(formatted(result))), batches);
-          }
-          startedStreams.set(args, mapEvents(source, (event) => shared.resultFor(event, args)));
-          return args;
-        }
-        const started = await subscribe(args);
-        if (!isAsyncIterable<ExecutionResult>(started)) return started.errors ?? refuse('the subscription could not start', ErrorCode.BAD_USER_INPUT);
-        startedStreams.set(args, started);
-        return args;
-      },
-      subscribe: (args) => startedStreams.get(args) ?? subscribe(args),
-      onNext: (_ctx, _id, _payload, _args, result) => shared.claim(result) ?? (result.errors ? formatted(result) : undefined),
-      onError: (_ctx, _id, _payload, errors) => errors.map((e) => o.formatError(e.toJSON(), e)),
+  return {
+    schema: o.schema,
+    onConnect: async (ctx) => {
+      try {
+        const admitted = await o.gate.admit(ctx.connectionParams?.authorization, ctx.extra.request.socket.remoteAddress);
+        if (!admitted.principal || admitted.expiresAtMs === null) return false;
+        ctx.extra.principal = admitted.principal;
+        const { connection } = ctx.extra;
+        // The socket may have closed while the token was checked; then there is nothing to time.
+        if (!connection.isOpen) return false;
+        ctx.extra.expiryTimer = setTimeout(
+          () => connection.close(CloseCode.Forbidden, 'Forbidden: the token expired'),
+          Math.max(0, Math.min(admitted.expiresAtMs - Date.now(), 2 ** 31 - 1)),
+        );
+        ctx.extra.expiryTimer.unref();
+        return true;
+      } catch (error) {
+        if (!(error instanceof DomainError)) o.logger.error({ err: error }, 'websocket authentication failed');
+        return false;
+      }
     },
-    wsServer,
-  );
-  return { dispose: async () => cleanup.dispose() };
+    onClose: (ctx) => clearTimeout(ctx.extra.expiryTimer),
+    // Parses, validates and prices each operation itself, so the same limits
+    // apply as over HTTP (graphql-ws then runs the returned arguments as they are).
+    onSubscribe: async (ctx, id, payload): Promise<ExecutionArgs | readonly GraphQLError[]> => {
+      const refusal = refusalOf(payload, payload.query);
+      if (refusal !== null) return refuse(refusal, ErrorCode.BAD_USER_INPUT);
+      try {
+        if (ctx.extra.principal) await o.gate.charge(ctx.extra.principal);
+      } catch (error) {
+        if (error instanceof DomainError) return refuse(error.message, error.code);
+        throw error;
+      }
+      const prepared = documents.prepare(payload.query);
+      if ('errors' in prepared) return prepared.errors;
+      const { document } = prepared;
+      const tooCostly = o.checkCost(document, payload.operationName, payload.variables);
+      if (tooCostly) return [tooCostly];
+      if (!getOperationAST(document, payload.operationName)) return refuse('no operation to run in this document', ErrorCode.BAD_USER_INPUT);
+      const contextValue: GraphQLContext = { principal: ctx.extra.principal, feeds: o.feeds };
+      const args: ExecutionArgs = { schema: o.schema, document, operationName: payload.operationName, variableValues: payload.variables, contextValue };
+      if (getOperationAST(document, payload.operationName)?.operation !== 'subscription') return args;
+      // A refused subscription must be an `error` message (API.md), not a `next` carrying
+      // errors: start it here, and hand graphql-ws the stream only when it started.
+      if (SharedResults.isShareable(document, payload.operationName)) {
+        const source = await createSourceEventStream(args);
+        if (!isAsyncIterable<object>(source)) return (source as ExecutionResult).errors ?? refuse('the subscription could not start', ErrorCode.BAD_USER_INPUT);
+        if (source instanceof AsyncQueue && rootFieldOf(document, payload.operationName) === 'configUpdates') {
+          new DirectLane(source, id, ctx.extra.connection, (event) => shared.bytesFor(event, args, (result) => JSON.stringify(formatted(result))), batches);
+        }
+        startedStreams.set(args, mapEvents(source, (event) => shared.resultFor(event, args)));
+        return args;
+      }
+      const started = await subscribe(args);
+      if (!isAsyncIterable<ExecutionResult>(started)) return started.errors ?? refuse('the subscription could not start', ErrorCode.BAD_USER_INPUT);
+      startedStreams.set(args, started);
+      return args;
+    },
+    subscribe: (args) => startedStreams.get(args) ?? subscribe(args),
+    onNext: (_ctx, _id, _payload, _args, result) => shared.claim(result) ?? (result.errors ? formatted(result) : undefined),
+    onError: (_ctx, _id, _payload, errors) => errors.map((e) => o.formatError(e.toJSON(), e)),
+  };
 }

@@ -27,6 +27,8 @@ export interface HttpServerOptions {
   checkReady: () => Promise<void>;
   /** Answers /metrics (Prometheus text format). */
   metrics: { render(): Promise<string>; contentType: string };
+  /** Websocket close reasons then never carry an internal error's message. */
+  production: boolean;
 }
 
 export interface RunningHttpServer {
@@ -51,6 +53,7 @@ export async function startHttpServer(o: HttpServerOptions, host: string, port: 
     maxPayloadBytes: o.limits.maxBodyBytes,
     formatError,
     logger: o.logger,
+    production: o.production,
   });
 
   const apollo = new ApolloServer<GraphQLContext>({
