@@ -1,16 +1,4 @@
-import {
-  createSourceEventStream,
-  type ExecutionArgs,
-  type ExecutionResult,
-  type FormattedExecutionResult,
-  getOperationAST,
-  GraphQLError,
-  type GraphQLFormattedError,
-  type GraphQLSchema,
-  Kind,
-  subscribe,
-  type ValidationRule,
-} from 'graphql';
+import { type ExecutionArgs, getOperationAST, GraphQLError, type GraphQLFormattedError, type GraphQLSchema, type ValidationRule } from 'graphql';
 import { CloseCode, handleProtocols, makeServer, type ServerOptions } from 'graphql-ws';
 import type http from 'node:http';
 import type { Logger } from 'pino';
@@ -20,10 +8,9 @@ import { DomainError, ErrorCode } from '../domain/errors.js';
 import type { GraphQLContext } from '../schema/context.js';
 import type { CallerGate } from '../server/caller-gate.js';
 import { refusalOf } from '../server/request-guards.js';
-import { AsyncQueue, isAsyncIterable, mapEvents } from './async-queue.js';
 import type { ConfigFeedService } from './config-feed.service.js';
-import { DirectLane, PayloadBatches } from './direct-lane.js';
 import { DocumentCache } from './document-cache.js';
+import { SendPaths } from './send-paths.js';
 import { SharedResults } from './shared-results.js';
 import { internalErrorReason, SocketAdapter } from './socket-adapter.js';
 
@@ -39,12 +26,6 @@ export interface WebSocketOptions {
   logger: Logger;
   /** Close reasons then never carry an internal error's message. */
   production: boolean;
-}
-
-/** The name of the operation's first root field. */
-function rootFieldOf(document: ExecutionArgs['document'], operationName: string | null | undefined): string | undefined {
-  const first = getOperationAST(document, operationName)?.selectionSet.selections[0];
-  return first?.kind === Kind.FIELD ? first.name.value : undefined;
 }
 
 /** What graphql-ws keeps of a connection (its context's `extra`). */
@@ -65,7 +46,7 @@ type ConnectionExtra = {
 export function attachWebSocketServer(server: http.Server, o: WebSocketOptions): { dispose(): Promise<void> } {
   const wsServer = new WebSocketServer({ server, path: '/graphql', maxPayload: o.maxPayloadBytes, handleProtocols });
   const shared = new SharedResults();
-  const graphqlWs = makeServer(hooks(o, shared));
+  const graphqlWs = makeServer(hooks(o, new SendPaths(shared, o.formatError)));
   const adapterOptions = { expand: (text: string) => shared.expand(text), logger: o.logger, production: o.production };
   wsServer.on('connection', (socket, request) => {
     const connection = new SocketAdapter(socket, request.socket, adapterOptions);
@@ -95,15 +76,9 @@ export function attachWebSocketServer(server: http.Server, o: WebSocketOptions):
 
 const refuse = (message: string, code: ErrorCode) => [new GraphQLError(message, { extensions: { code } })];
 
-/** Authentication at connection_init, the same limits as over HTTP for each operation; the shared results and the direct lane. */
-function hooks(o: WebSocketOptions, shared: SharedResults): ServerOptions<Record<string, unknown>, ConnectionExtra> {
+/** Authentication at connection_init, the same limits as over HTTP for each operation, then its send path. */
+function hooks(o: WebSocketOptions, paths: SendPaths): ServerOptions<Record<string, unknown>, ConnectionExtra> {
   const documents = new DocumentCache(o.schema, o.rules);
-  const startedStreams = new WeakMap<ExecutionArgs, AsyncGenerator<ExecutionResult>>();
-  const batches = new PayloadBatches();
-  const formatted = (result: ExecutionResult): FormattedExecutionResult => ({
-    ...result,
-    ...(result.errors && { errors: result.errors.map((e) => o.formatError(e.toJSON(), e)) }),
-  });
   return {
     schema: o.schema,
     onConnect: async (ctx) => {
@@ -145,25 +120,10 @@ function hooks(o: WebSocketOptions, shared: SharedResults): ServerOptions<Record
       if (!getOperationAST(document, payload.operationName)) return refuse('no operation to run in this document', ErrorCode.BAD_USER_INPUT);
       const contextValue: GraphQLContext = { principal: ctx.extra.principal, feeds: o.feeds };
       const args: ExecutionArgs = { schema: o.schema, document, operationName: payload.operationName, variableValues: payload.variables, contextValue };
-      if (getOperationAST(document, payload.operationName)?.operation !== 'subscription') return args;
-      // A refused subscription must be an `error` message (API.md), not a `next` carrying
-      // errors: start it here, and hand graphql-ws the stream only when it started.
-      if (SharedResults.isShareable(document, payload.operationName)) {
-        const source = await createSourceEventStream(args);
-        if (!isAsyncIterable<object>(source)) return (source as ExecutionResult).errors ?? refuse('the subscription could not start', ErrorCode.BAD_USER_INPUT);
-        if (source instanceof AsyncQueue && rootFieldOf(document, payload.operationName) === 'configUpdates') {
-          new DirectLane(source, id, ctx.extra.connection, (event) => shared.bytesFor(event, args, (result) => JSON.stringify(formatted(result))), batches);
-        }
-        startedStreams.set(args, mapEvents(source, (event) => shared.resultFor(event, args)));
-        return args;
-      }
-      const started = await subscribe(args);
-      if (!isAsyncIterable<ExecutionResult>(started)) return started.errors ?? refuse('the subscription could not start', ErrorCode.BAD_USER_INPUT);
-      startedStreams.set(args, started);
-      return args;
+      return paths.start(args, id, ctx.extra.connection);
     },
-    subscribe: (args) => startedStreams.get(args) ?? subscribe(args),
-    onNext: (_ctx, _id, _payload, _args, result) => shared.claim(result) ?? (result.errors ? formatted(result) : undefined),
+    subscribe: (args) => paths.subscribe(args),
+    onNext: (_ctx, _id, _payload, _args, result) => paths.payloadOf(result),
     onError: (_ctx, _id, _payload, errors) => errors.map((e) => o.formatError(e.toJSON(), e)),
   };
 }
