@@ -32,7 +32,7 @@ import { buildGraphQLSchema } from './schema/build-schema.js';
 import { CallerGate } from './server/caller-gate.js';
 import { startHttpServer } from './server/http-server.js';
 import { AckService } from './services/ack.service.js';
-import { ConfigFeedService } from './services/config-feed.service.js';
+import { ConfigFeedService } from './delivery/config-feed.service.js';
 import { DeploymentService } from './services/deployment.service.js';
 import { InstanceIdentityService } from './services/instance-identity.service.js';
 import { InstanceService, type InstanceTokenSigner } from './services/instance.service.js';
@@ -180,6 +180,7 @@ export async function startApp(config: AppConfig, logger: Logger): Promise<Runni
         logger,
         limits: { maxDepth: config.maxQueryDepth, maxCost: config.maxQueryCost, maxBodyBytes: config.maxBodyBytes },
         metrics,
+        production: config.production,
         checkReady: async () => {
           await db.ping();
           if (redis) await redis.ping();

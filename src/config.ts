@@ -57,6 +57,8 @@ export interface AppConfig {
   redisKeyPrefix: string;
   /** Run the background workers (deployment runner, reaper); off only in tests. @default true */
   workers: boolean;
+  /** NODE_ENV is `production`: a websocket closed on an internal error says only "Internal server error", not the error's message. @default false */
+  production: boolean;
 }
 
 /** Thrown when the environment is invalid; each entry names one variable. */
@@ -157,6 +159,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     instanceTokenTtlSeconds: int('HOTSWAP_INSTANCE_TOKEN_TTL_SECONDS', 7 * 86_400, 5, 366 * 86_400),
     workers: bool('HOTSWAP_WORKERS', true),
     redisKeyPrefix: str('HOTSWAP_REDIS_PREFIX') ?? 'hotswap:',
+    production: str('NODE_ENV') === 'production',
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

@@ -10,7 +10,7 @@ interface SubscribeData<A> {
   context: GraphQLContext;
 }
 
-/** The two subscriptions; the feeds do the work (src/services/config-feed.service.ts). */
+/** The two subscriptions; the feeds do the work (src/delivery/config-feed.service.ts). */
 @Resolver()
 export class SubscriptionResolver {
   @Subscription(() => ConfigUpdate, {

@@ -32,7 +32,7 @@ const RESOLVER_CLASSES: NonEmptyArray<Function> = [
 
 /**
  * type-graphql requires a pubSub whenever there are subscriptions, although
- * ours each bring their own `subscribe` (src/services/config-feed.service.ts)
+ * ours each bring their own `subscribe` (src/delivery/config-feed.service.ts)
  * and never use topics.
  */
 const TOPICS_UNUSED = {

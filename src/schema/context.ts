@@ -1,5 +1,5 @@
 import type { Principal } from '../domain/authorization.js';
-import type { ConfigFeedService } from '../services/config-feed.service.js';
+import type { ConfigFeedService } from '../delivery/config-feed.service.js';
 
 /** Per-operation context, built from the HTTP request or the websocket connection. */
 export interface GraphQLContext {

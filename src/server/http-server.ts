@@ -7,7 +7,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { DomainError } from '../domain/errors.js';
-import type { ConfigFeedService } from '../services/config-feed.service.js';
+import type { ConfigFeedService } from '../delivery/config-feed.service.js';
 import type { GraphQLContext } from '../schema/context.js';
 import { createErrorFormatter, toGraphQLError } from '../schema/format-error.js';
 import type { CallerGate } from './caller-gate.js';
@@ -15,7 +15,7 @@ import { bodyErrorHandler, refuseUnsafeRequests } from './request-guards.js';
 import { operationGuardsPlugin } from './operation-guards.js';
 import { requestLogPlugin } from './request-log.js';
 import { checkQueryCost, type QueryLimits, queryLimitRules } from './validation-rules.js';
-import { attachWebSocketServer } from './websocket-server.js';
+import { attachWebSocketServer } from '../delivery/websocket-server.js';
 
 export interface HttpServerOptions {
   schema: GraphQLSchema;
@@ -27,6 +27,8 @@ export interface HttpServerOptions {
   checkReady: () => Promise<void>;
   /** Answers /metrics (Prometheus text format). */
   metrics: { render(): Promise<string>; contentType: string };
+  /** Websocket close reasons then never carry an internal error's message. */
+  production: boolean;
 }
 
 export interface RunningHttpServer {
@@ -51,6 +53,7 @@ export async function startHttpServer(o: HttpServerOptions, host: string, port: 
     maxPayloadBytes: o.limits.maxBodyBytes,
     formatError,
     logger: o.logger,
+    production: o.production,
   });
 
   const apollo = new ApolloServer<GraphQLContext>({

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { buildSchema, type ExecutionResult, parse } from 'graphql';
 import { describe, expect, it, vi } from 'vitest';
-import { SharedResults } from '../../src/server/shared-results.js';
+import { SharedResults } from '../../../src/delivery/shared-results.js';
 
 const schema = buildSchema('type Query { x: Int } type Subscription { feed(id: ID!): Item } type Item { name: String secret: String }');
 const document = parse('subscription($id: ID!) { feed(id: $id) { name secret } }');

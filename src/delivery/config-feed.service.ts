@@ -3,14 +3,14 @@ import type { DeploymentEventRecord } from '../domain/deployment-model.js';
 import { EventType } from '../domain/deployment-model.js';
 import { authorize } from '../domain/authorization.js';
 import { DeploymentStatus } from '../domain/enums.js';
-import type { ConfigPushHub } from '../delivery/push-hub.js';
-import type { ConfigPush } from '../delivery/push-message.js';
+import type { ConfigPushHub } from './push-hub.js';
+import type { ConfigPush } from './push-message.js';
 import type { DeploymentEventPublisher } from '../orchestrator/events.js';
-import { AsyncQueue } from '../pubsub/async-queue.js';
+import { AsyncQueue } from './async-queue.js';
 import type { SubscriptionLimiter } from '../server/subscription-limiter.js';
 import type { Database } from '../store/database.js';
-import type { DeploymentService } from './deployment.service.js';
-import type { InstanceService } from './instance.service.js';
+import type { DeploymentService } from '../services/deployment.service.js';
+import type { InstanceService } from '../services/instance.service.js';
 
 /** A deploymentEvents subscription ends after an event with one of these statuses. */
 const SETTLED = new Set<DeploymentStatus>([

@@ -1,22 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import type { WebSocket } from 'ws';
-import { AsyncQueue } from '../../src/pubsub/async-queue.js';
-import { DirectLane, PayloadBatches } from '../../src/server/direct-lane.js';
+import { AsyncQueue } from '../../../src/delivery/async-queue.js';
+import { DirectLane, PayloadBatches } from '../../../src/delivery/direct-lane.js';
 
-/** A socket that records what is sent and how it was closed. */
+/** A lane's socket that records what is sent and how it was closed. */
 function fakeSocket() {
   const socket = {
-    OPEN: 1,
-    readyState: 1,
+    isOpen: true,
     sent: [] as string[],
     closed: null as { code: number; reason: string } | null,
-    send(data: Buffer, options: { binary: boolean }) {
-      expect(options.binary).toBe(false);
-      socket.sent.push(data.toString());
+    sendBytes(message: Buffer) {
+      socket.sent.push(message.toString());
     },
     close(code: number, reason: string) {
       socket.closed = { code, reason };
-      socket.readyState = 3;
+      socket.isOpen = false;
     },
   };
   return socket;
@@ -28,7 +25,7 @@ const settle = () => new Promise((resolve) => setImmediate(resolve));
 function setUp(payloadOf: (e: Event) => Promise<string> = (e) => Promise.resolve(`{"data":{"v":${e.v}}}`)) {
   const queue = new AsyncQueue<Event>();
   const socket = fakeSocket();
-  new DirectLane(queue, 'sub"1', socket as unknown as WebSocket, async (e) => Buffer.from(await payloadOf(e)), new PayloadBatches());
+  new DirectLane(queue, 'sub"1', socket, async (e) => Buffer.from(await payloadOf(e)), new PayloadBatches());
   return { queue, socket };
 }
 
@@ -78,7 +75,7 @@ describe('DirectLane', () => {
 
     const other = setUp();
     void other.queue.next();
-    other.socket.readyState = 2;
+    other.socket.isOpen = false;
     other.queue.push({ v: 1 });
     await settle();
     expect(other.socket.sent).toEqual([]);
@@ -110,7 +107,7 @@ describe('DirectLane', () => {
 
   it('a socket that refuses a write is closed (4500), and nothing after it is written', async () => {
     const { queue, socket } = setUp();
-    socket.send = () => {
+    socket.sendBytes = () => {
       throw new Error('write after end');
     };
     void queue.next();
@@ -130,7 +127,7 @@ describe('DirectLane', () => {
       const lanes = Array.from({ length: n }, (_, i) => {
         const queue = new AsyncQueue<Event>();
         const socket = fakeSocket();
-        new DirectLane(queue, `s${i}`, socket as unknown as WebSocket, shared, batches);
+        new DirectLane(queue, `s${i}`, socket, shared, batches);
         void queue.next();
         return { queue, socket };
       });

@@ -1,8 +1,15 @@
 import { CloseCode } from 'graphql-ws';
-import type { WebSocket } from 'ws';
-import type { AsyncQueue } from '../pubsub/async-queue.js';
+import type { AsyncQueue } from './async-queue.js';
 
 const CLOSE_BRACE = 0x7d; // }
+
+/** What a lane writes to: its connection's socket adapter. */
+export interface LaneSocket {
+  readonly isOpen: boolean;
+  /** Sends a text message given as its UTF-8 bytes; throws when the socket refuses it. */
+  sendBytes(message: Buffer): void;
+  close(code: number, reason: string): void;
+}
 
 /** What a lane is told when the payload it waits for is made: its bytes, or undefined when making it failed. */
 interface Waiter {
@@ -64,7 +71,7 @@ export class DirectLane<T extends object> implements Waiter {
   constructor(
     private readonly queue: AsyncQueue<T>,
     id: string,
-    private readonly socket: WebSocket,
+    private readonly socket: LaneSocket,
     /** The message payload for an event, as JSON bytes (made once per event and document by the caller). */
     private readonly payloadOf: (event: T) => Promise<Buffer>,
     private readonly batches: PayloadBatches,
@@ -77,7 +84,7 @@ export class DirectLane<T extends object> implements Waiter {
   ready(bytes: Buffer | undefined): void {
     this.backlog.shift();
     // The subscriber left (complete, or its socket closed) while the payload was made.
-    if (this.queue.isClosed || this.socket.readyState !== this.socket.OPEN) return this.drop();
+    if (this.queue.isClosed || !this.socket.isOpen) return this.drop();
     if (bytes === undefined || !this.write(bytes)) {
       // Nothing may be skipped: the client reconnects and resubscribes, and gets its current config first.
       this.socket.close(CloseCode.InternalServerError, 'Internal server error');
@@ -103,7 +110,7 @@ export class DirectLane<T extends object> implements Waiter {
       message.write(this.prefix, 0);
       payload.copy(message, this.prefixBytes);
       message[message.length - 1] = CLOSE_BRACE;
-      this.socket.send(message, { binary: false });
+      this.socket.sendBytes(message);
       return true;
     } catch {
       return false;

@@ -6,7 +6,10 @@ export type PreparedDocument = { document: DocumentNode } | { errors: readonly G
 /**
  * Parses and validates operation texts once: instances subscribe and ack with
  * the same few texts, so one shared DocumentNode serves them all (memory) and
- * validation runs once per text (CPU). Refusals are not cached.
+ * validation runs once per text (CPU). Refusals are not cached. It is part of
+ * delivery: SharedResults keys a push's result by DocumentNode, so it is
+ * shared by the subscribers whose text is cached here, and made per subscriber
+ * for a text too long to be kept.
  */
 export class DocumentCache {
   /** Longer operation texts are prepared every time instead of being kept. */

@@ -25,7 +25,7 @@ type SharedResult = ExecutionResult & { [JSON_TEXT]: string };
  * for a push to 10,000 instances that is most of the fan-out's cost. Here the
  * result is executed and serialized once per (push, document); each send
  * claims it with a single-use token (a secret random prefix and a counter),
- * graphql-ws stringifies only that token, and the socket's send splices the
+ * graphql-ws stringifies only that token, and the socket adapter's send splices the
  * JSON back in (or the direct lane writes the bytes from bytesFor). A token is never
  * seen by a client and works once, so text a client controls (metadata, ids)
  * cannot make the server send anything but what it echoes.
