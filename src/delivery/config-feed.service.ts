@@ -2,7 +2,7 @@ import type { Principal } from '../domain/authorization.js';
 import type { DeploymentEventRecord } from '../domain/deployment-model.js';
 import { EventType } from '../domain/deployment-model.js';
 import { authorize } from '../domain/authorization.js';
-import { DeploymentStatus } from '../domain/enums.js';
+import { isFinished } from '../domain/lifecycle/status.js';
 import type { ConfigPushHub } from './push-hub.js';
 import type { ConfigPush } from './push-message.js';
 import type { DeploymentEventPublisher } from '../orchestrator/events.js';
@@ -11,14 +11,6 @@ import type { SubscriptionLimiter } from '../server/subscription-limiter.js';
 import type { Database } from '../store/database.js';
 import type { DeploymentService } from '../services/deployment.service.js';
 import type { InstanceService } from '../services/instance.service.js';
-
-/** A deploymentEvents subscription ends after an event with one of these statuses. */
-const SETTLED = new Set<DeploymentStatus>([
-  DeploymentStatus.COMPLETED,
-  DeploymentStatus.FAILED,
-  DeploymentStatus.ROLLED_BACK,
-  DeploymentStatus.CANCELLED,
-]);
 
 /**
  * The two live feeds: config for an instance (configUpdates) and a
@@ -89,7 +81,8 @@ export class ConfigFeedService {
       let live = false;
       const deliver = (e: DeploymentEventRecord) => {
         queue.push(e);
-        if (SETTLED.has(e.status)) queue.end();
+        // A deploymentEvents subscription ends after an event with a finished status.
+        if (isFinished(e.status)) queue.end();
       };
       stopListening = await this.eventPublisher.subscribe(deploymentId, (e) => (live ? deliver(e) : early.push(e)));
       const d = await this.deployments.require(deploymentId);
