@@ -4,7 +4,7 @@
 // tsconfig or the package files changed since the last successful build, so a
 // restart does not wait for the compiler.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,6 +39,8 @@ export function staleReason() {
 function build() {
   // The stamp takes the time the build started: a file saved during the build is newer, and triggers the next one.
   const started = new Date();
+  // From empty: tsc never deletes the output of a source that moved or was removed, and npm pack would ship it.
+  rmSync(path.join(root, 'dist'), { recursive: true, force: true });
   const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
   execFileSync(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.build.json')], { cwd: root, stdio: 'inherit' });
   writeFileSync(STAMP, `built ${started.toISOString()}; see scripts/build.mjs\n`);

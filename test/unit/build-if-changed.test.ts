@@ -53,9 +53,12 @@ describe('build only when the sources changed', { timeout: 60_000 }, () => {
     expect(await build()).toBe('compiling to dist/ (package-lock.json changed since the last build)');
   });
 
-  it('compiles again when a source file is removed, or the build is gone', async () => {
+  it('compiles again when a source file is removed, or the build is gone; a removed source leaves no output behind', async () => {
+    expect((await stat(path.join(dir, 'dist/src/util/extra.js'))).isFile()).toBe(true);
     await unlink(path.join(dir, 'src/util/extra.ts'));
     expect(await build()).toBe('compiling to dist/ (src changed since the last build)');
+    // What npm pack would otherwise ship: the output of a source that no longer exists.
+    await expect(stat(path.join(dir, 'dist/src/util/extra.js'))).rejects.toMatchObject({ code: 'ENOENT' });
     await rm(path.join(dir, 'dist'), { recursive: true });
     expect(await build()).toBe('compiling to dist/ (no build yet)');
   });
