@@ -17,7 +17,7 @@ describe('DeploymentRunner as the starter of new deployments', () => {
   let counter = 0;
 
   beforeAll(async () => {
-    g = await startTestGraph({ published });
+    g = await startTestGraph({ published, poolMax: 4 });
   });
   afterEach(async () => {
     vi.restoreAllMocks();

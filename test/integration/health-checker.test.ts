@@ -38,7 +38,7 @@ describe('health-check worker', () => {
 
   beforeAll(async () => {
     const logger: Logger = pino({ level: 'warn' }, { write: (line: string) => void logLines.push(JSON.parse(line) as Record<string, unknown>) });
-    g = await startTestGraph({ published, logger, runner: { owner: OWNER } });
+    g = await startTestGraph({ published, logger, runner: { owner: OWNER }, poolMax: 4 });
   });
   afterEach(() => {
     vi.restoreAllMocks();

@@ -62,10 +62,10 @@ export function graphOn(db: Database, o: GraphOptions = {}): TestGraph {
   return build({ db, registry: new MemoryInstanceRegistry(), pubsub: createPubSub(undefined, logger), built: [] }, { ...o, logger });
 }
 
-/** A fresh database, its ORM (pool of `poolMax`), and the graph on it. */
+/** A fresh database, its ORM (a pool of `poolMax` connections, by default the ORM's), and the graph on it. */
 export async function startTestGraph(o: GraphOptions & { poolMax?: number } = {}): Promise<StoreGraph> {
   const tdb = await createTestDatabase();
-  const orm = await openOrm(tdb.url, { poolMax: o.poolMax ?? 4 });
+  const orm = await openOrm(tdb.url, { poolMax: o.poolMax });
   const graph = graphOn(new Database(orm), o);
   return Object.assign(graph, {
     tdb,
