@@ -29,6 +29,11 @@ export interface GraphOptions {
   runner?: Partial<DeploymentRunnerOptions>;
 }
 
+export interface RootOptions extends GraphOptions {
+  /** The registry the graph and its replicas share. @default a new one */
+  registry?: MemoryInstanceRegistry;
+}
+
 export interface TestGraph extends AppGraph {
   config: AppConfig;
   db: Database;
@@ -57,13 +62,26 @@ interface Shared {
 }
 
 /** The graph on `db` (a Database the test opened: a proxied or dead one, say). */
-export function graphOn(db: Database, o: GraphOptions = {}): TestGraph {
+export function graphOn(db: Database, o: RootOptions = {}): TestGraph {
   const logger = o.logger ?? pino({ level: 'silent' });
-  return build({ db, registry: new MemoryInstanceRegistry(), pubsub: createPubSub(undefined, logger), built: [] }, { ...o, logger });
+  const registry = o.registry ?? new MemoryInstanceRegistry();
+  return build({ db, registry, pubsub: createPubSub(undefined, logger), built: [] }, { ...o, logger });
+}
+
+/** An ORM that is never there: a unit test's graph fails loudly should a part it tests reach for the database. */
+const NO_ORM = new Proxy({} as MikroORM, {
+  get(_target, property) {
+    throw new Error(`a unit test's graph has no database (it used orm.${String(property)})`);
+  },
+});
+
+/** The graph without a database, on `registry`: for unit tests of a part that needs none (the health monitor, say). */
+export function graphWithoutDatabase(registry: MemoryInstanceRegistry): TestGraph {
+  return graphOn(new Database(NO_ORM), { registry });
 }
 
 /** A fresh database, its ORM (a pool of `poolMax` connections, by default the ORM's), and the graph on it. */
-export async function startTestGraph(o: GraphOptions & { poolMax?: number } = {}): Promise<StoreGraph> {
+export async function startTestGraph(o: RootOptions & { poolMax?: number } = {}): Promise<StoreGraph> {
   const tdb = await createTestDatabase();
   const orm = await openOrm(tdb.url, { poolMax: o.poolMax });
   const graph = graphOn(new Database(orm), o);

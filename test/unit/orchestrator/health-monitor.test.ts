@@ -10,8 +10,9 @@ import {
 import { DeploymentStatus, DeploymentStrategy, Environment, HealthVerdict } from '../../../src/domain/enums.js';
 import type { HealthSnapshot } from '../../../src/domain/health.js';
 import type { InstanceMetrics } from '../../../src/domain/instance.js';
-import { HealthMonitor } from '../../../src/orchestrator/health-monitor.js';
+import type { HealthMonitor } from '../../../src/orchestrator/health-monitor.js';
 import { MemoryInstanceRegistry } from '../../../src/registry/memory-registry.js';
+import { graphWithoutDatabase } from '../../support/graph.js';
 
 const T0 = Date.parse('2025-03-01T12:00:00Z');
 const minutes = (m: number): Date => new Date(T0 + m * 60_000);
@@ -82,7 +83,7 @@ describe('HealthMonitor', () => {
 
   beforeEach(() => {
     registry = new MemoryInstanceRegistry();
-    monitor = new HealthMonitor(registry);
+    monitor = graphWithoutDatabase(registry).health;
   });
 
   /** Registers the instances (at T0) if needed and records one heartbeat each at `at`. */
