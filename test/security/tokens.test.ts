@@ -4,21 +4,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintToken } from '../../src/auth/tokens.js';
 import { Role } from '../../src/domain/enums.js';
 import { algNoneToken, api, type Api, expiredToken, foreignToken } from '../support/api.js';
-import {
-  type Caller,
-  CALLERS,
-  expectSafeResponse,
-  type Fixtures,
-  makeFixtures,
-  MUTATIONS,
-  type Operation,
-  postRaw,
-  QUERIES,
-  rootFieldsOf,
-  StateProbe,
-  SUBSCRIPTIONS,
-  tokenOf,
-} from '../support/mutations.js';
+import { expectSafeResponse, postRaw } from '../support/hostile-responses.js';
+import { type Fixtures, makeFixtures } from '../support/operations/fixtures.js';
+import { MUTATIONS } from '../support/operations/mutations.js';
+import { type Caller, CALLERS, type Operation, rootFieldsOf, tokenOf } from '../support/operations/operation.js';
+import { QUERIES, SUBSCRIPTIONS } from '../support/operations/queries.js';
+import { StateProbe } from '../support/state-probe.js';
 import { startTestServer, TEST_SECRET, type TestServer } from '../support/server.js';
 import { connectWs, type Received, type TestWsClient } from '../support/ws-client.js';
 
