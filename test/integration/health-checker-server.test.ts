@@ -1,14 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Environment } from '../../src/domain/enums.js';
-import type { InstanceMetrics } from '../../src/domain/instance.js';
-import { api, type Api, createProfile, ok, publish } from '../support/api.js';
-import { deployAndWait, type Fleet, HEALTH_FIELDS, HEALTHY as FLEET_HEALTHY, type SimInstance, startDeployment, startFleet, waitForDeployment } from '../support/fleet.js';
+import { api, type Api, ok } from '../support/api.js';
+import { type Fleet, HEALTH_FIELDS, HEALTHY, type SimInstance, startDeployment, waitForDeployment } from '../support/fleet.js';
+import { DEGRADED, fleetOnVersion1 } from '../support/progressive.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { pollUntil } from '../support/wait.js';
-
-const HEALTHY: InstanceMetrics = FLEET_HEALTHY;
-const DEGRADED: InstanceMetrics = { errorRate: 0.3, latencyP99Ms: 480, requestCount: 200 };
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const DETAILS = `query($id: ID!) { deployment(id: $id) {
   status phase rollbackReason
@@ -45,20 +40,11 @@ describe('health-check worker in the server', () => {
 
   const details = async (id: string) => ok(await a.gql<{ deployment: Details }>(DETAILS, { id })).deployment;
 
-  async function setUp(name: string, metricsOf: (i: SimInstance) => Record<string, unknown>): Promise<Fleet> {
-    await createProfile(a, name, { service: `${name}-svc`, environment: Environment.STAGING });
-    await publish(a, name, { v: 1 });
-    await publish(a, name, { v: 2 });
-    const f = await startFleet(a, { service: `${name}-svc`, count: 5 });
-    fleets.push(f);
-    expect((await deployAndWait(a, name, 1)).status).toBe('COMPLETED');
-    f.reportMetrics(100, metricsOf);
-    await sleep(400);
-    return f;
-  }
+  /** Versions 1 and 2, version 1 on a fleet of 5 reporting `metricsOf` (see fleetOnVersion1). */
+  const setUp = async (name: string, metricsOf: (i: SimInstance) => Record<string, unknown>) => (await fleetOnVersion1(a, name, { count: 5, metricsOf, fleets })).f;
 
   it('rolls back a canary that degrades during a 30 s bake long before the bake ends', async () => {
-    const f = await setUp('worker-bad', (i) => (i.appliedVersion() === 2 ? DEGRADED : HEALTHY) as Record<string, unknown>);
+    const f = await setUp('worker-bad', (i) => (i.appliedVersion() === 2 ? DEGRADED : HEALTHY));
     const started = await startDeployment(a, { profileName: 'worker-bad', version: 2, strategy: 'CANARY', canary: { bakeSeconds: 30 }, ackTimeoutSeconds: 5 });
     // Ends well within the 30 s bake: only the periodic check can have judged it.
     const d = await waitForDeployment(a, started.id, 20_000);
@@ -80,7 +66,7 @@ describe('health-check worker in the server', () => {
   }, 40_000);
 
   it('keeps checking a healthy canary during its bake: periodic HEALTH_CHECKED events accumulate', async () => {
-    await setUp('worker-ok', () => HEALTHY as Record<string, unknown>);
+    await setUp('worker-ok', () => HEALTHY);
     const started = await startDeployment(a, { profileName: 'worker-ok', version: 2, strategy: 'CANARY', canary: { bakeSeconds: 30 }, ackTimeoutSeconds: 5 });
     const got = await pollUntil(
       () => details(started.id),
