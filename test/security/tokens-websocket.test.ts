@@ -94,7 +94,7 @@ describe('tokens on every operation', () => {
       const refused = await client.subscribe(op.document, op.valid(f)).next();
       expect(refused.via).toBe('error');
       expect(refused.errors?.map((e) => e.extensions?.code)).toEqual(['FORBIDDEN']);
-      expect(refused.errors?.[0]?.message, `${op.name} as ${caller}`).toMatch(refusalMessage(caller));
+      expect(refused.errors?.[0]?.message, `${op.name} as ${caller}`).toMatch(refusalMessage(caller, op));
       expect(JSON.stringify(refused.errors)).not.toMatch(/ {4}at |node_modules|\.ts:/);
       expect(await stillOpen(client)).toBe(true);
       const after = await allowedProbe(client, caller);
@@ -144,7 +144,7 @@ describe('tokens on every operation', () => {
       const client = ws(await tokenOf(server, caller, f));
       const res = await client.request(op.document, op.valid(f));
       expect(res.errors?.map((e) => e.extensions?.code), JSON.stringify(res)).toEqual(['FORBIDDEN']);
-      expect(res.errors?.[0]?.message, `${op.name} as ${caller}`).toMatch(refusalMessage(caller));
+      expect(res.errors?.[0]?.message, `${op.name} as ${caller}`).toMatch(refusalMessage(caller, op));
       expect((res.data as Record<string, unknown> | null | undefined)?.[op.name] ?? null).toBeNull();
       expect(await stillOpen(client)).toBe(true);
       expect(await probe.snapshot()).toEqual(before);

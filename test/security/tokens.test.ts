@@ -82,7 +82,7 @@ describe('tokens on every operation', () => {
       const before = await probe.snapshot();
       const res = await run(op, f, await tokenOf(server, caller, f));
       expectRefusedWith(res, op, 'FORBIDDEN');
-      expect(res.body?.errors?.[0]?.message, `${op.name} as ${caller}`).toMatch(refusalMessage(caller));
+      expect(res.body?.errors?.[0]?.message, `${op.name} as ${caller}`).toMatch(refusalMessage(caller, op));
       expect(await probe.snapshot()).toEqual(before);
     });
 

@@ -43,16 +43,17 @@ export const BAD_TOKENS: ReadonlyArray<readonly [string, (server: TestServer) =>
 ];
 
 /**
- * How a FORBIDDEN refusal names its caller: a human role by name ("role
- * DEVELOPER may not …"), an instance's own token as INSTANCE or as that
- * instance, a registration token as INSTANCE or as a registration token.
+ * How a FORBIDDEN refusal of `op` names its caller: a human role by name
+ * ("role DEVELOPER may not …"); an instance's own token as INSTANCE, or as
+ * that instance when it tries to register; a registration token as INSTANCE,
+ * or as a registration token when it tries to act as an instance.
  */
-export function refusalMessage(caller: Caller): RegExp {
+export function refusalMessage(caller: Caller, op: Operation): RegExp {
   switch (caller) {
     case 'INSTANCE':
-      return /^(role INSTANCE may not |the token of instance \S+ may not )/;
+      return op.name === 'registerInstance' ? /^the token of instance \S+ may not register instances/ : /^role INSTANCE may not /;
     case 'REGISTRATION':
-      return /^(role INSTANCE may not |a registration token may only )/;
+      return op.allowed.includes('INSTANCE') ? /^a registration token may only register instances/ : /^role INSTANCE may not /;
     default:
       return new RegExp(`^role ${caller} may not `);
   }
