@@ -2,7 +2,7 @@ import { SignJWT } from 'jose';
 import { expect } from 'vitest';
 import { mintToken } from '../../../src/auth/tokens.js';
 import { Role } from '../../../src/domain/enums.js';
-import { algNoneToken, type Api, expiredToken, foreignToken } from '../api.js';
+import { algNoneToken, type Api, expiredToken, foreignToken, signedToken } from '../api.js';
 import { expectSafeResponse, postRaw, type RawResponse } from '../hostile-responses.js';
 import { TEST_SECRET, type TestServer } from '../server.js';
 import type { Fixtures } from './fixtures.js';
@@ -40,6 +40,15 @@ export const BAD_TOKENS: ReadonlyArray<readonly [string, (server: TestServer) =>
   ['malformed: signature cut short', async (server) => server.adminToken.slice(0, -3)],
   ['malformed: binary garbage', async () => Buffer.from([0xff, 0xfe, 0x00, 0x41]).toString('base64url')],
   ['malformed: a JSON header that is not an object', async () => `${Buffer.from('"x"').toString('base64url')}.${b64url({ sub: 'a' })}.sig`],
+  ['expired five seconds ago', async () => expiredToken(Role.ADMIN, 'just-expired', 5)],
+  ['alg: none with a bogus signature', async () => `${algNoneToken({ sub: 'mallory', role: 'ADMIN', exp: now() + 3600 })}c2ln`],
+  ['signed, without exp', async () => signedToken({ sub: 'no-exp', role: 'ADMIN' })],
+  ['signed, without sub', async () => signedToken({ role: 'ADMIN', exp: now() + 3600 })],
+  ['signed, with a blank sub', async () => signedToken({ sub: ' ', role: 'ADMIN', exp: now() + 3600 })],
+  ['signed, without role', async () => signedToken({ sub: 'no-role', exp: now() + 3600 })],
+  ['signed, with an unknown role (ROOT)', async () => signedToken({ sub: 'root', role: 'ROOT', exp: now() + 3600 })],
+  ['signed, with a lowercase role (admin)', async () => signedToken({ sub: 'lower', role: 'admin', exp: now() + 3600 })],
+  ['signed, of an INSTANCE without service or environment', async () => signedToken({ sub: 'inst', role: 'INSTANCE', exp: now() + 3600 })],
 ];
 
 /**
