@@ -204,3 +204,9 @@ export async function runProgressive(a: Api, name: string, count: number, o: Pro
   const d = o.wait === false ? null : await waitForDeployment(a, started.id, 25_000);
   return { f, phases, started, d };
 }
+
+/** Acks version 1 (the version in place), answers every later version as `later` says. */
+export const laterVersions =
+  (later: Behavior): Behavior =>
+  (update, instance) =>
+    update.version === 1 ? { success: true, reloadMs: 1 } : later(update, instance);
