@@ -17,7 +17,7 @@ import { Orchestrator } from './orchestrator/orchestrator.js';
 import { createRateLimiter } from './server/rate-limiter.js';
 import { SubscriptionLimiter } from './server/subscription-limiter.js';
 import { assertPortFree } from './port-check.js';
-import { createPubSub } from './pubsub/pubsub.js';
+import { createPubSub, type PubSub } from './pubsub/pubsub.js';
 import type { InstanceRegistry } from './registry/instance-registry.js';
 import { MemoryInstanceRegistry } from './registry/memory-registry.js';
 import { RedisInstanceRegistry } from './registry/redis-registry.js';
@@ -44,11 +44,11 @@ import { startEmbeddedPostgres } from './store/embedded-postgres.js';
 import { migrate, openOrm } from './store/orm.js';
 import { SandboxedValidator } from './json-schema/sandboxed-validator.js';
 import { SchemaCompiler } from './json-schema/schema-compiler.js';
-import { DeploymentRunner } from './workers/deployment-runner.js';
+import { DeploymentRunner, type DeploymentRunnerOptions } from './workers/deployment-runner.js';
 import { EndedInstanceSweeper } from './workers/ended-instance-sweeper.js';
 import { HealthChecker } from './workers/health-checker.js';
 import { InstanceReaper } from './workers/instance-reaper.js';
-import { Scheduler } from './workers/scheduler.js';
+import { type ScheduledJob, Scheduler } from './workers/scheduler.js';
 import { PRESENCE_KEEP_MS } from './registry/redis-presence.js';
 import { DEFAULT_EVIDENCE_INTERVALS } from './domain/health-evidence.js';
 
@@ -105,54 +105,9 @@ export async function startApp(config: AppConfig, logger: Logger): Promise<Runni
       ? guardUnavailable(new RedisInstanceRegistry(redis, config.redisKeyPrefix))
       : new MemoryInstanceRegistry();
 
-    const metrics = new Metrics({
-      activeDeployments: () => db.read((r) => r.deployments.countActiveByStatus()),
-      instancesByService: () => registry.countByService(),
-      subscribers: () => hub.subscriberCount,
-    });
-    const hub = new ConfigPushHub(pubsub, (publishedAt) => metrics.pushDelivered(publishedAt));
-    const eventPublisher = new DeploymentEventPublisher(pubsub);
-    const sandbox = new SandboxedValidator({ maxSchemaBytes: config.maxSchemaBytes, timeoutMs: 2000, memoryMb: 256 });
-    stack.push(() => sandbox.close());
-    const schemas = new SchemaService(db, new SchemaCompiler({ maxSchemaBytes: config.maxSchemaBytes }), sandbox);
-    const profiles = new ProfileService(db, schemas);
-    const versions = new VersionService(db, { maxBytes: config.maxConfigBytes, maxDepth: config.maxConfigDepth }, schemas);
-    const identities = new InstanceIdentityService(registry, db, config.instanceTokenTtlSeconds);
-    const instances = new InstanceService(registry, identities, db, instanceTokenSigner(keySource, config.instanceTokenTtlSeconds));
-    const acks = new AckService(db, identities, pubsub, logger, (reloadMs) => metrics.configReloaded(reloadMs));
-    const health = new HealthMonitor(registry);
-    const scheduler = new Scheduler(logger);
-    const tracing = new DeploymentTracing();
-    const orchestrator = new Orchestrator(db, hub, eventPublisher, registry, health, logger, {
-      tracing,
-      ended: (d, status, at) => metrics.deploymentEnded({ strategy: d.options.strategy, environment: d.environment, createdAt: d.createdAt }, status, at),
-    }, { reconnectGraceMs: config.reconnectGraceMs, evidenceTimeoutMs: DEFAULT_EVIDENCE_INTERVALS * config.heartbeatIntervalMs });
-    const runner = new DeploymentRunner(db, orchestrator, pubsub, logger, {
-      owner: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
-      leaseMs: config.leaseMs,
-      claimIntervalMs: 1000,
-      maxConcurrent: 50,
-    });
-    const launcher = new DeploymentLauncher(db, orchestrator, health, eventPublisher, runner);
-    const deployments = new DeploymentService(db, registry, launcher, orchestrator, (strategy, environment) =>
-      metrics.deploymentStarted(strategy, environment),
-    );
-    const feeds = new ConfigFeedService(
-      db,
-      hub,
-      instances,
-      deployments,
-      eventPublisher,
-      new SubscriptionLimiter(config.maxSubscriptionsPerCaller),
-    );
-
-    scheduler.register(runner.job());
-    scheduler.register(new HealthChecker(orchestrator, runner, logger, { intervalMs: config.healthCheckIntervalMs }).job());
-    scheduler.register(
-      new InstanceReaper(registry, identities, { heartbeatIntervalMs: config.heartbeatIntervalMs, graceMs: config.staleGraceMs }).job(),
-    );
-    const sweeper = new EndedInstanceSweeper(identities).job();
-    scheduler.register(sweeper);
+    const graph = buildGraph({ config, logger, db, registry, pubsub, keySource });
+    stack.push(() => graph.sandbox.close());
+    const { metrics, schemas, profiles, versions, instances, acks, deployments, feeds, runner, scheduler, sweeper, tracing } = graph;
 
     const schema = buildGraphQLSchema({
       profile: new ProfileResolver(profiles, versions, schemas),
@@ -214,6 +169,104 @@ export async function startApp(config: AppConfig, logger: Logger): Promise<Runni
     await stopAll();
     throw error;
   }
+}
+
+/** What the graph is built on: what startApp opens first (database, registry, pub/sub), and the settings. */
+export interface GraphBase {
+  config: AppConfig;
+  logger: Logger;
+  db: Database;
+  registry: InstanceRegistry;
+  pubsub: PubSub;
+  keySource: TokenKeySource;
+  /** Replaces some of the deployment runner's options (tests run several runners side by side, or one that takes nothing new). */
+  runner?: Partial<DeploymentRunnerOptions>;
+}
+
+/** Everything between the stores and the server: services, orchestrator and workers, the workers registered but not started. */
+export interface AppGraph {
+  metrics: Metrics;
+  hub: ConfigPushHub;
+  events: DeploymentEventPublisher;
+  /** Owns a worker thread once used: close() it. */
+  sandbox: SandboxedValidator;
+  schemas: SchemaService;
+  profiles: ProfileService;
+  versions: VersionService;
+  identities: InstanceIdentityService;
+  instances: InstanceService;
+  acks: AckService;
+  health: HealthMonitor;
+  tracing: DeploymentTracing;
+  orchestrator: Orchestrator;
+  runner: DeploymentRunner;
+  launcher: DeploymentLauncher;
+  deployments: DeploymentService;
+  feeds: ConfigFeedService;
+  healthChecker: HealthChecker;
+  scheduler: Scheduler;
+  sweeper: ScheduledJob;
+}
+
+/**
+ * Builds the services, the orchestrator and the workers on `base`; starts
+ * nothing. startApp's graph, and the one the tests build (test/support/graph.ts).
+ */
+export function buildGraph({ config, logger, db, registry, pubsub, keySource, runner: runnerOptions }: GraphBase): AppGraph {
+  const metrics = new Metrics({
+    activeDeployments: () => db.read((r) => r.deployments.countActiveByStatus()),
+    instancesByService: () => registry.countByService(),
+    subscribers: () => hub.subscriberCount,
+  });
+  const hub = new ConfigPushHub(pubsub, (publishedAt) => metrics.pushDelivered(publishedAt));
+  const eventPublisher = new DeploymentEventPublisher(pubsub);
+  const sandbox = new SandboxedValidator({ maxSchemaBytes: config.maxSchemaBytes, timeoutMs: 2000, memoryMb: 256 });
+  const schemas = new SchemaService(db, new SchemaCompiler({ maxSchemaBytes: config.maxSchemaBytes }), sandbox);
+  const profiles = new ProfileService(db, schemas);
+  const versions = new VersionService(db, { maxBytes: config.maxConfigBytes, maxDepth: config.maxConfigDepth }, schemas);
+  const identities = new InstanceIdentityService(registry, db, config.instanceTokenTtlSeconds);
+  const instances = new InstanceService(registry, identities, db, instanceTokenSigner(keySource, config.instanceTokenTtlSeconds));
+  const acks = new AckService(db, identities, pubsub, logger, (reloadMs) => metrics.configReloaded(reloadMs));
+  const health = new HealthMonitor(registry);
+  const scheduler = new Scheduler(logger);
+  const tracing = new DeploymentTracing();
+  const orchestrator = new Orchestrator(db, hub, eventPublisher, registry, health, logger, {
+    tracing,
+    ended: (d, status, at) => metrics.deploymentEnded({ strategy: d.options.strategy, environment: d.environment, createdAt: d.createdAt }, status, at),
+  }, { reconnectGraceMs: config.reconnectGraceMs, evidenceTimeoutMs: DEFAULT_EVIDENCE_INTERVALS * config.heartbeatIntervalMs });
+  const runner = new DeploymentRunner(db, orchestrator, pubsub, logger, {
+    owner: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
+    leaseMs: config.leaseMs,
+    claimIntervalMs: 1000,
+    maxConcurrent: 50,
+    ...runnerOptions,
+  });
+  const launcher = new DeploymentLauncher(db, orchestrator, health, eventPublisher, runner);
+  const deployments = new DeploymentService(db, registry, launcher, orchestrator, (strategy, environment) =>
+    metrics.deploymentStarted(strategy, environment),
+  );
+  const feeds = new ConfigFeedService(
+    db,
+    hub,
+    instances,
+    deployments,
+    eventPublisher,
+    new SubscriptionLimiter(config.maxSubscriptionsPerCaller),
+  );
+
+  scheduler.register(runner.job());
+  const healthChecker = new HealthChecker(orchestrator, runner, logger, { intervalMs: config.healthCheckIntervalMs });
+  scheduler.register(healthChecker.job());
+  scheduler.register(
+    new InstanceReaper(registry, identities, { heartbeatIntervalMs: config.heartbeatIntervalMs, graceMs: config.staleGraceMs }).job(),
+  );
+  const sweeper = new EndedInstanceSweeper(identities).job();
+  scheduler.register(sweeper);
+
+  return {
+    metrics, hub, events: eventPublisher, sandbox, schemas, profiles, versions, identities, instances, acks,
+    health, tracing, orchestrator, runner, launcher, deployments, feeds, healthChecker, scheduler, sweeper,
+  };
 }
 
 async function resolveKeySource(config: AppConfig): Promise<TokenKeySource> {

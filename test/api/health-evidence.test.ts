@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Environment } from '../../src/domain/enums.js';
-import { api, type Api, createProfile, ok, publish } from '../support/api.js';
-import { deployAndWait, type Fleet, HEALTHY, readDeployment, startDeployment, startFleet, waitForDeployment } from '../support/fleet.js';
+import { api, type Api, ok } from '../support/api.js';
+import { type Fleet, HEALTHY, readDeployment, startDeployment, waitForDeployment } from '../support/fleet.js';
+import { fleetOnVersion1 as onVersion1 } from '../support/progressive.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { pollUntil } from '../support/wait.js';
 
@@ -38,16 +38,9 @@ describe('a canary baked for less than a heartbeat interval', () => {
     await server?.stop();
   });
 
-  async function fleetOnVersion1(name: string, reporting: boolean): Promise<Fleet> {
-    await createProfile(a, name, { service: `${name}-svc`, environment: Environment.STAGING });
-    await publish(a, name, { v: 1 });
-    await publish(a, name, { v: 2 });
-    const fleet = await startFleet(a, { service: `${name}-svc`, count: 4 });
-    fleets.push(fleet);
-    expect((await deployAndWait(a, name, 1)).status).toBe('COMPLETED');
-    if (reporting) fleet.reportMetrics(HEARTBEAT_MS, () => HEALTHY);
-    return fleet;
-  }
+  /** Versions 1 and 2, version 1 on 4 instances, which heartbeat with healthy metrics when `reporting`. */
+  const fleetOnVersion1 = async (name: string, reporting: boolean): Promise<Fleet> =>
+    (await onVersion1(a, name, { count: 4, metricsOf: reporting ? () => HEALTHY : null, reportEveryMs: HEARTBEAT_MS, fleets })).f;
   const verdicts = async (id: string) => ok(await a.gql<{ deployment: Verdicts }>(VERDICTS, { id })).deployment;
 
   it('waits for two heartbeats since the apply, then judges and promotes on that evidence', async () => {

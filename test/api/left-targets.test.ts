@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Environment } from '../../src/domain/enums.js';
-import { api, type Api, createProfile, ok, publish } from '../support/api.js';
+import { api, type Api, ok } from '../support/api.js';
 import {
   ackOk,
   CONFIG_UPDATES,
@@ -12,6 +11,7 @@ import {
   startFleet,
   waitForDeployment,
 } from '../support/fleet.js';
+import { profileWithVersions } from '../support/progressive.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { pollUntil } from '../support/wait.js';
 import { connectWs } from '../support/ws-client.js';
@@ -43,10 +43,7 @@ describe('deployment targets and instances that go away', () => {
     fleets.push(f);
     return f;
   };
-  const profile = async (name: string, service: string) => {
-    await createProfile(a, name, { service, environment: Environment.STAGING });
-    await publish(a, name, { v: 1 });
-  };
+  const profile = (name: string, service: string) => profileWithVersions(a, name, 1, { service });
   const connectedOf = async (service: string) =>
     new Map(ok(await a.gql<{ instances: Array<{ id: string; connected: boolean }> }>(CONNECTED, { s: service })).instances.map((i) => [i.id, i.connected]));
 
@@ -115,9 +112,7 @@ describe('deployment targets and instances that go away', () => {
 
   it('an instance away while a deployment runs is no target, and is sent the new version when it comes back', async () => {
     const service = 'away-svc';
-    await createProfile(a, 'away', { service, environment: Environment.STAGING });
-    await publish(a, 'away', { v: 1 });
-    await publish(a, 'away', { v: 2 });
+    await profileWithVersions(a, 'away', 2, { service });
     const f = await fleet({ service, count: 2 });
     expect((await waitForDeployment(a, (await startDeployment(a, { profileName: 'away', version: 1, strategy: 'DIRECT' })).id)).status).toBe('COMPLETED');
     const away = f.instances[0]!;

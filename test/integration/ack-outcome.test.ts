@@ -1,20 +1,10 @@
-import type { MikroORM } from '@mikro-orm/postgresql';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Principal } from '../../src/domain/authorization.js';
 import { TargetState } from '../../src/domain/deployment.js';
-import { withPolicyDefaults } from '../../src/domain/deployment-model.js';
-import { DeploymentStrategy, Environment } from '../../src/domain/enums.js';
+import { DeploymentStrategy, Role } from '../../src/domain/enums.js';
 import { ackOutcome } from '../../src/domain/lifecycle/ack-outcome.js';
-import { DeploymentEventPublisher } from '../../src/orchestrator/events.js';
-import { HealthMonitor } from '../../src/orchestrator/health-monitor.js';
-import { DeploymentLauncher } from '../../src/orchestrator/launcher.js';
-import { Orchestrator } from '../../src/orchestrator/orchestrator.js';
-import { createPubSub, type PubSub } from '../../src/pubsub/pubsub.js';
-import { MemoryInstanceRegistry } from '../../src/registry/memory-registry.js';
-import { Database } from '../../src/store/database.js';
-import { openOrm } from '../../src/store/orm.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { recordingHub } from '../support/recording-hub.js';
+import { type StoreGraph, startTestGraph } from '../support/graph.js';
+import { seedInstances, seedProfile } from '../support/seed.js';
 
 /** One ack against one target: the target's state, what was pushed to it, what the instance answers. */
 interface Case {
@@ -49,67 +39,38 @@ const CASES: Case[] = Object.values(TargetState).flatMap((state) =>
  * through the SQL in one batch, and each resulting target is what the function says.
  */
 describe('the ack outcome: SQL and function agree', () => {
-  let tdb: TestDatabase;
-  let orm: MikroORM;
-  let db: Database;
-  let pubsub: PubSub;
+  let g: StoreGraph;
+  const ADMIN: Principal = { sub: 'test-admin', role: Role.ADMIN };
 
   beforeAll(async () => {
-    tdb = await createTestDatabase();
-    orm = await openOrm(tdb.url, { poolMax: 2 });
-    db = new Database(orm);
-    pubsub = createPubSub(undefined, pino({ level: 'silent' }));
+    g = await startTestGraph({ published: [], poolMax: 2 });
   });
   afterAll(async () => {
-    await orm?.close();
-    await tdb?.drop();
+    await g?.stop();
   });
 
   it(`on all ${CASES.length} cases`, async () => {
-    const registry = new MemoryInstanceRegistry();
-    const service = 'ack-rule';
-    const profile = await db.transaction(async (r) => {
-      const p = await r.profiles.insert({ name: 'ack-rule', service, environment: Environment.STAGING });
-      for (const version of [PREVIOUS, NEW]) {
-        await r.profiles.allocateVersionNumber(p.id);
-        await r.versions.insert(p, { version, data: { v: version }, hash: `h${version}`, description: null, createdBy: 'test' });
-      }
-      await r.profiles.setActiveVersion(p.id, PREVIOUS);
-      return p;
-    });
-    for (const c of CASES) {
-      await registry.register({ id: c.instanceId, service, environment: Environment.STAGING, host: c.instanceId, color: null, metadata: null, registeredAt: new Date() });
-      await registry.connected(c.instanceId);
-    }
-    // A real deployment whose first step pushes the new version to every case's instance.
-    const events = new DeploymentEventPublisher(pubsub);
-    const health = new HealthMonitor(registry);
-    const orchestrator = new Orchestrator(db, recordingHub(pubsub, []), events, registry, health, pino({ level: 'silent' }));
-    const launcher = new DeploymentLauncher(db, orchestrator, health, events, { leaseForNew: () => ({ owner: 'ack-rule', ms: 60_000 }), adopt: () => undefined });
-    const id = await launcher.launch({
-      profile: (await db.read((r) => r.profiles.findByName('ack-rule')))!,
-      version: NEW,
-      strategy: DeploymentStrategy.DIRECT,
-      normalized: { options: { strategy: DeploymentStrategy.DIRECT, direct: { maxConcurrency: CASES.length } }, healthPolicy: withPolicyDefaults({ autoRollback: true }), ackTimeoutSeconds: 60 },
-      instances: CASES.map((c) => ({ id: c.instanceId, color: null })),
-      activeColor: null,
-      startedBy: 'test',
-    } as Parameters<DeploymentLauncher['launch']>[0]);
+    const profile = await seedProfile(g.db, { name: 'ack-rule', service: 'ack-rule', versions: 2, activeVersion: PREVIOUS });
+    await seedInstances(g.registry, CASES.map((c) => c.instanceId), { service: 'ack-rule' });
+    // The graph's runner is not started: the deployment waits PENDING, and this test pushes as its first step would.
+    const { id } = await g.deployments.start(ADMIN, { profileName: 'ack-rule', version: NEW, strategy: DeploymentStrategy.DIRECT, ackTimeoutSeconds: 60 });
+    const all = CASES.map((c) => c.instanceId);
+    await g.db.transaction((r) => r.targets.markPushed(id, profile.id, all, NEW, 60));
     // What a rollback pushes: the previous version.
     const rolledBack = CASES.filter((c) => c.pushed === 'previous').map((c) => c.instanceId);
-    await db.transaction((r) => r.targets.markPushed(id, profile.id, rolledBack, PREVIOUS, 60));
+    await g.db.transaction((r) => r.targets.markPushed(id, profile.id, rolledBack, PREVIOUS, 60));
     // The state under test, set directly: reaching each through the orchestrator would test the orchestrator instead.
     for (const state of Object.values(TargetState)) {
       const ids = CASES.filter((c) => c.state === state).map((c) => c.instanceId);
-      await tdb.query('update deployment_target set state = $1 where deployment_id = $2 and instance_id = any($3)', [state, id, ids]);
+      await g.tdb.query('update deployment_target set state = $1 where deployment_id = $2 and instance_id = any($3)', [state, id, ids]);
     }
 
     const pushedVersion = (c: Case) => (c.pushed === 'new' ? NEW : PREVIOUS);
     const ackedVersion = (c: Case) => (c.acked === 'pushed' ? pushedVersion(c) : pushedVersion(c) === NEW ? PREVIOUS : NEW);
-    await db.transaction((r) =>
+    await g.db.transaction((r) =>
       r.instanceConfigs.recordAcks(CASES.map((c) => ({ instanceId: c.instanceId, profileName: 'ack-rule', version: ackedVersion(c), success: c.success, reloadMs: 5, error: c.error }))),
     );
-    const rows = await tdb.query<{ instance_id: string; state: TargetState; error: string | null }>(
+    const rows = await g.tdb.query<{ instance_id: string; state: TargetState; error: string | null }>(
       'select instance_id, state, error from deployment_target where deployment_id = $1',
       [id],
     );

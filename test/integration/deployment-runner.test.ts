@@ -1,67 +1,37 @@
-import type { MikroORM } from '@mikro-orm/postgresql';
-import { randomUUID } from 'node:crypto';
-import { pino } from 'pino';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { PushMessage } from '../../src/delivery/push-message.js';
 import type { Principal } from '../../src/domain/authorization.js';
-import { DeploymentStrategy, Environment, Role } from '../../src/domain/enums.js';
-import { DeploymentEventPublisher } from '../../src/orchestrator/events.js';
-import { HealthMonitor } from '../../src/orchestrator/health-monitor.js';
-import { Orchestrator } from '../../src/orchestrator/orchestrator.js';
-import { createPubSub, type PubSub } from '../../src/pubsub/pubsub.js';
-import { MemoryInstanceRegistry } from '../../src/registry/memory-registry.js';
-import { DeploymentService } from '../../src/services/deployment.service.js';
-import { type Adopter, DeploymentLauncher } from '../../src/orchestrator/launcher.js';
-import { Database } from '../../src/store/database.js';
-import { openOrm } from '../../src/store/orm.js';
-import { DeploymentRunner } from '../../src/workers/deployment-runner.js';
+import { DeploymentStrategy, Role } from '../../src/domain/enums.js';
+import type { DeploymentService } from '../../src/services/deployment.service.js';
 import { UnavailableError } from '../../src/domain/errors.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { recordingHub } from '../support/recording-hub.js';
+import { startTestGraph, type StoreGraph, type TestGraph } from '../support/graph.js';
+import { seedInstances, seedProfile } from '../support/seed.js';
 
 const ADMIN: Principal = { sub: 'test-admin', role: Role.ADMIN };
 
 /** How a new deployment starts: in its creating transaction on this replica's runner, or left to any replica's claim. */
 describe('DeploymentRunner as the starter of new deployments', () => {
-  let tdb: TestDatabase;
-  let orm: MikroORM;
-  let db: Database;
-  let pubsub: PubSub;
-  let registry: MemoryInstanceRegistry;
-  let health: HealthMonitor;
-  let events: DeploymentEventPublisher;
-  let orchestrator: Orchestrator;
+  let g: StoreGraph;
   const published: PushMessage[] = [];
-  const runners: DeploymentRunner[] = [];
+  const replicas: TestGraph[] = [];
   let counter = 0;
-  const logger = pino({ level: 'silent' });
 
   beforeAll(async () => {
-    tdb = await createTestDatabase();
-    orm = await openOrm(tdb.url, { poolMax: 4 });
-    db = new Database(orm);
-    pubsub = createPubSub(undefined, logger);
-    const spy = recordingHub(pubsub, published);
-    registry = new MemoryInstanceRegistry();
-    health = new HealthMonitor(registry);
-    events = new DeploymentEventPublisher(pubsub);
-    orchestrator = new Orchestrator(db, spy, events, registry, health, logger);
+    g = await startTestGraph({ published, poolMax: 4 });
   });
   afterEach(async () => {
-    await Promise.all(runners.splice(0).map((r) => r.stop()));
+    vi.restoreAllMocks();
+    await Promise.all(replicas.splice(0).map((r) => r.runner.stop()));
     published.length = 0;
   });
   afterAll(async () => {
-    await orm?.close();
-    await tdb?.drop();
+    await g?.stop();
   });
 
-  const serviceWith = (adopter?: Adopter, reg: MemoryInstanceRegistry = registry, orch: Orchestrator = orchestrator) =>
-    new DeploymentService(db, reg, new DeploymentLauncher(db, orch, health, events, adopter), orch);
-
-  const runner = (maxConcurrent = 10) => {
-    const r = new DeploymentRunner(db, orchestrator, pubsub, logger, { owner: `runner-${++counter}`, leaseMs: 15_000, claimIntervalMs: 1000, maxConcurrent });
-    runners.push(r);
+  /** A replica whose runner is named and sized for the test; its deployment service starts new deployments on that runner. */
+  const replica = (maxConcurrent = 10) => {
+    const r = g.replica({ runner: { owner: `runner-${++counter}`, leaseMs: 15_000, claimIntervalMs: 1000, maxConcurrent } });
+    replicas.push(r);
     return r;
   };
 
@@ -70,35 +40,22 @@ describe('DeploymentRunner as the starter of new deployments', () => {
     const n = ++counter;
     const profileName = `starter-${n}`;
     const service = `starter-svc-${n}`;
-    const profileId = randomUUID();
-    await tdb.query(
-      `insert into config_profile (id, name, service, environment, last_version, active_version, created_at, updated_at)
-       values ($1, $2, $3, 'STAGING', 1, null, now(), now())`,
-      [profileId, profileName, service],
-    );
-    await tdb.query(
-      `insert into config_version (id, profile_id, version, data, hash, created_by, created_at) values ($1, $2, 1, '{"v":1}', 'h1', 't', now())`,
-      [randomUUID(), profileId],
-    );
-    for (const id of [`${service}-a`, `${service}-b`]) {
-      await registry.register({ id, service, environment: Environment.STAGING, host: id, color: null, metadata: null, registeredAt: new Date() });
-      await registry.connected(id);
-    }
+    await seedProfile(g.db, { name: profileName, service, versions: 1 });
+    await seedInstances(g.registry, [`${service}-a`, `${service}-b`], { service });
     return profileName;
   }
 
   const start = (service: DeploymentService, profileName: string) =>
     service.start(ADMIN, { profileName, version: 1, strategy: DeploymentStrategy.DIRECT, ackTimeoutSeconds: 30 });
   const row = async (id: string) =>
-    (await tdb.query<{ status: string; phase: number; lease_owner: string | null }>('select status, phase, lease_owner from deployment where id = $1', [id]))[0];
+    (await g.tdb.query<{ status: string; phase: number; lease_owner: string | null }>('select status, phase, lease_owner from deployment where id = $1', [id]))[0];
   const targetStates = async (id: string) =>
-    (await tdb.query<{ state: string }>('select state from deployment_target where deployment_id = $1 order by instance_id', [id])).map((r) => r.state);
+    (await g.tdb.query<{ state: string }>('select state from deployment_target where deployment_id = $1 order by instance_id', [id])).map((r) => r.state);
 
   it('a started runner takes the lease at creation, and the first pushes are committed and published by the mutation', async () => {
-    const r = runner();
+    const { runner: r, deployments } = replica();
     await r.start();
-    const service = serviceWith(r);
-    const d = await start(service, await fixture());
+    const d = await start(deployments, await fixture());
     expect(d).toMatchObject({ status: 'IN_PROGRESS', phase: 1 });
     expect(await row(d.id)).toMatchObject({ status: 'IN_PROGRESS', lease_owner: r.owner });
     expect(await targetStates(d.id)).toEqual(['PUSHED', 'PUSHED']);
@@ -107,12 +64,11 @@ describe('DeploymentRunner as the starter of new deployments', () => {
   });
 
   it('writes the targets with the first pushes: as many PUSHED as may await an ack (version, deadline, assignment), the rest PENDING', async () => {
-    const r = runner();
+    const { runner: r, deployments } = replica();
     await r.start();
-    const service = serviceWith(r);
     const profileName = await fixture();
-    const d = await service.start(ADMIN, { profileName, version: 1, strategy: DeploymentStrategy.DIRECT, direct: { maxConcurrency: 1 }, ackTimeoutSeconds: 30 });
-    const targets = await tdb.query<{ instance_id: string; state: string; version: number | null; seconds: number | null }>(
+    const d = await deployments.start(ADMIN, { profileName, version: 1, strategy: DeploymentStrategy.DIRECT, direct: { maxConcurrency: 1 }, ackTimeoutSeconds: 30 });
+    const targets = await g.tdb.query<{ instance_id: string; state: string; version: number | null; seconds: number | null }>(
       `select instance_id, state, version, extract(epoch from deadline_at - pushed_at)::int as seconds
        from deployment_target where deployment_id = $1 order by instance_id`,
       [d.id],
@@ -124,33 +80,32 @@ describe('DeploymentRunner as the starter of new deployments', () => {
     ]);
     expect(first!.endsWith('-a')).toBe(true);
     // Recorded as sent to the pushed instance only, so its ack counts and moves its target.
-    const sent = await tdb.query('select instance_id, sent_version, sent_deployment_id from instance_config ic join deployment d on d.profile_id = ic.profile_id where d.id = $1', [d.id]);
+    const sent = await g.tdb.query('select instance_id, sent_version, sent_deployment_id from instance_config ic join deployment d on d.profile_id = ic.profile_id where d.id = $1', [d.id]);
     expect(sent).toEqual([{ instance_id: first, sent_version: 1, sent_deployment_id: d.id }]);
     expect(published.map((p) => p.targets)).toEqual([[first]]);
-    const ack = (instanceId: string) => db.transaction((tx) =>
+    const ack = (instanceId: string) => g.db.transaction((tx) =>
       tx.instanceConfigs.recordAcks([{ instanceId, profileName, version: 1, success: true, reloadMs: 1, error: null }]));
     expect((await ack(second!)).accepted).toEqual([false]);
     expect(await ack(first!)).toEqual({ accepted: [true], deploymentIds: [d.id] });
   });
 
   for (const [why, make] of [
-    ['not started yet (no wake-ups for its acks)', () => runner()],
+    ['not started yet (no wake-ups for its acks)', () => replica()],
     ['stopped', async () => {
-      const r = runner();
-      await r.start();
-      await r.stop();
+      const r = replica();
+      await r.runner.start();
+      await r.runner.stop();
       return r;
     }],
     ['running as many deployments as it may', async () => {
-      const r = runner(0);
-      await r.start();
+      const r = replica(0);
+      await r.runner.start();
       return r;
     }],
   ] as const) {
     it(`a runner ${why} leaves the new deployment PENDING, unleased, for any replica's claim`, async () => {
-      const r = await make();
-      const service = serviceWith(r);
-      const d = await start(service, await fixture());
+      const { runner: r, deployments } = await make();
+      const d = await start(deployments, await fixture());
       expect(d.status).toBe('PENDING');
       expect(await row(d.id)).toMatchObject({ status: 'PENDING', phase: 0, lease_owner: null });
       expect(await targetStates(d.id)).toEqual(['PENDING', 'PENDING']);
@@ -160,41 +115,37 @@ describe('DeploymentRunner as the starter of new deployments', () => {
   }
 
   it('a PENDING deployment cancelled before any runner claims it ends CANCELLED: no push, no claim, the reason kept', async () => {
-    const r = runner(0);
-    await r.start();
-    const service = serviceWith(r);
-    const d = await start(service, await fixture());
+    const { runner: busy, deployments } = replica(0);
+    await busy.start();
+    const d = await start(deployments, await fixture());
     expect(d.status).toBe('PENDING');
-    const cancelled = await service.cancel({ sub: 'otto', role: Role.OPERATOR }, d.id, '  wrong version  ');
+    const cancelled = await deployments.cancel({ sub: 'otto', role: Role.OPERATOR }, d.id, '  wrong version  ');
     expect(cancelled).toMatchObject({ status: 'CANCELLED', failureReason: 'cancelled by otto: wrong version' });
     expect(cancelled.finishedAt).not.toBeNull();
-    expect((await tdb.query<{ type: string; status: string }>('select type, status from deployment_event where deployment_id = $1 order by id', [d.id])).map((e) => [e.type, e.status]))
-      .toEqual([['STARTED', 'PENDING'], ['CANCELLED', 'CANCELLED']]);
-    // A runner with room claims nothing: CANCELLED is not active, and nothing was ever pushed.
-    const free = runner();
+    const events = await g.tdb.query<{ type: string; status: string }>('select type, status from deployment_event where deployment_id = $1 order by id', [d.id]);
+    expect(events.map((e) => [e.type, e.status])).toEqual([['STARTED', 'PENDING'], ['CANCELLED', 'CANCELLED']]);
+    // A runner with room does not claim it: CANCELLED is not active, and nothing was ever pushed.
+    const { runner: free } = replica();
     await free.start();
     await free.claim();
     expect(free.heldIds()).not.toContain(d.id);
     expect(await targetStates(d.id)).toEqual(['PENDING', 'PENDING']);
     expect(published.filter((p) => p.update.deploymentId === d.id)).toEqual([]);
     // Cancelling again, or anything else afterwards, is a CONFLICT: CANCELLED is final.
-    await expect(service.cancel(ADMIN, d.id, 'again')).rejects.toMatchObject({ code: 'CONFLICT', message: expect.stringMatching(/CANCELLED is final/) });
-    await expect(service.resume(ADMIN, d.id)).rejects.toMatchObject({ code: 'CONFLICT' });
+    await expect(deployments.cancel(ADMIN, d.id, 'again')).rejects.toMatchObject({ code: 'CONFLICT', message: expect.stringMatching(/CANCELLED is final/) });
+    await expect(deployments.resume(ADMIN, d.id)).rejects.toMatchObject({ code: 'CONFLICT' });
   });
 
   it('a first step that fails leaves nothing written: no deployment, no targets, nothing published', async () => {
-    const failing: Adopter = {
-      leaseForNew: () => ({ owner: 'doomed', ms: 15_000 }),
-      adopt: () => {
-        throw new Error('adopt must not be called');
-      },
-    };
-    const broken = Object.create(orchestrator) as Orchestrator;
-    broken.firstStep = () => Promise.reject(new Error('the first step failed'));
-    const service = serviceWith(failing, registry, broken);
+    const { runner: failing, orchestrator, deployments } = replica();
+    vi.spyOn(failing, 'leaseForNew').mockReturnValue({ owner: 'doomed', ms: 15_000 });
+    vi.spyOn(orchestrator, 'firstStep').mockRejectedValue(new Error('the first step failed'));
+    vi.spyOn(failing, 'adopt').mockImplementation(() => {
+      throw new Error('adopt must not be called');
+    });
     const profileName = await fixture();
-    await expect(start(service, profileName)).rejects.toThrow('the first step failed');
-    const left = await tdb.query(
+    await expect(start(deployments, profileName)).rejects.toThrow('the first step failed');
+    const left = await g.tdb.query(
       'select count(*)::int as n from deployment d join config_profile p on p.id = d.profile_id where p.name = $1',
       [profileName],
     );
@@ -203,13 +154,13 @@ describe('DeploymentRunner as the starter of new deployments', () => {
   });
 
   it('a missing version is NOT_FOUND even while the registry is down; an existing one is UNAVAILABLE then, with nothing written', async () => {
-    const down = Object.create(registry) as MemoryInstanceRegistry;
-    down.liveInstances = () => Promise.reject(new UnavailableError('the instance registry is unavailable'));
-    const service = serviceWith(undefined, down);
+    // The graph's runner is not started: the service leaves new deployments to a claim.
+    const service = g.deployments;
     const profileName = await fixture();
+    vi.spyOn(g.registry, 'liveInstances').mockRejectedValue(new UnavailableError('the instance registry is unavailable'));
     await expect(service.start(ADMIN, { profileName, version: 99, strategy: DeploymentStrategy.DIRECT, ackTimeoutSeconds: 30 }))
       .rejects.toMatchObject({ code: 'NOT_FOUND' });
     await expect(start(service, profileName)).rejects.toMatchObject({ code: 'UNAVAILABLE' });
-    expect(await tdb.query('select 1 from deployment d join config_profile p on p.id = d.profile_id where p.name = $1', [profileName])).toEqual([]);
+    expect(await g.tdb.query('select 1 from deployment d join config_profile p on p.id = d.profile_id where p.name = $1', [profileName])).toEqual([]);
   });
 });

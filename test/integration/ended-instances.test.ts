@@ -1,29 +1,24 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { MikroORM } from '@mikro-orm/postgresql';
 import { EndReason } from '../../src/domain/instance-identity.js';
-import { MemoryInstanceRegistry } from '../../src/registry/memory-registry.js';
-import { InstanceIdentityService } from '../../src/services/instance-identity.service.js';
-import { Database } from '../../src/store/database.js';
-import { openOrm } from '../../src/store/orm.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import type { InstanceIdentityService } from '../../src/services/instance-identity.service.js';
+import { startTestGraph, type StoreGraph } from '../support/graph.js';
+import type { TestDatabase } from '../support/database.js';
 
 /** The ended-instance records on real PostgreSQL: written, taken back, and forgotten once no token can name them. */
 describe('ended instance records', () => {
+  let g: StoreGraph;
   let db: TestDatabase;
-  let orm: MikroORM;
   let identities: InstanceIdentityService;
   const ids = (n: number) => `a0000000-0000-4000-8000-00000000000${n}`;
   const rows = () => db.query<{ instance_id: string; reason: string }>('select instance_id, reason from ended_instance order by instance_id');
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    orm = await openOrm(db.url, { poolMax: 2 });
     // Instance tokens of 60 s: an end is kept 60 s + the 600 s margin.
-    identities = new InstanceIdentityService(new MemoryInstanceRegistry(), new Database(orm), 60);
+    g = await startTestGraph({ poolMax: 2, env: { HOTSWAP_INSTANCE_TOKEN_TTL_SECONDS: '60' } });
+    ({ tdb: db, identities } = g);
   });
   afterAll(async () => {
-    await orm?.close();
-    await db?.drop();
+    await g?.stop();
   });
 
   it('records ends, a later end of the same id taking its reason, and takes back only ends of the given reason', async () => {

@@ -2,18 +2,12 @@ import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, type Api } from '../support/api.js';
-import {
-  type Fixtures,
-  expectSafeResponse,
-  makeFixtures,
-  MUTATIONS,
-  type Operation,
-  postRaw,
-  rootFieldsOf,
-  type Spec,
-  StateProbe,
-  wasRefused,
-} from '../support/mutations.js';
+import { expectSafeResponse, postRaw, wasRefused } from '../support/hostile-responses.js';
+import { type Fixtures, makeFixtures } from '../support/operations/fixtures.js';
+import { type Spec } from '../support/operations/inputs.js';
+import { MUTATIONS } from '../support/operations/mutations.js';
+import { type Operation, rootFieldsOf } from '../support/operations/operation.js';
+import { StateProbe } from '../support/state-probe.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { connectWs } from '../support/ws-client.js';
 

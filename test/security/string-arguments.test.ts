@@ -2,7 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_SLUG_LENGTH } from '../../src/domain/slug.js';
 import { MAX_TEXT_LENGTH } from '../../src/domain/text.js';
 import { api, type Api, expectRefused } from '../support/api.js';
-import { MUTATIONS, type Operation, QUERIES, type Spec, SUBSCRIPTIONS } from '../support/mutations.js';
+import { type Spec } from '../support/operations/inputs.js';
+import { MUTATIONS } from '../support/operations/mutations.js';
+import { type Operation } from '../support/operations/operation.js';
+import { QUERIES, SUBSCRIPTIONS } from '../support/operations/queries.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { connectWs } from '../support/ws-client.js';
 

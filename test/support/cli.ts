@@ -45,3 +45,43 @@ export function runCli(args: readonly string[], o: CliRun = {}): Promise<CliResu
     o.onSpawn?.(child);
   });
 }
+
+export interface Spawned {
+  child: ChildProcess;
+  /** Everything written to stdout so far. */
+  stdout(): string;
+  done: Promise<CliResult>;
+}
+
+/** Like runCli, but the output so far can be read while the CLI runs (to interrupt it at the right moment). */
+export function spawnCli(args: readonly string[], env: Record<string, string>, timeoutMs = 30_000): Spawned {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  child.stdin.end();
+  const done = new Promise<CliResult>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`hotswap ${args.join(' ')} did not end within ${timeoutMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
+    }, timeoutMs);
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+  return { child, stdout: () => stdout, done };
+}
+
+/** The lines of a CLI's stderr, without the "hotswap: " prefix. */
+export const errorLines = (r: CliResult) =>
+  r.stderr
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => l.replace(/^hotswap: /, ''));

@@ -1,4 +1,5 @@
 import { Environment, Role } from '../../src/domain/enums.js';
+import { FINISHED_STATUSES } from '../../src/domain/lifecycle/status.js';
 import { type Api, ok } from './api.js';
 import type { GqlResponse } from './server.js';
 import { connectWs, type TestWsClient } from './ws-client.js';
@@ -325,7 +326,8 @@ export interface DeploymentShape {
 export const START_DEPLOYMENT = `mutation($input: StartDeploymentInput!) { startDeployment(input: $input) { ${DEPLOYMENT_FIELDS} } }`;
 export const GET_DEPLOYMENT = `query($id: ID!) { deployment(id: $id) { ${DEPLOYMENT_FIELDS} } }`;
 
-export const TERMINAL = ['COMPLETED', 'FAILED', 'ROLLED_BACK', 'CANCELLED'];
+/** The statuses a deployment ends in (the lifecycle's finished set). */
+export const FINISHED: readonly string[] = FINISHED_STATUSES;
 
 export async function readDeployment(a: Api, id: string): Promise<DeploymentShape | null> {
   return ok(await a.gql<{ deployment: DeploymentShape | null }>(GET_DEPLOYMENT, { id })).deployment;
@@ -338,7 +340,7 @@ export async function startDeployment(a: Api, input: Record<string, unknown>, to
 
 /** Polls the deployment until it reaches a terminal status. */
 export async function waitForDeployment(a: Api, id: string, timeoutMs = 8000): Promise<DeploymentShape> {
-  const d = await pollUntil(() => readDeployment(a, id), (d) => d !== null && TERMINAL.includes(d.status), {
+  const d = await pollUntil(() => readDeployment(a, id), (d) => d !== null && FINISHED.includes(d.status), {
     timeoutMs,
     what: `deployment ${id} to end`,
   });

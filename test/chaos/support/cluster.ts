@@ -14,7 +14,7 @@ import { sleep } from './net.js';
  */
 
 export const CHAOS_SECRET = 'chaos-secret-0123456789abcdef0123456789abcdef';
-import { HEALTHY, TERMINAL } from '../../support/fleet.js';
+import { HEALTHY, FINISHED } from '../../support/fleet.js';
 
 export interface Replica {
   name: string;
@@ -236,7 +236,7 @@ export class Cluster {
 
   /** Polls the database until the deployment is in a terminal status. */
   waitForEnd(id: string, timeoutMs = 40_000): Promise<DeploymentRow> {
-    return pollUntil(() => this.row(id), (r) => TERMINAL.includes(r.status), { timeoutMs, intervalMs: 100, what: `deployment ${id} to end` });
+    return pollUntil(() => this.row(id), (r) => FINISHED.includes(r.status), { timeoutMs, intervalMs: 100, what: `deployment ${id} to end` });
   }
 
   /** The instance ids the registry lists for `service` (through the API). */

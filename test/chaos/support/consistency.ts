@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import { TERMINAL as TERMINAL_STATUSES } from '../../support/fleet.js';
+import { FINISHED_STATUSES } from '../../../src/domain/lifecycle/status.js';
 import { pollUntil } from '../../support/wait.js';
 import type { QueryFn } from './cluster.js';
 
@@ -50,8 +50,8 @@ export interface ConsistencyReport {
   settledMs: number;
 }
 
-const TERMINAL = new Set(TERMINAL_STATUSES);
-const SETTLED = new Set([...TERMINAL, 'PAUSED']);
+const FINISHED = new Set<string>(FINISHED_STATUSES);
+const SETTLED = new Set([...FINISHED, 'PAUSED']);
 
 interface DeploymentRow {
   id: string;
@@ -91,7 +91,7 @@ export async function assertConsistent(o: ConsistencyOptions): Promise<Consisten
   for (const d of deployments) {
     if (d.status === 'FAILED') expect(d.failure_reason, `deployment ${d.id} FAILED without a reason`).toMatch(/\S/);
     if (d.status === 'ROLLED_BACK') expect(d.rollback_reason, `deployment ${d.id} ROLLED_BACK without a reason`).toMatch(/\S/);
-    if (TERMINAL.has(d.status)) expect(d.finished_at, `deployment ${d.id} is ${d.status} without finished_at`).not.toBeNull();
+    if (FINISHED.has(d.status)) expect(d.finished_at, `deployment ${d.id} is ${d.status} without finished_at`).not.toBeNull();
     if (d.status === 'COMPLETED') {
       const open = await q<{ instance_id: string; state: string }>(
         `select instance_id, state from deployment_target where deployment_id = $1 and state <> 'APPLIED'`,
@@ -115,7 +115,7 @@ export async function assertConsistent(o: ConsistencyOptions): Promise<Consisten
     expect(versions, `versions of profile ${p.name} (last_version ${p.last_version})`).toEqual(
       Array.from({ length: p.last_version }, (_, i) => i + 1),
     );
-    const last = deployments.filter((d) => d.profile_id === p.id && TERMINAL.has(d.status)).at(-1);
+    const last = deployments.filter((d) => d.profile_id === p.id && FINISHED.has(d.status)).at(-1);
     if (last && deployments.filter((d) => d.profile_id === p.id).at(-1) === last) {
       const expected = last.status === 'COMPLETED' ? last.version : last.previous_version;
       expect(p.active_version, `active version of ${p.name} after its last deployment (${last.status})`).toBe(expected);

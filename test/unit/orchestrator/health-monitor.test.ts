@@ -1,80 +1,10 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { summarizeTargets, TargetState } from '../../../src/domain/deployment.js';
-import {
-  type DeploymentRecord,
-  type HealthPolicy,
-  INITIAL_STRATEGY_STATE,
-  type TargetRecord,
-  withPolicyDefaults,
-} from '../../../src/domain/deployment-model.js';
-import { DeploymentStatus, DeploymentStrategy, Environment, HealthVerdict } from '../../../src/domain/enums.js';
-import type { HealthSnapshot } from '../../../src/domain/health.js';
-import type { InstanceMetrics } from '../../../src/domain/instance.js';
-import { HealthMonitor } from '../../../src/orchestrator/health-monitor.js';
+import { TargetState } from '../../../src/domain/deployment.js';
+import { Environment, HealthVerdict } from '../../../src/domain/enums.js';
+import type { HealthMonitor } from '../../../src/orchestrator/health-monitor.js';
 import { MemoryInstanceRegistry } from '../../../src/registry/memory-registry.js';
-
-const T0 = Date.parse('2025-03-01T12:00:00Z');
-const minutes = (m: number): Date => new Date(T0 + m * 60_000);
-const seconds = (s: number): Date => new Date(T0 + s * 1000);
-/** "Now" of every check: 60 minutes after T0. */
-const NOW = minutes(60);
-/** The deployment started 2 minutes before NOW; its updated targets acked 1 minute before NOW. */
-const CREATED = minutes(58);
-const ACKED = minutes(59);
-
-/** One heartbeat since the ack is evidence here: these tests are about what is aggregated (the default of 2 has its own). */
-const POLICY: HealthPolicy = withPolicyDefaults({ maxErrorRateIncrease: 0.05, maxLatencyIncreasePct: 50, customThresholds: null, autoRollback: true, minHeartbeats: 1 });
-
-function snapshot(partial: Partial<HealthSnapshot> = {}): HealthSnapshot {
-  return { errorRate: 0.01, latencyP99Ms: 200, requestCount: 1000, custom: null, instances: 4, ...partial };
-}
-
-function deployment(overrides: Partial<DeploymentRecord> = {}, baseline: HealthSnapshot | null = snapshot()): DeploymentRecord {
-  return {
-    id: 'dep-h',
-    profileId: 'prof-h',
-    profileName: 'checkout-prod',
-    service: 'checkout',
-    environment: Environment.PRODUCTION,
-    version: 2,
-    previousVersion: 1,
-    options: { strategy: DeploymentStrategy.CANARY, canary: { phases: [0.5, 1], bakeSeconds: 1 } },
-    healthPolicy: POLICY,
-    ackTimeoutSeconds: 5,
-    status: DeploymentStatus.IN_PROGRESS,
-    phase: 1,
-    phaseCount: 2,
-    state: { ...INITIAL_STRATEGY_STATE, baseline },
-    rollbackReason: null,
-    failureReason: null,
-    startedBy: 'user-1',
-    traceContext: null,
-    createdAt: CREATED,
-    updatedAt: CREATED,
-    finishedAt: null,
-    result: summarizeTargets([]),
-    ...overrides,
-  };
-}
-
-function target(instanceId: string, state: TargetState, overrides: Partial<TargetRecord> = {}): TargetRecord {
-  const pushed = state !== TargetState.PENDING;
-  return {
-    instanceId,
-    phase: 1,
-    state,
-    version: pushed ? 2 : null,
-    pushedAt: pushed ? minutes(58.5) : null,
-    deadlineAt: pushed ? minutes(58.6) : null,
-    ackedAt: state === TargetState.APPLIED ? ACKED : null,
-    reloadMs: state === TargetState.APPLIED ? 3 : null,
-    error: state === TargetState.FAILED ? 'rejected' : null,
-    ...overrides,
-  };
-}
-
-const applied = (id: string, overrides: Partial<TargetRecord> = {}) => target(id, TargetState.APPLIED, overrides);
-const pending = (id: string) => target(id, TargetState.PENDING);
+import { graphWithoutDatabase } from '../../support/graph.js';
+import { ACKED, applied, deployment, heartbeats, minutes, NOW, pending, POLICY, snapshot, target } from '../../support/health-monitor.js';
 
 describe('HealthMonitor', () => {
   let registry: MemoryInstanceRegistry;
@@ -82,26 +12,10 @@ describe('HealthMonitor', () => {
 
   beforeEach(() => {
     registry = new MemoryInstanceRegistry();
-    monitor = new HealthMonitor(registry);
+    monitor = graphWithoutDatabase(registry).health;
   });
 
-  /** Registers the instances (at T0) if needed and records one heartbeat each at `at`. */
-  async function beat(at: Date, metricsById: Record<string, InstanceMetrics>): Promise<void> {
-    for (const [id, metrics] of Object.entries(metricsById)) {
-      if ((await registry.get(id)) === null) {
-        await registry.register({
-          id,
-          service: 'checkout',
-          environment: Environment.PRODUCTION,
-          host: `${id}.local`,
-          color: null,
-          metadata: null,
-          registeredAt: new Date(T0),
-        });
-      }
-      expect(await registry.heartbeat(id, at, metrics)).not.toBeNull();
-    }
-  }
+  const beat = (at: Date, metricsById: Parameters<typeof heartbeats>[2]) => heartbeats(registry, at, metricsById);
 
   describe('baseline', () => {
     it('is empty for no instances, and for instances that never reported metrics', async () => {
@@ -265,96 +179,5 @@ describe('HealthMonitor', () => {
         expect(asUpdated.current).toMatchObject({ errorRate: 0.01, requestCount: 100, instances: 1 });
       },
     );
-
-    it('compares with the instances not yet updated (PENDING targets)', async () => {
-      await beat(minutes(59.5), {
-        u1: { errorRate: 0.08, latencyP99Ms: 200, requestCount: 100 },
-        p1: { errorRate: 0.01, latencyP99Ms: 200, requestCount: 100 },
-        p2: { errorRate: 0.01, latencyP99Ms: 200, requestCount: 100 },
-      });
-      const report = await monitor.check(deployment({}, snapshot({ errorRate: 0.07 })), [applied('u1'), pending('p1'), pending('p2')], NOW);
-      expect(report.healthy).toBe(false);
-      expect(report.reasons).toEqual(['error rate 8.0% vs instances not yet updated 1.0%: +7.0 points > 5.0']);
-      expect(report.reasons.join(' ')).toContain('instances not yet updated');
-    });
-
-    it('reports both references when both are exceeded', async () => {
-      await beat(minutes(59.5), { u1: { latencyP99Ms: 480 }, p1: { latencyP99Ms: 100 } });
-      const report = await monitor.check(deployment(), [applied('u1'), pending('p1')], NOW);
-      expect(report.reasons).toEqual([
-        'p99 latency 480 ms vs baseline 200 ms: +140% > 50%',
-        'p99 latency 480 ms vs instances not yet updated 100 ms: +380% > 50%',
-      ]);
-    });
-
-    it('counts not-yet-updated samples only since the deployment started', async () => {
-      await beat(minutes(57), { p1: { errorRate: 0.0, requestCount: 100 } }); // before createdAt: ignored
-      await beat(minutes(59.5), { u1: { errorRate: 0.08, requestCount: 100 }, p1: { errorRate: 0.05, requestCount: 100 } });
-      const report = await monitor.check(deployment({}, snapshot({ errorRate: 0.07 })), [applied('u1'), pending('p1')], NOW);
-      expect(report.healthy).toBe(true);
-    });
-
-    it('counts not-yet-updated samples of the last 10 minutes only, for an old deployment', async () => {
-      const old = deployment({ createdAt: minutes(10) }, snapshot({ errorRate: 0.07 }));
-      await beat(minutes(45), { p1: { errorRate: 0.0, requestCount: 1000 } }); // older than 10 minutes: ignored
-      await beat(minutes(55), { p1: { errorRate: 0.05, requestCount: 100 } });
-      await beat(minutes(59.5), { u1: { errorRate: 0.08, requestCount: 100 } });
-      const report = await monitor.check(old, [applied('u1'), pending('p1')], NOW);
-      expect(report.healthy).toBe(true);
-    });
-
-    it('custom health thresholds and limits of the deployment are applied', async () => {
-      await beat(minutes(59.5), { u1: { errorRate: 0.1, latencyP99Ms: 480, requestCount: 100, custom: { queueDepth: 12, cpu: 0.4 } } });
-      const strict = deployment({
-        healthPolicy: { ...POLICY, maxErrorRateIncrease: 0.1, maxLatencyIncreasePct: 150, customThresholds: { queueDepth: 10, cpu: 0.5 } },
-      });
-      const report = await monitor.check(strict, [applied('u1')], NOW);
-      expect(report.reasons).toEqual(['custom metric queueDepth 12 > 10']);
-      const loose = deployment({ healthPolicy: { ...POLICY, maxErrorRateIncrease: 0.1, maxLatencyIncreasePct: 150, customThresholds: { queueDepth: 12 } } });
-      expect((await monitor.check(loose, [applied('u1')], NOW)).healthy).toBe(true);
-    });
-
-    it('policy nulls disable the error rate and latency checks', async () => {
-      await beat(minutes(59.5), { u1: { errorRate: 0.9, latencyP99Ms: 9000, requestCount: 100 } });
-      const off = deployment({ healthPolicy: { ...POLICY, maxErrorRateIncrease: null, maxLatencyIncreasePct: null } });
-      const report = await monitor.check(off, [applied('u1')], NOW);
-      expect(report).toMatchObject({ healthy: true, insufficientData: false, reasons: [] });
-      const latencyOnly = deployment({ healthPolicy: { ...POLICY, maxErrorRateIncrease: null } });
-      expect((await monitor.check(latencyOnly, [applied('u1')], NOW)).reasons).toEqual([
-        'p99 latency 9000 ms vs baseline 200 ms: +4400% > 50%',
-      ]);
-    });
-
-    it('a null baseline compares with nothing but the instances not yet updated', async () => {
-      await beat(minutes(59.5), { u1: { errorRate: 0.3, latencyP99Ms: 480, requestCount: 100 } });
-      const report = await monitor.check(deployment({}, null), [applied('u1')], NOW);
-      // Nothing to compare with is no pass.
-      expect(report).toMatchObject({ verdict: HealthVerdict.INCONCLUSIVE, healthy: false, insufficientData: true });
-      expect(report.baseline).toEqual({ errorRate: null, latencyP99Ms: null, requestCount: null, custom: null, instances: 0 });
-      await beat(minutes(59.5), { p1: { errorRate: 0.01, latencyP99Ms: 480, requestCount: 100 } });
-      const withWaiting = await monitor.check(deployment({}, null), [applied('u1'), pending('p1')], NOW);
-      expect(withWaiting.reasons).toEqual(['error rate 30.0% vs instances not yet updated 1.0%: +29.0 points > 5.0']);
-    });
-
-    it('an APPLIED target without ackedAt counts its samples since the deployment started', async () => {
-      await beat(minutes(57), { u1: { errorRate: 0.9, requestCount: 100 } }); // before createdAt
-      await beat(minutes(58.2), { u1: { errorRate: 0.02, requestCount: 100 } });
-      const report = await monitor.check(deployment(), [applied('u1', { ackedAt: null })], NOW);
-      expect(report).toMatchObject({ healthy: true, insufficientData: false });
-      expect(report.current.errorRate).toBeCloseTo(0.02, 10);
-    });
-
-    it('works end to end with a baseline taken by baseline()', async () => {
-      await beat(seconds(57 * 60), { a: { errorRate: 0.01, latencyP99Ms: 200, requestCount: 100 }, b: { errorRate: 0.01, latencyP99Ms: 200, requestCount: 100 } });
-      const base = await monitor.baseline(['a', 'b'], CREATED);
-      expect(base).toEqual({ errorRate: 0.01, latencyP99Ms: 200, requestCount: 200, custom: null, instances: 2 });
-      await beat(minutes(59.5), { a: { errorRate: 0.01, latencyP99Ms: 480, requestCount: 100 }, b: { errorRate: 0.01, latencyP99Ms: 200, requestCount: 100 } });
-      const report = await monitor.check(deployment({}, base), [applied('a'), pending('b')], NOW);
-      expect(report.baseline).toEqual(base);
-      expect(report.reasons).toEqual([
-        'p99 latency 480 ms vs baseline 200 ms: +140% > 50%',
-        'p99 latency 480 ms vs instances not yet updated 200 ms: +140% > 50%',
-      ]);
-    });
   });
 });
