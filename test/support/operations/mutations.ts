@@ -117,6 +117,14 @@ export const MUTATIONS: readonly Operation[] = [
     allowed: ['ADMIN', 'OPERATOR'],
   },
   {
+    name: 'cancelDeployment',
+    kind: 'mutation',
+    document: 'mutation($id: ID!, $reason: String!) { cancelDeployment(id: $id, reason: $reason) { id status } }',
+    variables: { id: req(S.ID), reason: req(S.String) },
+    valid: (f) => ({ id: f.deploymentId, reason: 'wrong version' }),
+    allowed: ['ADMIN', 'OPERATOR'],
+  },
+  {
     name: 'registerInstance',
     kind: 'mutation',
     document: 'mutation($input: RegisterInstanceInput!) { registerInstance(input: $input) { token instance { id service environment host color metadata } } }',
