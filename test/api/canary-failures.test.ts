@@ -155,9 +155,11 @@ describe('canary deployments', () => {
         const details = await detailed(a, r.started.id);
         expect(r.d!.status).toBe('ROLLED_BACK');
         expect(details.rollbackReason).toMatch(/^phase 1 of 4: health degraded: .*queueDepth/);
-        expect(details.health?.reasons).toContain('custom metric queueDepth 50 > 10');
-        // Error rate and latency did not move: the custom metric alone decided.
+        // 50 from every heartbeat after the apply; a first heartbeat whose interval began on version 1 (2) can
+        // still pull the mean a little lower (issue 16 judges samples, not means): the metric over its limit is the point.
         expect(details.health?.reasons).toHaveLength(1);
+        const [, depth] = /^custom metric queueDepth (\d+(?:\.\d+)?) > 10$/.exec(details.health!.reasons[0]!) ?? [];
+        expect(Number(depth)).toBeGreaterThan(40);
         for (const i of r.f.instances) expect(i.appliedVersion()).toBe(1);
         expect(await activeVersion(a, name)).toBe(1);
       } finally {
@@ -175,8 +177,9 @@ describe('canary deployments', () => {
       try {
         const details = await detailed(a, r.started.id);
         expect(r.d!.status).toBe('ROLLED_BACK');
-        expect(details.rollbackReason).toMatch(/^phase 1 of 4: health degraded: p99 latency 140 ms vs baseline 100 ms: \+40% > 20%/);
-        expect(details.health?.reasons.every((reason) => reason.startsWith('p99 latency 140 ms vs '))).toBe(true);
+        // 140 ms from every heartbeat after the apply (a first one whose interval began on version 1 may pull it lower: see above).
+        expect(details.rollbackReason).toMatch(/^phase 1 of 4: health degraded: p99 latency 1[234]\d ms vs baseline 100 ms: \+[234]\d% > 20%/);
+        expect(details.health?.reasons.every((reason) => /^p99 latency 1[234]\d ms vs /.test(reason))).toBe(true);
         for (const i of r.f.instances) expect(i.appliedVersion()).toBe(1);
         expect(await activeVersion(a, name)).toBe(1);
       } finally {
