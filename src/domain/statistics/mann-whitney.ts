@@ -18,9 +18,10 @@ export interface MannWhitneyResult {
   pValue: number;
   /**
    * Hodges-Lehmann estimate of how far `x` is shifted from `y`: the median of
-   * all differences x_i − y_j, in the samples' unit. It is the shift the rank
-   * test is about (under a pure shift it is unbiased for it), it uses every
-   * sample and, unlike a difference of two medians, one outlier barely moves it.
+   * all differences x_i − y_j, in the samples' unit. It estimates the shift the
+   * rank test is about (when `x` is `y` shifted, it converges to that shift),
+   * uses every sample and, unlike a difference of two medians, barely moves
+   * for one outlier.
    */
   shift: number;
   /** 'exact': the permutation distribution of U; 'normal': its normal approximation with tie and continuity corrections. */
@@ -37,7 +38,7 @@ export interface MannWhitneyResult {
  */
 const EXACT_BELOW = 50;
 
-/** 1/sqrt(2π) as log, for the normal density in {@link normalCdf}. */
+/** log √(2π), for the normal density in {@link normalCdf}. */
 const LOG_SQRT_2PI = 0.9189385332046728;
 
 /**

@@ -10,10 +10,11 @@ import { mannWhitneyU, median } from './mann-whitney.js';
 import { assertSpec, finiteOnly, isBeyond, MetricCheck, MetricOutcome, type MetricSpec, type MetricVerdict } from './metric-verdict.js';
 
 /**
- * Confidence that the canary is worse before a metric may fail: 98 %, Kayenta's
- * default (its NetflixACAJudge runs the test at 0.98). The test is one-sided in
- * the worse direction, so when nothing changed a metric fails at most 2 % of the
- * time before the tolerance, and less after it.
+ * Confidence that the canary is worse before a metric may fail: 98 %, the level
+ * of Kayenta's NetflixACAJudge (which checks a two-sided 98 % interval of the
+ * shift against its tolerance). Here the test is one-sided in the worse
+ * direction, so when nothing changed a metric fails at most 2 % of the time on
+ * the test alone, and far less once the tolerance applies.
  */
 export const DEFAULT_CONFIDENCE = 0.98;
 
