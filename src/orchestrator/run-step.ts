@@ -4,6 +4,7 @@ import { EventType } from '../domain/deployment-model.js';
 import { DeploymentStatus } from '../domain/enums.js';
 import type { HealthReport } from '../domain/health.js';
 import { rollbackStart } from '../domain/lifecycle/controls.js';
+import { acceptingHealth, healthAccepted, withStage } from '../domain/lifecycle/stage.js';
 import { awaitingNewPushes, repush, REPUSH_AFTER_MS, waitForAcks } from './acks.js';
 import { complete, rollbackIncomplete, rolledBack, switchBack } from './endings.js';
 import type { PlannedTargets, Step, StepResult } from './step.js';
@@ -60,7 +61,7 @@ async function apply(s: Step, view: StepView, next: Next, o: { repush: boolean; 
       const answered = view.counts;
       const message = `phase ${d.phase} of ${d.phaseCount}: ${answered?.applied ?? 0} of ${answered?.total ?? 0} applied`;
       // Persisted even for no wait, so a phase paused when judged is not completed again on resume.
-      await s.setStage({ kind: 'OBSERVE', until: next.until, healthAccepted: s.stage.kind === 'ROLLOUT' && s.stage.healthAccepted });
+      await s.setStage({ kind: 'OBSERVE', until: next.until, healthAccepted: healthAccepted(s.stage) });
       if (next.seconds === 0) {
         await s.emit(EventType.PHASE_COMPLETED, message);
         return undefined;
@@ -107,8 +108,7 @@ async function judge(s: Step, view: StepView): Promise<StepResult | undefined> {
   if (health !== null) {
     const { d } = s;
     s.deps.tracing.healthChecked(d, d.state.phaseTrace, health, false);
-    const accepted = s.stage.kind !== 'ROLLBACK' && s.stage.healthAccepted;
-    const event = phaseHealthEvent({ phase: d.phase, phaseCount: d.phaseCount, healthOverridden: accepted }, health, next);
+    const event = phaseHealthEvent({ phase: d.phase, phaseCount: d.phaseCount, healthOverridden: healthAccepted(s.stage) }, health, next);
     await s.emit(event.type, event.message, health);
   }
   return act(s, next, health);
@@ -126,7 +126,7 @@ export async function act(s: Step, next: Next, health: HealthReport | null): Pro
         'hotswap.health.verdict': health?.verdict ?? 'NOT_JUDGED',
       });
       const phaseTrace = s.deps.tracing.phaseStarted({ ...d, phase }, phase);
-      await s.update({ phase, state: { ...d.state, stage: 'ROLLOUT', observeUntil: null, healthOverridden: false, phaseTrace } });
+      await s.update({ phase, state: { ...withStage(d.state, { kind: 'ROLLOUT', healthAccepted: false }), phaseTrace } });
       await s.emit(EventType.PHASE_STARTED, `phase ${phase} of ${d.phaseCount} started`);
       return AGAIN;
     }
@@ -140,7 +140,7 @@ export async function act(s: Step, next: Next, health: HealthReport | null): Pro
       return AGAIN;
     case 'pause':
       // Resuming accepts the phase's health as it is.
-      await s.transition({ status: DeploymentStatus.PAUSED, state: { ...d.state, healthOverridden: true } }, next.reason, health);
+      await s.transition({ status: DeploymentStatus.PAUSED, state: withStage(d.state, acceptingHealth(s.stage)) }, next.reason, health);
       return { done: false, waitMs: PAUSED_WAIT_MS };
     default:
       throw new Error(`deployment ${d.id}: "${next.kind}" is not a decision on a phase`);

@@ -45,3 +45,8 @@ export function withStage(state: StrategyState, stage: PhaseStage): StrategyStat
 export function healthAccepted(stage: PhaseStage): boolean {
   return stage.kind !== 'ROLLBACK' && stage.healthAccepted;
 }
+
+/** The stage once an operator's resume will accept its health: a pause for health marks it so. */
+export function acceptingHealth(stage: PhaseStage): PhaseStage {
+  return stage.kind === 'ROLLBACK' ? stage : { ...stage, healthAccepted: true };
+}
