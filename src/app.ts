@@ -12,6 +12,7 @@ import { DeploymentEventPublisher } from './orchestrator/events.js';
 import { DeploymentTracing } from './orchestrator/deployment-tracing.js';
 import { Metrics } from './telemetry/metrics.js';
 import { HealthMonitor } from './orchestrator/health-monitor.js';
+import { PrometheusSource } from './metrics-source/prometheus-source.js';
 import { DeploymentLauncher } from './orchestrator/launcher.js';
 import { Orchestrator } from './orchestrator/orchestrator.js';
 import { createRateLimiter } from './server/rate-limiter.js';
@@ -227,7 +228,8 @@ export function buildGraph({ config, logger, db, registry, pubsub, keySource, ru
   const identities = new InstanceIdentityService(registry, db, config.instanceTokenTtlSeconds);
   const instances = new InstanceService(registry, identities, db, instanceTokenSigner(keySource, config.instanceTokenTtlSeconds));
   const acks = new AckService(db, identities, pubsub, logger, (reloadMs) => metrics.configReloaded(reloadMs));
-  const health = new HealthMonitor(registry);
+  const metricSource = config.prometheusUrl === undefined ? null : new PrometheusSource({ url: config.prometheusUrl });
+  const health = new HealthMonitor(registry, metricSource, { queryStepSeconds: config.prometheusStepSeconds });
   const scheduler = new Scheduler(logger);
   const tracing = new DeploymentTracing();
   const orchestrator = new Orchestrator(db, hub, eventPublisher, registry, health, logger, {

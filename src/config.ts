@@ -57,6 +57,10 @@ export interface AppConfig {
   redisKeyPrefix: string;
   /** Run the background workers (deployment runner, reaper); off only in tests. @default true */
   workers: boolean;
+  /** Prometheus to evaluate health policies' queries against; unset: a queried metric has NO_DATA. */
+  prometheusUrl: string | undefined;
+  /** Seconds between two samples of a queried series (query_range step). @default 10 */
+  prometheusStepSeconds: number;
   /** NODE_ENV is `production`: a websocket closed on an internal error says only "Internal server error", not the error's message. @default false */
   production: boolean;
 }
@@ -159,6 +163,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     instanceTokenTtlSeconds: int('HOTSWAP_INSTANCE_TOKEN_TTL_SECONDS', 7 * 86_400, 5, 366 * 86_400),
     workers: bool('HOTSWAP_WORKERS', true),
     redisKeyPrefix: str('HOTSWAP_REDIS_PREFIX') ?? 'hotswap:',
+    prometheusUrl: url('PROMETHEUS_URL', ['http:', 'https:']),
+    prometheusStepSeconds: int('HOTSWAP_PROMETHEUS_STEP_SECONDS', 10, 1, 3600),
     production: str('NODE_ENV') === 'production',
   };
   if (problems.length > 0) throw new ConfigError(problems);

@@ -1,6 +1,6 @@
 import type { HealthPolicy, StrategyOptions } from './deployment-model.js';
-import { DeploymentStrategy, InconclusiveAction, isEnumValue } from './enums.js';
-import { DEFAULT_MIN_HEARTBEATS } from './health-evidence.js';
+import { DeploymentStrategy } from './enums.js';
+import { type HealthPolicyRequest, normalizeHealthPolicy } from './health-policy-input.js';
 import { BadInputError } from './errors.js';
 
 /** What startDeployment may carry, before defaults (mirrors StartDeploymentInput of API.md). */
@@ -10,15 +10,7 @@ export interface StartDeploymentRequest {
   rolling?: { batchSize?: number | null; batchPercent?: number | null; intervalSeconds?: number | null } | null;
   blueGreen?: { verifySeconds?: number | null } | null;
   direct?: { maxConcurrency?: number | null } | null;
-  health?: {
-    maxErrorRateIncrease?: number | null;
-    maxLatencyIncreasePct?: number | null;
-    customThresholds?: unknown;
-    autoRollback?: boolean | null;
-    minHeartbeats?: number | null;
-    evidenceTimeoutSeconds?: number | null;
-    onInconclusive?: InconclusiveAction | null;
-  } | null;
+  health?: HealthPolicyRequest | null;
   ackTimeoutSeconds?: number | null;
 }
 
@@ -29,9 +21,6 @@ export interface NormalizedDeployment {
 }
 
 export const DEFAULT_CANARY_PHASES = [0.1, 0.3, 0.5, 1.0];
-/** Health limits when a deployment names none: +5 points of error rate, p99 latency +50%. */
-export const DEFAULT_MAX_ERROR_RATE_INCREASE = 0.05;
-export const DEFAULT_MAX_LATENCY_INCREASE_PCT = 50;
 const DAY = 86_400;
 
 const OPTION_KEYS = { CANARY: 'canary', ROLLING: 'rolling', BLUE_GREEN: 'blueGreen', DIRECT: 'direct' } as const;
@@ -49,7 +38,7 @@ export function normalizeDeployment(req: StartDeploymentRequest): NormalizedDepl
   }
   return {
     options: strategyOptions(req),
-    healthPolicy: healthPolicy(req.health),
+    healthPolicy: normalizeHealthPolicy(req.health),
     ackTimeoutSeconds: wholeNumber('ackTimeoutSeconds', req.ackTimeoutSeconds ?? 30, 1, 3600),
   };
 }
@@ -88,42 +77,6 @@ function strategyOptions(req: StartDeploymentRequest): StrategyOptions {
     case DeploymentStrategy.DIRECT:
       return { strategy: req.strategy, direct: { maxConcurrency: wholeNumber('direct.maxConcurrency', req.direct?.maxConcurrency ?? 100, 1, 1_000_000) } };
   }
-}
-
-function healthPolicy(h: StartDeploymentRequest['health']): HealthPolicy {
-  const maxErrorRateIncrease = h?.maxErrorRateIncrease ?? DEFAULT_MAX_ERROR_RATE_INCREASE;
-  if (!(Number.isFinite(maxErrorRateIncrease) && maxErrorRateIncrease >= 0 && maxErrorRateIncrease <= 1)) {
-    throw bad('health.maxErrorRateIncrease', `health.maxErrorRateIncrease must be in [0, 1] (0.05 = +5 points), got ${maxErrorRateIncrease}`);
-  }
-  const maxLatencyIncreasePct = h?.maxLatencyIncreasePct ?? DEFAULT_MAX_LATENCY_INCREASE_PCT;
-  if (!(Number.isFinite(maxLatencyIncreasePct) && maxLatencyIncreasePct >= 0)) {
-    throw bad('health.maxLatencyIncreasePct', `health.maxLatencyIncreasePct must be a percentage ≥ 0, got ${maxLatencyIncreasePct}`);
-  }
-  const thresholds = h?.customThresholds ?? null;
-  if (thresholds !== null) {
-    if (typeof thresholds !== 'object' || Array.isArray(thresholds)) {
-      throw bad('health.customThresholds', 'health.customThresholds must be an object of metric name to maximum value');
-    }
-    for (const [name, max] of Object.entries(thresholds)) {
-      if (typeof max !== 'number' || !Number.isFinite(max)) {
-        throw bad('health.customThresholds', `health.customThresholds.${name.slice(0, 40)} must be a finite number`);
-      }
-    }
-  }
-  const onInconclusive = h?.onInconclusive ?? InconclusiveAction.PAUSE;
-  if (!isEnumValue(InconclusiveAction, onInconclusive)) {
-    throw bad('health.onInconclusive', `health.onInconclusive must be PAUSE or PROMOTE, got ${String(onInconclusive).slice(0, 40)}`);
-  }
-  const evidenceTimeout = h?.evidenceTimeoutSeconds ?? null;
-  return {
-    maxErrorRateIncrease,
-    maxLatencyIncreasePct,
-    customThresholds: thresholds as Record<string, number> | null,
-    autoRollback: h?.autoRollback ?? true,
-    minHeartbeats: wholeNumber('health.minHeartbeats', h?.minHeartbeats ?? DEFAULT_MIN_HEARTBEATS, 1, 20),
-    evidenceTimeoutSeconds: evidenceTimeout === null ? null : wholeNumber('health.evidenceTimeoutSeconds', evidenceTimeout, 0, DAY),
-    onInconclusive,
-  };
 }
 
 function wholeNumber(field: string, n: number, min: number, max: number): number {

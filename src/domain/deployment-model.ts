@@ -1,7 +1,9 @@
 import type { DeploymentResult, TargetState } from './deployment.js';
-import { type Color, type DeploymentStatus, type DeploymentStrategy, type Environment, InconclusiveAction } from './enums.js';
-import { DEFAULT_MIN_HEARTBEATS } from './health-evidence.js';
+import { type Color, type DeploymentStatus, type DeploymentStrategy, type Environment } from './enums.js';
 import type { HealthReport, HealthSnapshot } from './health.js';
+import type { HealthPolicy } from './health-policy.js';
+
+export type { HealthPolicy } from './health-policy.js';
 
 /** Event types of API.md, plus CURRENT_STATE: the first message of a deploymentEvents subscription. */
 export const EventType = {
@@ -48,32 +50,6 @@ export type StrategyOptions =
   | { strategy: DeploymentStrategy.BLUE_GREEN; blueGreen: BlueGreenOptions }
   | { strategy: DeploymentStrategy.DIRECT; direct: DirectOptions };
 
-export interface HealthPolicy {
-  maxErrorRateIncrease: number | null;
-  maxLatencyIncreasePct: number | null;
-  customThresholds: Record<string, number> | null;
-  autoRollback: boolean;
-  /** Heartbeats with metrics an updated instance sends after applying before it counts as evidence (domain/health-evidence.ts). */
-  minHeartbeats: number;
-  /** How long a phase keeps observing past its bake for evidence; null: the server's default (6 heartbeat intervals). */
-  evidenceTimeoutSeconds: number | null;
-  /** What a phase does when its verdict is still INCONCLUSIVE at that bound. */
-  onInconclusive: InconclusiveAction;
-}
-
-/** A policy as stored before evidence was asked for, with the defaults of the fields it lacks. */
-export function withPolicyDefaults(stored: Partial<HealthPolicy> & Pick<HealthPolicy, 'autoRollback'>): HealthPolicy {
-  return {
-    maxErrorRateIncrease: stored.maxErrorRateIncrease ?? null,
-    maxLatencyIncreasePct: stored.maxLatencyIncreasePct ?? null,
-    customThresholds: stored.customThresholds ?? null,
-    autoRollback: stored.autoRollback,
-    minHeartbeats: stored.minHeartbeats ?? DEFAULT_MIN_HEARTBEATS,
-    evidenceTimeoutSeconds: stored.evidenceTimeoutSeconds ?? null,
-    onInconclusive: stored.onInconclusive ?? InconclusiveAction.PAUSE,
-  };
-}
-
 /**
  * Where a deployment stands inside its current phase, persisted with it so a
  * replica that takes it over continues exactly there (strategy_state column).
@@ -85,6 +61,12 @@ export interface StrategyState {
   observeUntil: string | null;
   /** Health of the targets captured when the deployment started (null for strategies that do not judge health). */
   baseline: HealthSnapshot | null;
+  /**
+   * The targets' heartbeat samples before the deployment, per metric, at most
+   * MAX_GROUP_SAMPLES each: the control group once no instance is left on the
+   * previous version. null before this was kept, or for strategies that do not judge health.
+   */
+  baselineSamples?: Record<string, number[]> | null;
   /** An operator resumed the current phase after it was paused as degraded: its health no longer blocks it. */
   healthOverridden: boolean;
   /** Blue-green: the color the new version goes to, and the color that was active before. */

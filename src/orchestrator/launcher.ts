@@ -56,6 +56,7 @@ export class DeploymentLauncher {
     const { profile, version } = req;
     const id = randomUUID();
     const strategy = strategyFor(req.strategy);
+    if (strategy.judgesHealth) this.health.assertAnswerable(req.normalized.healthPolicy);
     const plan = strategy.plan({ deploymentId: id, instances: req.instances, options: req.normalized.options, activeColor: req.activeColor });
     const now = new Date();
     const baseline = strategy.judgesHealth ? await this.health.baseline(plan.targets.map((t) => t.instanceId), now) : null;
@@ -104,7 +105,7 @@ export class DeploymentLauncher {
             ...req.normalized,
             status: DeploymentStatus.PENDING,
             phaseCount: plan.phaseCount,
-            state: { ...INITIAL_STRATEGY_STATE, baseline, color: plan.color, previousColor: otherColor },
+            state: { ...INITIAL_STRATEGY_STATE, baseline: baseline?.snapshot ?? null, baselineSamples: baseline?.samples ?? null, color: plan.color, previousColor: otherColor },
             startedBy: req.startedBy,
             traceContext: traceparentOf(span),
             ...(lease && { lease }),

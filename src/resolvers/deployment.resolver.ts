@@ -3,7 +3,8 @@ import { Color, DeploymentStatus, Environment } from '../domain/enums.js';
 import type { DeploymentService } from '../services/deployment.service.js';
 import type { GraphQLContext } from '../schema/context.js';
 import { StartDeploymentInput } from '../schema/deployment.input.js';
-import { Deployment, DeploymentConnection, DeploymentEvent, DeploymentTarget, HealthReport } from '../schema/deployment.type.js';
+import { Deployment, DeploymentConnection, DeploymentEvent, DeploymentTarget } from '../schema/deployment.type.js';
+import { HealthReport } from '../schema/health.type.js';
 import { toDeployment, toDeploymentConnection } from '../schema/mappers.js';
 
 @Resolver(() => Deployment)

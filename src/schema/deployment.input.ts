@@ -1,40 +1,6 @@
 import { Field, Float, InputType, Int } from 'type-graphql';
-import { DeploymentStrategy, InconclusiveAction } from '../domain/enums.js';
-import { JSONScalar } from './scalars.js';
-
-@InputType()
-export class HealthPolicyInput {
-  @Field(() => Float, { nullable: true, description: 'absolute, e.g. 0.05 = +5 points over baseline' })
-  maxErrorRateIncrease?: number | null;
-
-  @Field(() => Float, { nullable: true, description: 'e.g. 50 = p99 may grow by half' })
-  maxLatencyIncreasePct?: number | null;
-
-  @Field(() => JSONScalar, { nullable: true, description: '{ "metricName": maxValue }' })
-  customThresholds?: unknown;
-
-  @Field(() => Boolean, { nullable: true, defaultValue: true })
-  autoRollback?: boolean | null;
-
-  @Field(() => Int, {
-    nullable: true,
-    description: 'Heartbeats with metrics an updated instance sends after applying before it counts as evidence (1 to 20; default 2)',
-  })
-  minHeartbeats?: number | null;
-
-  @Field(() => Int, {
-    nullable: true,
-    description: 'How long a phase keeps observing past its bake for that evidence; default: 6 of the server\'s heartbeat intervals (60 s)',
-  })
-  evidenceTimeoutSeconds?: number | null;
-
-  @Field(() => InconclusiveAction, {
-    nullable: true,
-    defaultValue: InconclusiveAction.PAUSE,
-    description: 'Still INCONCLUSIVE at that bound: PAUSE for an operator (default), or PROMOTE (for fleets that report no metrics at all)',
-  })
-  onInconclusive?: InconclusiveAction | null;
-}
+import { DeploymentStrategy } from '../domain/enums.js';
+import { HealthPolicyInput } from './health.input.js';
 
 @InputType()
 export class CanaryOptions {

@@ -1,6 +1,6 @@
 import { Field, Float, ID, Int, ObjectType } from 'type-graphql';
-import { InstanceMetrics } from './instance.type.js';
-import { DeploymentStatus, DeploymentStrategy, HealthVerdict } from '../domain/enums.js';
+import { DeploymentStatus, DeploymentStrategy } from '../domain/enums.js';
+import { HealthReport } from './health.type.js';
 import { connectionOf } from './connection.type.js';
 import { DateTimeScalar } from './scalars.js';
 
@@ -20,48 +20,6 @@ export class DeploymentTarget {
 
   @Field(() => String, { nullable: true })
   error!: string | null;
-}
-
-@ObjectType({ description: 'How much reporting there was behind a health verdict.' })
-export class HealthEvidence {
-  @Field(() => Int, { description: 'Instances that applied the new version' })
-  updated!: number;
-
-  @Field(() => Int, { description: 'Of them, those that sent minHeartbeats heartbeats with metrics since applying' })
-  reporting!: number;
-
-  @Field(() => Int, { description: 'How many must report for a verdict: half of the updated instances, rounded up, at least one' })
-  required!: number;
-
-  @Field(() => Int)
-  minHeartbeats!: number;
-}
-
-@ObjectType({ description: 'A verdict on the health of the instances a deployment updated.' })
-export class HealthReport {
-  @Field(() => HealthVerdict, { description: 'PASS, FAIL, or INCONCLUSIVE: too little evidence to say (never counted healthy)' })
-  verdict!: HealthVerdict;
-
-  @Field(() => Boolean, { description: 'verdict is PASS' })
-  healthy!: boolean;
-
-  @Field(() => InstanceMetrics, { nullable: true, description: 'The targets\' metrics when the deployment started' })
-  baseline!: InstanceMetrics | null;
-
-  @Field(() => InstanceMetrics, { nullable: true, description: 'The updated instances\' metrics since they applied' })
-  current!: InstanceMetrics | null;
-
-  @Field(() => [String], { description: 'Why it FAILed or is INCONCLUSIVE; empty when it passed' })
-  reasons!: string[];
-
-  @Field(() => Boolean, { description: 'verdict is INCONCLUSIVE: too little evidence, or nothing the policy checks could be compared' })
-  insufficientData!: boolean;
-
-  @Field(() => HealthEvidence)
-  evidence!: HealthEvidence;
-
-  @Field(() => DateTimeScalar)
-  checkedAt!: Date;
 }
 
 @ObjectType()

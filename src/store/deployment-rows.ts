@@ -9,8 +9,8 @@ import {
   type StrategyOptions,
   type StrategyState,
   type TargetRecord,
-  withPolicyDefaults,
 } from '../domain/deployment-model.js';
+import { withPolicyDefaults } from '../domain/health-policy.js';
 import type { DeploymentStatus, Environment } from '../domain/enums.js';
 import { healthReportFromJson } from '../domain/health-report.js';
 

@@ -1,7 +1,8 @@
 import { type Logger, pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { PushMessage } from '../../src/delivery/push-message.js';
-import { INITIAL_STRATEGY_STATE, type StrategyOptions, withPolicyDefaults } from '../../src/domain/deployment-model.js';
+import { INITIAL_STRATEGY_STATE, type StrategyOptions } from '../../src/domain/deployment-model.js';
+import { withPolicyDefaults } from '../../src/domain/health-policy.js';
 import { DeploymentStrategy } from '../../src/domain/enums.js';
 import type { InstanceMetrics } from '../../src/domain/instance.js';
 import { Scheduler } from '../../src/workers/scheduler.js';
@@ -93,7 +94,7 @@ describe('health-check worker', () => {
         options,
         healthPolicy: withPolicyDefaults({ maxErrorRateIncrease: 0.05, maxLatencyIncreasePct: 50, customThresholds: null, autoRollback: o.autoRollback ?? true }),
         phaseCount: direct ? 1 : 2,
-        state: { ...INITIAL_STRATEGY_STATE, baseline },
+        state: { ...INITIAL_STRATEGY_STATE, baseline: baseline?.snapshot ?? null, baselineSamples: baseline?.samples ?? null },
       }),
       targets,
     );

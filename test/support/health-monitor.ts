@@ -1,12 +1,7 @@
 import { expect } from 'vitest';
 import { summarizeTargets, TargetState } from '../../src/domain/deployment.js';
-import {
-  type DeploymentRecord,
-  type HealthPolicy,
-  INITIAL_STRATEGY_STATE,
-  type TargetRecord,
-  withPolicyDefaults,
-} from '../../src/domain/deployment-model.js';
+import { type DeploymentRecord, INITIAL_STRATEGY_STATE, type TargetRecord,  } from '../../src/domain/deployment-model.js';
+import { type HealthPolicy, withPolicyDefaults } from '../../src/domain/health-policy.js';
 import { DeploymentStatus, DeploymentStrategy, Environment } from '../../src/domain/enums.js';
 import type { HealthSnapshot } from '../../src/domain/health.js';
 import type { InstanceMetrics } from '../../src/domain/instance.js';
@@ -23,8 +18,12 @@ export const NOW = minutes(60);
 export const CREATED = minutes(58);
 export const ACKED = minutes(59);
 
-/** One heartbeat since the ack is evidence here: these tests are about what is aggregated (the default of 2 has its own). */
-export const POLICY: HealthPolicy = withPolicyDefaults({ maxErrorRateIncrease: 0.05, maxLatencyIncreasePct: 50, customThresholds: null, autoRollback: true, minHeartbeats: 1 });
+/**
+ * One heartbeat since the ack is evidence, and 5 samples a group are enough for
+ * a rank test here: these tests are about which samples are compared (the
+ * defaults have their own tests).
+ */
+export const POLICY: HealthPolicy = withPolicyDefaults({ autoRollback: true, minHeartbeats: 1, minSamples: 5 });
 
 export function snapshot(partial: Partial<HealthSnapshot> = {}): HealthSnapshot {
   return { errorRate: 0.01, latencyP99Ms: 200, requestCount: 1000, custom: null, instances: 4, ...partial };
@@ -76,6 +75,11 @@ export function target(instanceId: string, state: TargetState, overrides: Partia
 
 export const applied = (id: string, overrides: Partial<TargetRecord> = {}) => target(id, TargetState.APPLIED, overrides);
 export const pending = (id: string) => target(id, TargetState.PENDING);
+
+/** `count` heartbeats each, 3 s apart from `from`: enough samples for a rank test (POLICY needs 5). */
+export async function heartbeatsFrom(registry: InstanceRegistry, from: Date, count: number, metricsById: Record<string, InstanceMetrics>): Promise<void> {
+  for (let i = 0; i < count; i += 1) await heartbeats(registry, new Date(from.getTime() + i * 3000), metricsById);
+}
 
 /** Registers the instances (at T0) if needed and records one heartbeat each at `at`. */
 export async function heartbeats(registry: InstanceRegistry, at: Date, metricsById: Record<string, InstanceMetrics>): Promise<void> {

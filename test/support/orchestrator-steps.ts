@@ -1,7 +1,8 @@
 import { expect } from 'vitest';
 import type { PushMessage } from '../../src/delivery/push-message.js';
 import type { Principal } from '../../src/domain/authorization.js';
-import { INITIAL_STRATEGY_STATE, type StrategyOptions, type StrategyState, withPolicyDefaults } from '../../src/domain/deployment-model.js';
+import { INITIAL_STRATEGY_STATE, type StrategyOptions, type StrategyState } from '../../src/domain/deployment-model.js';
+import { withPolicyDefaults } from '../../src/domain/health-policy.js';
 import { Color, type DeploymentStatus, DeploymentStrategy, type InconclusiveAction, Role } from '../../src/domain/enums.js';
 import type { HealthReport } from '../../src/domain/health.js';
 import type { InstanceMetrics } from '../../src/domain/instance.js';
@@ -138,7 +139,8 @@ export function stepHarness() {
         phaseCount: phases.length,
         state: {
           ...INITIAL_STRATEGY_STATE,
-          baseline,
+          baseline: baseline?.snapshot ?? null,
+          baselineSamples: baseline?.samples ?? null,
           color: blueGreen ? Color.GREEN : null,
           previousColor: blueGreen ? Color.BLUE : null,
         },
@@ -148,7 +150,7 @@ export function stepHarness() {
     const owner = `owner-${n}`;
     await lease(id, owner);
     published.length = 0;
-    return { id, profileId: profile.id, profileName: profile.name, service: svc, owner, phases, all, baseline };
+    return { id, profileId: profile.id, profileName: profile.name, service: svc, owner, phases, all, baseline: baseline?.snapshot ?? null };
   }
 
   /** Takes the lease of `id` for `owner` the way a runner does (claim), checking it was among the claimed. */

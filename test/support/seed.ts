@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { INITIAL_STRATEGY_STATE, withPolicyDefaults } from '../../src/domain/deployment-model.js';
+import { INITIAL_STRATEGY_STATE } from '../../src/domain/deployment-model.js';
+import { withPolicyDefaults } from '../../src/domain/health-policy.js';
 import { type Color, DeploymentStatus, DeploymentStrategy, Environment } from '../../src/domain/enums.js';
 import type { InstanceMetrics } from '../../src/domain/instance.js';
 import type { ProfileRecord } from '../../src/domain/records.js';

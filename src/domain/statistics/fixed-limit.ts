@@ -44,6 +44,8 @@ function limitProblems(limit: FixedLimit): Record<string, boolean> {
  */
 export function checkFixedLimit(check: LimitCheck, canarySamples: readonly number[], controlSamples: readonly number[]): MetricVerdict {
   const { name, unit, direction, critical, weight, limit } = check;
+  const label = check.label ?? name;
+  const reference = check.reference ?? 'control';
   const minSamples = check.minSamples ?? DEFAULT_MIN_SAMPLES;
   assertSpec(check, { ...limitProblems(limit), 'minSamples (a whole number ≥ 1)': Number.isInteger(minSamples) && minSamples >= 1 });
   const canary = finiteOnly(canarySamples);
@@ -58,6 +60,7 @@ export function checkFixedLimit(check: LimitCheck, canarySamples: readonly numbe
     direction,
     critical,
     weight,
+    reference,
     canaryCount: canary.length,
     controlCount: control.length,
     canaryMedian,
@@ -71,22 +74,22 @@ export function checkFixedLimit(check: LimitCheck, canarySamples: readonly numbe
 
   if (limit.kind === 'bound') {
     if (canaryMedian === null || canary.length < minSamples) {
-      return verdict(MetricOutcome.NO_DATA, null, 0, `${name}: not enough samples (n=${canary.length}, ${minSamples} needed)`);
+      return verdict(MetricOutcome.NO_DATA, null, 0, `${label}: not enough samples (n=${canary.length}, ${minSamples} needed)`);
     }
     const effect = canaryMedian - limit.value;
     const beyond = isBeyond(effect, 0, direction);
     const decimals = decimalsToTell(unit, canaryMedian, limit.value);
-    const reason = `${name}: canary median ${formatValue(unit, canaryMedian, decimals)} (n=${canary.length}) ${worse(beyond)} limit ${formatValue(unit, limit.value, decimals)}`;
+    const reason = `${label}: canary median ${formatValue(unit, canaryMedian, decimals)} (n=${canary.length}) ${worse(beyond)} limit ${formatValue(unit, limit.value, decimals)}`;
     return verdict(beyond ? MetricOutcome.FAIL : MetricOutcome.PASS, effect, 0, reason);
   }
 
   const counts = `n=${canary.length}/${control.length}`;
   if (canaryMedian === null || controlMedian === null || canary.length < minSamples || control.length < minSamples) {
     const tolerance = limit.kind === 'delta' ? limit.max : null;
-    return verdict(MetricOutcome.NO_DATA, null, tolerance, `${name}: not enough samples (${counts}, ${minSamples} needed in each group)`);
+    return verdict(MetricOutcome.NO_DATA, null, tolerance, `${label}: not enough samples (${counts}, ${minSamples} needed in each group)`);
   }
   const effect = canaryMedian - controlMedian;
-  const head = `${name}: canary median ${formatValue(unit, canaryMedian)} vs control ${formatValue(unit, controlMedian)} (${counts})`;
+  const head = `${label}: canary median ${formatValue(unit, canaryMedian)} vs ${reference} ${formatValue(unit, controlMedian)} (${counts})`;
   const sign = direction === 'increase' ? 1 : -1;
   if (limit.kind === 'delta') {
     const beyond = isBeyond(effect, limit.max, direction);
@@ -94,11 +97,11 @@ export function checkFixedLimit(check: LimitCheck, canarySamples: readonly numbe
     const reason = `${head}, ${formatDifference(unit, effect, decimals)} ${worse(beyond)} limit ${formatAmount(unit, sign * limit.max, decimals)}`;
     return verdict(beyond ? MetricOutcome.FAIL : MetricOutcome.PASS, effect, limit.max, reason);
   }
-  const reference = Math.max(Math.abs(controlMedian), limit.floor);
-  const tolerance = (reference * limit.max) / 100;
+  const base = Math.max(Math.abs(controlMedian), limit.floor);
+  const tolerance = (base * limit.max) / 100;
   const beyond = isBeyond(effect, tolerance, direction);
   if (Math.abs(controlMedian) >= limit.floor) {
-    const percent = (effect / reference) * 100;
+    const percent = (effect / base) * 100;
     const decimals = decimalsToTell('plain', percent, sign * limit.max);
     const reason = `${head}, ${formatDifference('plain', percent, decimals)} % ${worse(beyond)} limit ${formatAmount('plain', sign * limit.max, decimals)} %`;
     return verdict(beyond ? MetricOutcome.FAIL : MetricOutcome.PASS, effect, tolerance, reason);

@@ -66,6 +66,8 @@ function levelOf(confidence: number): number {
  */
 export function compareMetric(comparison: RankComparison, canarySamples: readonly number[], controlSamples: readonly number[]): MetricVerdict {
   const { name, unit, direction, critical, weight, tolerance } = comparison;
+  const label = comparison.label ?? name;
+  const reference = comparison.reference ?? 'control';
   const confidence = comparison.confidence ?? DEFAULT_CONFIDENCE;
   const minSamples = comparison.minSamples ?? DEFAULT_MIN_SAMPLES;
   assertSpec(comparison, {
@@ -86,6 +88,7 @@ export function compareMetric(comparison: RankComparison, canarySamples: readonl
     direction,
     critical,
     weight,
+    reference,
     canaryCount: canary.length,
     controlCount: control.length,
     canaryMedian,
@@ -97,12 +100,12 @@ export function compareMetric(comparison: RankComparison, canarySamples: readonl
   });
 
   if (canaryMedian === null || controlMedian === null || canary.length < minSamples || control.length < minSamples) {
-    return verdict(MetricOutcome.NO_DATA, null, null, `${name}: not enough samples (${counts}, ${minSamples} needed in each group)`);
+    return verdict(MetricOutcome.NO_DATA, null, null, `${label}: not enough samples (${counts}, ${minSamples} needed in each group)`);
   }
   const test = mannWhitneyU(canary, control, direction === 'increase' ? 'greater' : 'less');
   const effect = test.shift;
   const level = levelOf(confidence);
-  const head = `${name}: canary median ${formatValue(unit, canaryMedian)} vs control ${formatValue(unit, controlMedian)} (${counts}), ${formatPValue(test.pValue)}`;
+  const head = `${label}: canary median ${formatValue(unit, canaryMedian)} vs ${reference} ${formatValue(unit, controlMedian)} (${counts}), ${formatPValue(test.pValue)}`;
   if (!(test.pValue < level)) {
     return verdict(MetricOutcome.PASS, effect, test.pValue, `${head} ≥ ${level}, ${formatDifference(unit, effect)}`);
   }

@@ -25,8 +25,12 @@ export type MetricDirection = 'increase' | 'decrease';
 
 /** What every check of a metric is told about it. */
 export interface MetricSpec {
-  /** As it reads in a reason: "error rate", "p99 latency", a custom metric's name. */
+  /** The policy's name for it: errorRate, latencyP99Ms, a custom metric's name. */
   name: string;
+  /** As it reads in a reason ("error rate", "p99 latency"); the name when absent. */
+  label?: string;
+  /** What the control group is, as it reads in a reason: "control" (the default), "baseline". */
+  reference?: string;
   unit: MetricUnit;
   /** The direction that counts as worse. */
   direction: MetricDirection;
@@ -44,6 +48,8 @@ export interface MetricVerdict {
   direction: MetricDirection;
   critical: boolean;
   weight: number;
+  /** What the control group was: "control" (instances not yet updated), "baseline" (before the deployment). */
+  reference: string;
   /** Finite samples of the updated instances since they applied. */
   canaryCount: number;
   /** Finite samples of the control group over the same window (0 for a bound, which has no control). */

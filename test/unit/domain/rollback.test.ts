@@ -1,13 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { describeDegradation, describeFailures, judgePhase, type PhaseOutcome } from '../../../src/domain/lifecycle/judgement.js';
 import { summarizeTargets, TargetState } from '../../../src/domain/deployment.js';
-import {
-  type DeploymentRecord,
-  type HealthPolicy,
-  INITIAL_STRATEGY_STATE,
-  type StrategyState,
-  withPolicyDefaults,
-} from '../../../src/domain/deployment-model.js';
+import { type DeploymentRecord, INITIAL_STRATEGY_STATE, type StrategyState,  } from '../../../src/domain/deployment-model.js';
+import { type HealthPolicy, withPolicyDefaults } from '../../../src/domain/health-policy.js';
 import { Color, DeploymentStatus, DeploymentStrategy, Environment, HealthVerdict } from '../../../src/domain/enums.js';
 import { BadInputError, ConflictError, ErrorCode } from '../../../src/domain/errors.js';
 import type { HealthReport } from '../../../src/domain/health.js';
@@ -163,6 +158,9 @@ const report = (reasons: string[], insufficientData = false): HealthReport => ({
   reasons,
   checkedAt: new Date(0),
   insufficientData,
+  metrics: [],
+  score: null,
+  outliers: [],
 });
 
 function outcome(states: TargetState[], failures: PhaseOutcome['failures'], extra: Partial<PhaseOutcome> = {}): PhaseOutcome {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { PhaseDecision, PhaseOutcome } from '../../../src/domain/lifecycle/judgement.js';
 import { summarizeTargets, TargetState } from '../../../src/domain/deployment.js';
 import type { HealthPolicy, StrategyOptions } from '../../../src/domain/deployment-model.js';
-import { withPolicyDefaults } from '../../../src/domain/deployment-model.js';
+import { withPolicyDefaults } from '../../../src/domain/health-policy.js';
 import { Color, DeploymentStrategy, HealthVerdict } from '../../../src/domain/enums.js';
 import { BadInputError } from '../../../src/domain/errors.js';
 import type { HealthReport } from '../../../src/domain/health.js';
@@ -34,7 +34,7 @@ const SNAPSHOT = { errorRate: 0.01, latencyP99Ms: 100, requestCount: 50, custom:
 function health(reasons: string[] = [], insufficientData = false): HealthReport {
   const verdict = insufficientData ? HealthVerdict.INCONCLUSIVE : reasons.length === 0 ? HealthVerdict.PASS : HealthVerdict.FAIL;
   const evidence = { updated: 1, reporting: insufficientData ? 0 : 1, required: 1, minHeartbeats: 2 };
-  return { verdict, healthy: verdict === HealthVerdict.PASS, baseline: SNAPSHOT, current: SNAPSHOT, reasons, checkedAt: new Date(0), insufficientData, evidence };
+  return { verdict, healthy: verdict === HealthVerdict.PASS, baseline: SNAPSHOT, current: SNAPSHOT, reasons, checkedAt: new Date(0), insufficientData, evidence, metrics: [], score: null, outliers: [] };
 }
 
 function outcome(opts: { failed?: number; timedOut?: number; report?: HealthReport; overridden?: boolean } = {}): PhaseOutcome {

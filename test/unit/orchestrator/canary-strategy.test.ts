@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { PhaseDecision, PhaseOutcome } from '../../../src/domain/lifecycle/judgement.js';
 import { summarizeTargets, TargetState } from '../../../src/domain/deployment.js';
 import type { HealthPolicy, StrategyOptions } from '../../../src/domain/deployment-model.js';
-import { withPolicyDefaults } from '../../../src/domain/deployment-model.js';
+import { withPolicyDefaults } from '../../../src/domain/health-policy.js';
 import { Color, DeploymentStrategy, HealthVerdict, InconclusiveAction } from '../../../src/domain/enums.js';
 import type { HealthReport } from '../../../src/domain/health.js';
 import { canaryStrategy } from '../../../src/orchestrator/strategies/canary.js';
@@ -43,6 +43,9 @@ function report(partial: Partial<HealthReport> = {}): HealthReport {
     reasons,
     checkedAt: new Date('2025-01-01T00:00:00Z'),
     insufficientData: false,
+    metrics: [],
+    score: null,
+    outliers: [],
     ...partial,
   };
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { PhaseDecision, PhaseOutcome } from '../../../src/domain/lifecycle/judgement.js';
 import { summarizeTargets, TargetState } from '../../../src/domain/deployment.js';
 import type { HealthPolicy, StrategyOptions } from '../../../src/domain/deployment-model.js';
-import { withPolicyDefaults } from '../../../src/domain/deployment-model.js';
+import { withPolicyDefaults } from '../../../src/domain/health-policy.js';
 import { normalizeDeployment } from '../../../src/domain/deployment-input.js';
 import { DeploymentStrategy, HealthVerdict } from '../../../src/domain/enums.js';
 import { BadInputError } from '../../../src/domain/errors.js';
@@ -47,6 +47,9 @@ function health(reasons: string[] = []): HealthReport {
     reasons,
     checkedAt: new Date('2025-01-01T00:00:00Z'),
     insufficientData: false,
+    metrics: [],
+    score: null,
+    outliers: [],
   };
 }
 

@@ -1,7 +1,8 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
-import { type DeploymentRecord, INITIAL_STRATEGY_STATE, withPolicyDefaults } from '../../../src/domain/deployment-model.js';
+import { type DeploymentRecord, INITIAL_STRATEGY_STATE } from '../../../src/domain/deployment-model.js';
+import { withPolicyDefaults } from '../../../src/domain/health-policy.js';
 import { DeploymentStatus as S, DeploymentStrategy, Environment } from '../../../src/domain/enums.js';
 import { ConflictError } from '../../../src/domain/errors.js';
 import { canTransition, transitionEvent } from '../../../src/domain/lifecycle/status.js';

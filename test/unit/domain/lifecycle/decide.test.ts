@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { summarizeCounts, TargetState } from '../../../../src/domain/deployment.js';
-import { type HealthPolicy, type StrategyOptions, withPolicyDefaults } from '../../../../src/domain/deployment-model.js';
+import { type StrategyOptions } from '../../../../src/domain/deployment-model.js';
+import { type HealthPolicy, withPolicyDefaults } from '../../../../src/domain/health-policy.js';
 import { Color, DeploymentStatus as S, HealthVerdict, InconclusiveAction } from '../../../../src/domain/enums.js';
-import { EMPTY_SNAPSHOT, type HealthReport } from '../../../../src/domain/health.js';
+import type { HealthReport } from '../../../../src/domain/health.js';
+import { EMPTY_SNAPSHOT } from '../../../../src/domain/health-snapshot.js';
 import { decide, EVIDENCE_POLL_MS, PAUSED_WAIT_MS, type StepView, type TargetCounts } from '../../../../src/domain/lifecycle/decide.js';
 import type { PhaseStage } from '../../../../src/domain/lifecycle/stage.js';
 import { blueGreenStrategy } from '../../../../src/orchestrator/strategies/blue-green.js';
@@ -32,6 +34,9 @@ function report(verdict: HealthVerdict, reasons: string[] = []): HealthReport {
     reasons,
     checkedAt: new Date(NOW),
     insufficientData: verdict === HealthVerdict.INCONCLUSIVE,
+    metrics: [],
+    score: null,
+    outliers: [],
     evidence: { updated: 2, reporting: verdict === HealthVerdict.INCONCLUSIVE ? 0 : 2, required: 1, minHeartbeats: 2 },
   };
 }

@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { INITIAL_STRATEGY_STATE, type StrategyState } from '../../../../src/domain/deployment-model.js';
+import {  } from '../../../../src/domain/health-policy.js';
 import { DeploymentStatus as S, HealthVerdict } from '../../../../src/domain/enums.js';
-import { EMPTY_SNAPSHOT, type HealthReport } from '../../../../src/domain/health.js';
+import type { HealthReport } from '../../../../src/domain/health.js';
+import { EMPTY_SNAPSHOT } from '../../../../src/domain/health-snapshot.js';
 import { healthAction } from '../../../../src/domain/lifecycle/judgement.js';
 import { type PhaseStage, stageOf, withStage } from '../../../../src/domain/lifecycle/stage.js';
-import { withPolicyDefaults } from '../../../../src/domain/deployment-model.js';
+import { withPolicyDefaults } from '../../../../src/domain/health-policy.js';
 
 const UNTIL = Date.parse('2026-01-01T00:00:30Z');
 
@@ -35,7 +37,7 @@ describe('healthAction: the periodic check uses the phase-end rule', () => {
   const policy = withPolicyDefaults({ maxErrorRateIncrease: 0.05, autoRollback: true });
   const report = (verdict: HealthVerdict): HealthReport => ({
     verdict, healthy: verdict === HealthVerdict.PASS, baseline: EMPTY_SNAPSHOT, current: EMPTY_SNAPSHOT, reasons: ['error rate up'],
-    checkedAt: new Date(0), insufficientData: false, evidence: { updated: 1, reporting: 1, required: 1, minHeartbeats: 2 },
+    checkedAt: new Date(0), insufficientData: false, metrics: [], score: null, outliers: [], evidence: { updated: 1, reporting: 1, required: 1, minHeartbeats: 2 },
   });
   const periodic = { accepted: false, evidenceDue: false };
 

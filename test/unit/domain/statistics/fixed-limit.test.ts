@@ -35,6 +35,7 @@ describe('checkFixedLimit', () => {
       direction: 'increase',
       critical: true,
       weight: 1,
+      reference: 'control',
       canaryCount: 30,
       controlCount: 270,
       canaryMedian: expect.closeTo(0.07, 12),

@@ -13,6 +13,7 @@ function metric(name: string, verdict: MetricOutcome, options: { critical?: bool
     direction: 'increase',
     critical: options.critical ?? false,
     weight: options.weight ?? 1,
+    reference: 'control',
     canaryCount: 30,
     controlCount: 270,
     canaryMedian: 1,
