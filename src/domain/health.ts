@@ -125,7 +125,8 @@ export function judgeHealth(input: {
     healthy: verdict === HealthVerdict.PASS,
     baseline: input.baseline,
     current: input.current,
-    reasons,
+    // A rank test and a fixed limit of one metric may say the same (not enough samples): once is enough.
+    reasons: [...new Set(reasons)],
     metrics,
     score: phase.score,
     outliers: verdict === HealthVerdict.FAIL ? outliersOf(checks, metrics, samples) : [],

@@ -92,7 +92,8 @@ describe('health-check worker', () => {
       newDeployment(profile, {
         version: 2,
         options,
-        healthPolicy: withPolicyDefaults({ maxErrorRateIncrease: 0.05, maxLatencyIncreasePct: 50, customThresholds: null, autoRollback: o.autoRollback ?? true }),
+        // The fixed limits alone judge, on 2 samples a group: this is about the worker, not the statistics.
+        healthPolicy: withPolicyDefaults({ maxErrorRateIncrease: 0.05, maxLatencyIncreasePct: 50, customThresholds: null, metrics: [], minSamples: 2, autoRollback: o.autoRollback ?? true }),
         phaseCount: direct ? 1 : 2,
         state: { ...INITIAL_STRATEGY_STATE, baseline: baseline?.snapshot ?? null, baselineSamples: baseline?.samples ?? null },
       }),

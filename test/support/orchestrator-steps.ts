@@ -127,10 +127,13 @@ export function stepHarness() {
       newDeployment(profile, {
         version: 2,
         options,
+        // The fixed limits alone judge here, on 2 samples a group: these tests are about what the orchestrator does with a verdict.
         healthPolicy: withPolicyDefaults({
           maxErrorRateIncrease: 0.05,
           maxLatencyIncreasePct: 50,
           customThresholds: null,
+          metrics: [],
+          minSamples: 2,
           autoRollback: o.autoRollback ?? true,
           evidenceTimeoutSeconds: o.evidenceTimeoutSeconds ?? null,
           onInconclusive: o.onInconclusive,
