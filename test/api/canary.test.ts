@@ -172,13 +172,13 @@ describe('canary deployments', () => {
       }
     });
 
-    it('explains the verdict in readable reasons: error rate and p99 latency against the baseline', () => {
+    it('explains the verdict per metric in readable reasons: error rate and p99 latency against the control group', () => {
       expect(details.healthChecks.map((h) => h.healthy)).toEqual([true, false]);
       expect(details.health?.healthy).toBe(false);
       expect(details.health?.insufficientData).toBe(false);
       const reasons = details.health!.reasons;
-      expect(reasons.some((r) => /^error rate [\d.]+% vs baseline 1\.0%: \+[\d.]+ points > 5\.0$/.test(r))).toBe(true);
-      expect(reasons.some((r) => /^p99 latency [\d.]+ ms vs baseline 100 ms: \+[\d.]+% > 50%$/.test(r))).toBe(true);
+      expect(reasons.some((r) => /^error rate: canary median [\d.]+ % vs control 1 % \(n=\d+\/\d+\), p[<=][\d.]+, \+[\d.]+ points? > tolerance 0\.5: FAIL$/.test(r))).toBe(true);
+      expect(details.health!.metrics.map((m) => [m.name, m.verdict])).toEqual([['errorRate', 'FAIL'], ['latencyP99Ms', 'FAIL']]);
       const rollbackStarted = details.events.find((e) => e.type === 'ROLLBACK_STARTED');
       expect(rollbackStarted?.health?.healthy).toBe(false);
     });

@@ -45,7 +45,7 @@ describe('a canary baked for less than a heartbeat interval', () => {
 
   it('waits for two heartbeats since the apply, then judges and promotes on that evidence', async () => {
     await fleetOnVersion1('evidence-ok', true);
-    await new Promise((r) => setTimeout(r, 2 * HEARTBEAT_MS)); // a baseline
+    await new Promise((r) => setTimeout(r, 3 * HEARTBEAT_MS)); // a baseline of more than the 10 samples a rank test needs
     const started = await startDeployment(a, { profileName: 'evidence-ok', version: 2, strategy: 'CANARY', canary: { phases: [0.5, 1], bakeSeconds: 0 } });
     const done = await waitForDeployment(a, started.id, 30_000);
     expect(done.status).toBe('COMPLETED');

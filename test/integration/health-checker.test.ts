@@ -153,7 +153,7 @@ describe('health-check worker', () => {
     expect(h.wake).toHaveBeenCalledWith(degraded.id);
     const s = await statusOf(degraded.id);
     expect(s.status).toBe('ROLLING_BACK');
-    expect(s.rollback_reason).toMatch(/^periodic check in phase 1 of 2: health degraded: error rate 30\.0% vs baseline 1\.0%/);
+    expect(s.rollback_reason).toMatch(/^periodic check in phase 1 of 2: health degraded: error rate: canary median 30 % vs baseline 1 % \(n=2\/\d+\), \+29 points > limit 5: FAIL/);
     expect((await eventsOf(degraded.id)).slice(-2).map((e) => e.type)).toEqual(['HEALTH_CHECKED', 'ROLLBACK_STARTED']);
     expect((await statusOf(healthy.id)).status).toBe('IN_PROGRESS');
     // The woken runner's step gives the previous version back to the phase-1 instance, 28 s before the bake would have ended.
@@ -177,7 +177,7 @@ describe('health-check worker', () => {
     expect((await eventsOf(d.id)).filter((e) => e.type === 'PAUSED')).toHaveLength(1);
     const checks = await periodicChecks(d.id);
     expect(checks).toHaveLength(2);
-    expect(checks.every((c) => c.message!.startsWith('periodic check: degraded: error rate 30.0%'))).toBe(true);
+    expect(checks.every((c) => c.message!.startsWith('periodic check: degraded: error rate: canary median 30 %'))).toBe(true);
   });
 
   it('leaves alone the deployments it does not hold, even degraded ones whose lease this replica has', async () => {

@@ -130,7 +130,7 @@ describe('orchestrator: health evidence and the periodic check step by step', ()
       expect(await h.graph.orchestrator.checkHealth(s.id, s.owner)).toBe(true);
       const r = await row(s.id);
       expect(r.status).toBe('ROLLING_BACK');
-      expect(r.rollback_reason).toMatch(/^periodic check in phase 1 of 2: health degraded: error rate 30\.0%/);
+      expect(r.rollback_reason).toMatch(/^periodic check in phase 1 of 2: health degraded: error rate: canary median 30 % vs baseline 1 % \(n=2\/\d+\), \+29 points > limit 5: FAIL/);
       const evs = await eventRows(s.id);
       expect(evs.slice(-2).map((e) => e.type)).toEqual(['HEALTH_CHECKED', 'ROLLBACK_STARTED']);
       expect(evs.at(-2)!.message).toMatch(/^periodic check: degraded: /);

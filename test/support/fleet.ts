@@ -299,7 +299,7 @@ export async function startFleet(
 }
 
 export const TARGET_FIELDS = 'instanceId phase state reloadMs error';
-export const HEALTH_FIELDS = 'healthy reasons insufficientData checkedAt baseline { errorRate latencyP99Ms requestCount custom } current { errorRate latencyP99Ms requestCount custom }';
+export const HEALTH_FIELDS = 'verdict healthy reasons insufficientData checkedAt score outliers metrics { name verdict check critical canaryCount controlCount canaryMedian controlMedian pValue reference reason } baseline { errorRate latencyP99Ms requestCount custom } current { errorRate latencyP99Ms requestCount custom }';
 export const EVENT_FIELDS = 'deploymentId type status phase progress message at';
 export const DEPLOYMENT_FIELDS = `id profileName version previousVersion strategy status phase phaseCount progress failureReason
   rollbackReason startedBy createdAt finishedAt targets { ${TARGET_FIELDS} } events { ${EVENT_FIELDS} }`;

@@ -42,7 +42,11 @@ const DETAILED = `query($id: ID!) { deployment(id: $id) {
 } }`;
 
 export interface ReportShape {
+  verdict: string;
   healthy: boolean;
+  score: number | null;
+  outliers: string[];
+  metrics: Array<{ name: string; verdict: string; check: string; critical: boolean; canaryCount: number; controlCount: number; canaryMedian: number | null; controlMedian: number | null; pValue: number | null; reference: string; reason: string }>;
   reasons: string[];
   insufficientData: boolean;
   checkedAt: string;
@@ -120,7 +124,8 @@ export interface FleetOnVersion1 extends VersionsOptions {
 /**
  * A profile `name` (service `${name}-svc`) with versions 1…n, a fleet of
  * subscribed instances, version 1 deployed to them (DIRECT, COMPLETED), and
- * their metrics reported every 100 ms for 400 ms, so a baseline exists.
+ * their metrics reported every 100 ms for 1.2 s, so a baseline exists that
+ * holds the samples a rank test needs (10 by default) even for one instance.
  */
 export async function fleetOnVersion1(a: Api, name: string, o: FleetOnVersion1): Promise<{ f: Fleet; first: DeploymentShape }> {
   await profileWithVersions(a, name, o.versions ?? 2, o);
@@ -131,7 +136,7 @@ export async function fleetOnVersion1(a: Api, name: string, o: FleetOnVersion1):
   const metricsOf = o.metricsOf === undefined ? () => HEALTHY : o.metricsOf;
   if (metricsOf !== null) {
     f.reportMetrics(o.reportEveryMs ?? 100, metricsOf);
-    await new Promise((r) => setTimeout(r, 400));
+    await new Promise((r) => setTimeout(r, 1200));
   }
   return { f, first };
 }
