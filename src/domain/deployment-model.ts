@@ -63,7 +63,7 @@ export interface StrategyState {
   baseline: HealthSnapshot | null;
   /**
    * The targets' heartbeat samples before the deployment, per metric, at most
-   * MAX_GROUP_SAMPLES each: the control group once no instance is left on the
+   * BASELINE_SAMPLES (1,000) each: the control group once no instance is left on the
    * previous version. null before this was kept, or for strategies that do not judge health.
    */
   baselineSamples?: Record<string, number[]> | null;

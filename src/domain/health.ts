@@ -14,7 +14,6 @@ import { median } from './statistics/mann-whitney.js';
 import { compareMetric } from './statistics/metric-comparison.js';
 import { MetricCheck, MetricOutcome, type MetricVerdict } from './statistics/metric-verdict.js';
 import { healthVerdictOf, scorePhase } from './statistics/score.js';
-import { subsample } from './statistics/subsample.js';
 
 export type { HealthSnapshot, MetricsSample } from './health-snapshot.js';
 
@@ -79,8 +78,8 @@ function unavailable(check: HealthCheck, reference: string, error: string): Metr
 function judgeCheck(check: HealthCheck, samples: SourceSamples | undefined, policy: HealthPolicy): MetricVerdict {
   const reference = samples?.reference ?? 'control';
   if (samples?.error) return unavailable(check, reference, samples.error);
-  const canary = subsample([...(samples?.canary.values() ?? [])].flat());
-  const control = subsample(samples?.control ?? []);
+  const canary = [...(samples?.canary.values() ?? [])].flat();
+  const control = samples?.control ?? [];
   const spec = { ...check.spec, reference, minSamples: policy.minSamples };
   if (check.kind === 'limit') return checkFixedLimit({ ...spec, limit: check.limit }, canary, control);
   const controlMedian = median(control.filter(Number.isFinite)) ?? 0;

@@ -68,9 +68,15 @@ export class HealthMonitor {
    * Judges the targets that applied the new version (their heartbeats since
    * their ack) against the targets not pushed yet over the same window, or
    * against the baseline when those have too few samples.
+   *
+   * `canary: 'phase'` judges only the current phase's targets, as the end of a
+   * phase does: pooled with the earlier phases' instances (judged at their own
+   * phase's end, with more samples since they applied), a regression of the
+   * new instances would be outvoted by them. The periodic check ('all') keeps
+   * watching every updated instance.
    */
-  async check(d: DeploymentRecord, targets: readonly TargetRecord[], now: Date): Promise<HealthReport> {
-    const updated = targets.filter((t) => t.state === TargetState.APPLIED && t.version === d.version);
+  async check(d: DeploymentRecord, targets: readonly TargetRecord[], now: Date, canary: 'phase' | 'all' = 'all'): Promise<HealthReport> {
+    const updated = targets.filter((t) => t.state === TargetState.APPLIED && t.version === d.version && (canary === 'all' || t.phase === d.phase));
     const waiting = targets.filter((t) => t.state === TargetState.PENDING);
     const histories = await this.registry.histories([...updated, ...waiting].map((t) => t.instanceId), METRICS_HISTORY_LENGTH);
     const acked = updated.map((t) => (t.ackedAt ?? now).getTime());

@@ -45,14 +45,14 @@ export async function targetCounts(s: Step, phase: number | null): Promise<Targe
 /**
  * The outcome of the phase whose observation is over: its results, a few of
  * its failures, and (when the strategy judges health and every target
- * applied) its health against the baseline.
+ * applied) the health of the instances it updated.
  */
 export async function readOutcome(s: Step): Promise<NonNullable<StepView['outcome']>> {
   const { r, d } = s;
   const phaseResult = summarizeCounts(await r.targets.counts(d.id, d.phase));
   let health: HealthReport | null = null;
   if (s.strategy.judgesHealth && phaseResult.failed + phaseResult.timedOut === 0) {
-    health = await s.deps.health.check(d, await r.deployments.targets(d.id), s.now);
+    health = await s.deps.health.check(d, await r.deployments.targets(d.id), s.now, 'phase');
   }
   return { phaseResult, failures: await r.targets.failures(d.id, 5), health };
 }

@@ -127,7 +127,7 @@ describe('OpenTelemetry traces of deployments', () => {
     expect(first.status).toBe('COMPLETED');
     f.reportMetrics(100, metricsOf);
     // A baseline exists before the canary starts.
-    await new Promise((r) => setTimeout(r, 400));
+    await new Promise((r) => setTimeout(r, 1200));
     return { f, applied, first };
   }
 
@@ -370,7 +370,7 @@ describe('OpenTelemetry traces of deployments', () => {
       for (const i of f.instances) i.behavior = tracedAcks(a, applied);
       expect((await deployAndWait(a, 'trace-bg', 1)).status).toBe('COMPLETED');
       f.reportMetrics(100, () => HEALTHY);
-      await new Promise((r) => setTimeout(r, 400));
+      await new Promise((r) => setTimeout(r, 1200));
       const started = await startDeployment(a, { profileName: 'trace-bg', version: 2, strategy: 'BLUE_GREEN', blueGreen: { verifySeconds: 1 }, ackTimeoutSeconds: 5 });
       d = await waitForDeployment(a, started.id, 20_000);
       await ended('hotswap.deployment.phase', d.id, 1);
@@ -465,7 +465,7 @@ describe('OpenTelemetry traces of deployments', () => {
       for (const i of f.instances) i.behavior = tracedAcks(oa, applied);
       expect((await deployAndWait(oa, 'trace-periodic', 1)).status).toBe('COMPLETED');
       f.reportMetrics(100, () => HEALTHY);
-      await new Promise((r) => setTimeout(r, 400));
+      await new Promise((r) => setTimeout(r, 1200));
       const started = await startDeployment(oa, {
         profileName: 'trace-periodic',
         version: 2,

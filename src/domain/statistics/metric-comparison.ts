@@ -7,6 +7,7 @@
  */
 import { decimalsToTell, formatAmount, formatDifference, formatPValue, formatValue } from './format.js';
 import { mannWhitneyU, median } from './mann-whitney.js';
+import { subsample } from './subsample.js';
 import { assertSpec, finiteOnly, isBeyond, MetricCheck, MetricOutcome, type MetricSpec, type MetricVerdict } from './metric-verdict.js';
 
 /**
@@ -102,7 +103,8 @@ export function compareMetric(comparison: RankComparison, canarySamples: readonl
   if (canaryMedian === null || controlMedian === null || canary.length < minSamples || control.length < minSamples) {
     return verdict(MetricOutcome.NO_DATA, null, null, `${label}: not enough samples (${counts}, ${minSamples} needed in each group)`);
   }
-  const test = mannWhitneyU(canary, control, direction === 'increase' ? 'greater' : 'less');
+  // The test looks at each group's quantiles when a group is large (subsample.ts): the counts and medians above are of every sample.
+  const test = mannWhitneyU(subsample(canary), subsample(control), direction === 'increase' ? 'greater' : 'less');
   const effect = test.shift;
   const level = levelOf(confidence);
   const head = `${label}: canary median ${formatValue(unit, canaryMedian)} vs ${reference} ${formatValue(unit, controlMedian)} (${counts}), ${formatPValue(test.pValue)}`;
