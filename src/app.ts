@@ -24,6 +24,7 @@ import { MemoryInstanceRegistry } from './registry/memory-registry.js';
 import { RedisInstanceRegistry } from './registry/redis-registry.js';
 import { guardUnavailable } from './registry/unavailable-guard.js';
 import { DeploymentResolver } from './resolvers/deployment.resolver.js';
+import { DeploymentTargetResolver } from './resolvers/deployment-target.resolver.js';
 import { InstanceResolver } from './resolvers/instance.resolver.js';
 import { ProfileResolver } from './resolvers/profile.resolver.js';
 import { SchemaResolver } from './resolvers/schema.resolver.js';
@@ -49,6 +50,7 @@ import { DeploymentRunner, type DeploymentRunnerOptions } from './workers/deploy
 import { EndedInstanceSweeper } from './workers/ended-instance-sweeper.js';
 import { HealthChecker } from './workers/health-checker.js';
 import { InstanceReaper } from './workers/instance-reaper.js';
+import { InstanceRecovery } from './workers/instance-recovery.js';
 import { type ScheduledJob, Scheduler } from './workers/scheduler.js';
 import { PRESENCE_KEEP_MS } from './registry/redis-presence.js';
 import { DEFAULT_EVIDENCE_INTERVALS } from './domain/health-evidence.js';
@@ -115,6 +117,7 @@ export async function startApp(config: AppConfig, logger: Logger): Promise<Runni
       version: new VersionResolver(versions),
       instance: new InstanceResolver(instances, acks),
       deployment: new DeploymentResolver(deployments),
+      deploymentTarget: new DeploymentTargetResolver(instances),
       subscription: new SubscriptionResolver(),
       schema: new SchemaResolver(schemas),
     });
@@ -218,6 +221,7 @@ export function buildGraph({ config, logger, db, registry, pubsub, keySource, ru
     activeDeployments: () => db.read((r) => r.deployments.countActiveByStatus()),
     instancesByService: () => registry.countByService(),
     subscribers: () => hub.subscriberCount,
+    heldDeployments: () => runner.heldIds(),
   });
   const hub = new ConfigPushHub(pubsub, (publishedAt) => metrics.pushDelivered(publishedAt));
   const eventPublisher = new DeploymentEventPublisher(pubsub);
@@ -229,12 +233,15 @@ export function buildGraph({ config, logger, db, registry, pubsub, keySource, ru
   const instances = new InstanceService(registry, identities, db, instanceTokenSigner(keySource, config.instanceTokenTtlSeconds));
   const acks = new AckService(db, identities, pubsub, logger, (reloadMs) => metrics.configReloaded(reloadMs));
   const metricSource = config.prometheusUrl === undefined ? null : new PrometheusSource({ url: config.prometheusUrl });
-  const health = new HealthMonitor(registry, metricSource, { queryStepSeconds: config.prometheusStepSeconds });
+  const health = new HealthMonitor(registry, metricSource, {
+    queryStepSeconds: config.prometheusStepSeconds,
+    judged: (d, report) => metrics.healthJudged(d, report.verdict),
+  });
   const scheduler = new Scheduler(logger);
   const tracing = new DeploymentTracing();
   const orchestrator = new Orchestrator(db, hub, eventPublisher, registry, health, logger, {
     tracing,
-    ended: (d, status, at) => metrics.deploymentEnded({ strategy: d.options.strategy, environment: d.environment, createdAt: d.createdAt }, status, at),
+    ended: (d, status, at) => metrics.deploymentEnded({ id: d.id, strategy: d.options.strategy, environment: d.environment, createdAt: d.createdAt }, status, at),
   }, { reconnectGraceMs: config.reconnectGraceMs, evidenceTimeoutMs: DEFAULT_EVIDENCE_INTERVALS * config.heartbeatIntervalMs });
   const runner = new DeploymentRunner(db, orchestrator, pubsub, logger, {
     owner: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
@@ -262,6 +269,7 @@ export function buildGraph({ config, logger, db, registry, pubsub, keySource, ru
   scheduler.register(
     new InstanceReaper(registry, identities, { heartbeatIntervalMs: config.heartbeatIntervalMs, graceMs: config.staleGraceMs }).job(),
   );
+  scheduler.register(new InstanceRecovery(registry, { intervalMs: config.heartbeatIntervalMs, logger }).job());
   const sweeper = new EndedInstanceSweeper(identities).job();
   scheduler.register(sweeper);
 

@@ -17,10 +17,16 @@ export interface InstanceRecord {
   metrics: InstanceMetrics | null;
   /** When the reaper marked it STALE; null while it heartbeats. */
   staleSince: Date | null;
+  /**
+   * When a health verdict last named it an outlier: set while DEGRADED, and
+   * kept while a DEGRADED instance is STALE (it comes back DEGRADED); null
+   * otherwise. Recovery counts only the heartbeats after it (domain/recovery.ts).
+   */
+  degradedAt: Date | null;
 }
 
 /** An instance to store: HEALTHY, with its registration as its first heartbeat. */
-export type NewInstance = Omit<InstanceRecord, 'status' | 'lastHeartbeatAt' | 'metrics' | 'staleSince'>;
+export type NewInstance = Omit<InstanceRecord, 'status' | 'lastHeartbeatAt' | 'metrics' | 'staleSince' | 'degradedAt'>;
 
 /** An instance a deployment may target. */
 export interface LiveInstance {
@@ -81,16 +87,32 @@ export interface InstanceRegistry {
   liveInstances(service: string, environment: Environment): Promise<LiveInstance[]>;
   /**
    * Records a heartbeat: `lastHeartbeatAt = at`, metrics (when given) become the
-   * current ones and join the history, a STALE instance is HEALTHY again.
-   * Returns null, changing nothing, when the instance is unknown.
+   * current ones and join the history, a STALE instance gets back the status it
+   * had (DEGRADED when `degradedAt` is set, HEALTHY otherwise: going silent
+   * does not clear a verdict). Returns null, changing nothing, when the
+   * instance is unknown.
    */
   heartbeat(id: string, at: Date, metrics: InstanceMetrics | null): Promise<InstanceRecord | null>;
   /** The last `limit` metrics samples, newest first (at most 20 are kept). */
   history(id: string, limit: number): Promise<MetricsSample[]>;
   /** The last `limit` samples of each instance, newest first, in one round trip; unknown ids get an empty list. */
   histories(ids: readonly string[], limit: number): Promise<Map<string, MetricsSample[]>>;
-  /** Sets HEALTHY or DEGRADED (health evaluation); null when unknown. */
-  setStatus(id: string, status: InstanceStatus): Promise<InstanceRecord | null>;
+  /**
+   * Sets HEALTHY or DEGRADED (health evaluation); null when unknown. DEGRADED
+   * sets `degradedAt = at` (every verdict that names the instance moves it on),
+   * HEALTHY clears it.
+   * @param at - when the verdict was made @default now
+   */
+  setStatus(id: string, status: InstanceStatus, at?: Date): Promise<InstanceRecord | null>;
+  /**
+   * Sets a DEGRADED instance HEALTHY again (its metrics recovered), in one
+   * atomic step and only while it is still DEGRADED by the verdict of
+   * `degradedAt`: a newer verdict, a STALE mark or a removal since the caller
+   * read it wins. True when this call changed it.
+   */
+  recover(id: string, degradedAt: Date): Promise<boolean>;
+  /** The status of each id the registry holds (others are absent from the map), in one round trip. */
+  statuses(ids: readonly string[]): Promise<Map<string, InstanceStatus>>;
   /**
    * A configUpdates subscription of the instance opened on this replica.
    * Kept apart from the record; the subscriptions of a replica that died stop

@@ -38,6 +38,7 @@ export class MemoryInstanceRegistry implements InstanceRegistry {
       lastHeartbeatAt: new Date(instance.registeredAt.getTime()),
       metrics: null,
       staleSince: null,
+      degradedAt: null,
     };
     this.instances.set(record.id, record);
     this.samples.delete(record.id);
@@ -80,7 +81,7 @@ export class MemoryInstanceRegistry implements InstanceRegistry {
       this.samples.set(id, history.slice(0, METRICS_HISTORY_LENGTH));
     }
     if (record.status === InstanceStatus.STALE) {
-      record.status = InstanceStatus.HEALTHY;
+      record.status = record.degradedAt === null ? InstanceStatus.HEALTHY : InstanceStatus.DEGRADED;
       record.staleSince = null;
     }
     return Promise.resolve(this.copyOf(id));
@@ -103,13 +104,31 @@ export class MemoryInstanceRegistry implements InstanceRegistry {
    *
    * @throws BadInputError for STALE: only markStale sets it (it needs `now`)
    */
-  setStatus(id: string, status: InstanceStatus): Promise<InstanceRecord | null> {
+  setStatus(id: string, status: InstanceStatus, at: Date = new Date()): Promise<InstanceRecord | null> {
     if (status === InstanceStatus.STALE) return Promise.reject(staleNotSettable());
     const record = this.instances.get(id);
     if (!record) return Promise.resolve(null);
     record.status = status;
     record.staleSince = null;
+    record.degradedAt = status === InstanceStatus.DEGRADED ? new Date(at.getTime()) : null;
     return Promise.resolve(this.copyOf(id));
+  }
+
+  recover(id: string, degradedAt: Date): Promise<boolean> {
+    const record = this.instances.get(id);
+    if (record?.status !== InstanceStatus.DEGRADED || record.degradedAt?.getTime() !== degradedAt.getTime()) return Promise.resolve(false);
+    record.status = InstanceStatus.HEALTHY;
+    record.degradedAt = null;
+    return Promise.resolve(true);
+  }
+
+  statuses(ids: readonly string[]): Promise<Map<string, InstanceStatus>> {
+    const out = new Map<string, InstanceStatus>();
+    for (const id of ids) {
+      const status = this.instances.get(id)?.status;
+      if (status !== undefined) out.set(id, status);
+    }
+    return Promise.resolve(out);
   }
 
   connected(id: string): Promise<void> {

@@ -41,7 +41,7 @@ local at = ARGV[8]
 local old = redis.call('HMGET', KEYS[1], 'service', 'environment')
 unindex(old[1], old[2])
 redis.call('HSET', KEYS[1], 'service', ARGV[3], 'environment', ARGV[4], 'host', ARGV[5], 'color', ARGV[6],
-  'metadata', ARGV[7], 'status', 'HEALTHY', 'registeredAt', at, 'lastHeartbeatAt', at, 'metrics', '', 'staleSince', '')
+  'metadata', ARGV[7], 'status', 'HEALTHY', 'registeredAt', at, 'lastHeartbeatAt', at, 'metrics', '', 'staleSince', '', 'degradedAt', '')
 redis.call('ZADD', KEYS[3], at, id); redis.call('ZADD', KEYS[4], at, id); redis.call('ZADD', KEYS[9], at, id)
 setStatusIndex('HEALTHY')
 `;
@@ -57,7 +57,11 @@ if redis.call('EXISTS', KEYS[1]) == 0 then ${STORE} end
 return redis.call('HGETALL', KEYS[1])
 `;
 
-/** ARGV 3–6: atMs, metrics JSON ('' = none), sample JSON, history length. Returns HGETALL or nil. */
+/**
+ * ARGV 3–6: atMs, metrics JSON ('' = none), sample JSON, history length. A
+ * STALE instance gets back DEGRADED when it has a degradedAt, else HEALTHY.
+ * Returns HGETALL or nil.
+ */
 const HEARTBEAT = `${PRELUDE}
 if redis.call('EXISTS', KEYS[1]) == 0 then return false end
 redis.call('HSET', KEYS[1], 'lastHeartbeatAt', ARGV[3])
@@ -67,15 +71,17 @@ if ARGV[4] ~= '' then
   redis.call('LTRIM', KEYS[2], 0, tonumber(ARGV[6]) - 1)
 end
 if redis.call('HGET', KEYS[1], 'status') == 'STALE' then
-  redis.call('HSET', KEYS[1], 'status', 'HEALTHY', 'staleSince', '')
+  local degraded = redis.call('HGET', KEYS[1], 'degradedAt')
+  local back = (degraded and degraded ~= '') and 'DEGRADED' or 'HEALTHY'
+  redis.call('HSET', KEYS[1], 'status', back, 'staleSince', '')
   redis.call('ZREM', KEYS[5], id)
-  setStatusIndex('HEALTHY')
+  setStatusIndex(back)
 end
 redis.call('ZADD', KEYS[4], ARGV[3], id)
 return redis.call('HGETALL', KEYS[1])
 `;
 
-/** ARGV 3: HEALTHY or DEGRADED. Returns HGETALL or nil. */
+/** ARGV 3–4: HEALTHY or DEGRADED, atMs (DEGRADED's degradedAt). Returns HGETALL or nil. */
 const SET_STATUS = `${PRELUDE}
 if redis.call('EXISTS', KEYS[1]) == 0 then return false end
 if redis.call('HGET', KEYS[1], 'status') == 'STALE' then
@@ -83,9 +89,18 @@ if redis.call('HGET', KEYS[1], 'status') == 'STALE' then
   redis.call('ZREM', KEYS[5], id)
   redis.call('ZADD', KEYS[4], redis.call('HGET', KEYS[1], 'lastHeartbeatAt'), id)
 end
-redis.call('HSET', KEYS[1], 'status', ARGV[3])
+redis.call('HSET', KEYS[1], 'status', ARGV[3], 'degradedAt', ARGV[3] == 'DEGRADED' and ARGV[4] or '')
 setStatusIndex(ARGV[3])
 return redis.call('HGETALL', KEYS[1])
+`;
+
+/** ARGV 3: degradedAtMs. HEALTHY only while DEGRADED with that degradedAt. Returns 1 when it changed it. */
+const RECOVER = `${PRELUDE}
+local f = redis.call('HMGET', KEYS[1], 'status', 'degradedAt')
+if f[1] ~= 'DEGRADED' or f[2] ~= ARGV[3] then return 0 end
+redis.call('HSET', KEYS[1], 'status', 'HEALTHY', 'degradedAt', '')
+setStatusIndex('HEALTHY')
+return 1
 `;
 
 /** ARGV 3–4: cutoffMs, nowMs. Returns 1 when this call marked it STALE. */
@@ -124,6 +139,7 @@ export const SCRIPTS = {
   hotswapRegistryRestore: RESTORE,
   hotswapRegistryHeartbeat: HEARTBEAT,
   hotswapRegistrySetStatus: SET_STATUS,
+  hotswapRegistryRecover: RECOVER,
   hotswapRegistryMarkStale: MARK_STALE,
 };
 type ScriptName = keyof typeof SCRIPTS;

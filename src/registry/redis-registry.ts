@@ -4,7 +4,7 @@
  *
  *   {p}instance:{id}                     HASH service, environment, host, color, metadata (JSON),
  *                                             status, registeredAt, lastHeartbeatAt, metrics (JSON),
- *                                             staleSince; '' stands for null
+ *                                             staleSince, degradedAt; '' stands for null
  *   {p}history:{id}                      LIST {"at":ms,"metrics":{…}} samples, newest first, capped
  *   {p}instances:all                     ZSET id → registeredAt (list without a service filter)
  *   {p}instances:by-service:{env}:{svc}  ZSET id → registeredAt (list by service, liveInstances)
@@ -14,7 +14,7 @@
  *   {p}presence:{id}, {p}replica:{r}     which instances hold a subscription: redis-presence.ts
  *
  * Every write is one Lua script, so a record and its index entries change
- * together; heartbeat, setStatus and markStale check that the hash exists, so
+ * together; heartbeat, setStatus, recover and markStale check that the hash exists, so
  * they never resurrect an instance deregistered concurrently. Scripts derive the
  * by-service key of a stored record inside Lua: single Redis, not Cluster.
  */
@@ -129,10 +129,25 @@ export class RedisInstanceRegistry implements InstanceRegistry {
    *
    * @throws BadInputError for STALE: only markStale sets it (it needs `now`)
    */
-  async setStatus(id: string, status: InstanceStatus): Promise<InstanceRecord | null> {
+  async setStatus(id: string, status: InstanceStatus, at: Date = new Date()): Promise<InstanceRecord | null> {
     if (status === InstanceStatus.STALE) throw staleNotSettable();
-    const reply = await this.redis.hotswapRegistrySetStatus(...this.keys(id), this.keyPrefix, id, status);
+    const reply = await this.redis.hotswapRegistrySetStatus(...this.keys(id), this.keyPrefix, id, status, at.getTime());
     return toRecord(id, fromFlat(reply));
+  }
+
+  async recover(id: string, degradedAt: Date): Promise<boolean> {
+    return (await this.redis.hotswapRegistryRecover(...this.keys(id), this.keyPrefix, id, degradedAt.getTime())) === 1;
+  }
+
+  async statuses(ids: readonly string[]): Promise<Map<string, InstanceStatus>> {
+    const out = new Map<string, InstanceStatus>();
+    if (ids.length === 0) return out;
+    const pipe = this.redis.pipeline();
+    for (const id of ids) pipe.hget(this.instanceKey(id), 'status');
+    results<string | null>(await pipe.exec()).forEach((status, i) => {
+      if (status) out.set(ids[i]!, status as InstanceStatus);
+    });
+    return out;
   }
 
   connected(id: string): Promise<void> {
@@ -288,5 +303,6 @@ function toRecord(id: string, h: Record<string, string>): InstanceRecord | null 
     lastHeartbeatAt: h.lastHeartbeatAt ? new Date(Number(h.lastHeartbeatAt)) : null,
     metrics: h.metrics ? (JSON.parse(h.metrics) as InstanceMetrics) : null,
     staleSince: h.staleSince ? new Date(Number(h.staleSince)) : null,
+    degradedAt: h.degradedAt ? new Date(Number(h.degradedAt)) : null,
   };
 }

@@ -3,6 +3,7 @@ import './enums.js';
 import type { GraphQLSchema } from 'graphql';
 import { buildSchemaSync, type NonEmptyArray } from 'type-graphql';
 import { DeploymentResolver } from '../resolvers/deployment.resolver.js';
+import { DeploymentTargetResolver } from '../resolvers/deployment-target.resolver.js';
 import { InstanceResolver } from '../resolvers/instance.resolver.js';
 import { ProfileResolver } from '../resolvers/profile.resolver.js';
 import { SchemaResolver } from '../resolvers/schema.resolver.js';
@@ -16,6 +17,7 @@ export interface ResolverInstances {
   version: VersionResolver;
   instance: InstanceResolver;
   deployment: DeploymentResolver;
+  deploymentTarget: DeploymentTargetResolver;
   subscription: SubscriptionResolver;
   schema: SchemaResolver;
 }
@@ -26,6 +28,7 @@ const RESOLVER_CLASSES: NonEmptyArray<Function> = [
   VersionResolver,
   InstanceResolver,
   DeploymentResolver,
+  DeploymentTargetResolver,
   SubscriptionResolver,
   SchemaResolver,
 ];

@@ -4,6 +4,7 @@ import { HealthReport } from './health.type.js';
 import { connectionOf } from './connection.type.js';
 import { DateTimeScalar } from './scalars.js';
 
+/** A deployment's target; `instanceStatus` (from the instance registry) is a field resolver: resolvers/deployment-target.resolver.ts. */
 @ObjectType()
 export class DeploymentTarget {
   @Field(() => ID)

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { authorize, type Principal } from '../domain/authorization.js';
-import { type Color, type Environment, Role } from '../domain/enums.js';
+import { type Color, type Environment, type InstanceStatus, Role } from '../domain/enums.js';
 import { BadInputError, NotFoundError, UnavailableError } from '../domain/errors.js';
 import { type InstanceMetrics, validateHost, validateMetrics } from '../domain/instance.js';
 import { EndReason } from '../domain/instance-identity.js';
@@ -151,6 +151,11 @@ export class InstanceService {
   /** Whether each instance holds a config subscription (callers were authorised to read the instances). */
   presence(instanceIds: readonly string[]): Promise<Map<string, Presence>> {
     return this.registry.presence(instanceIds);
+  }
+
+  /** Each instance's status in the registry now; an id it no longer holds is absent (callers were authorised to read the instances). */
+  statuses(instanceIds: readonly string[]): Promise<Map<string, InstanceStatus>> {
+    return this.registry.statuses(instanceIds);
   }
 
   /** Applied config versions, per instance id. */

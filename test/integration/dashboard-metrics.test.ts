@@ -229,6 +229,8 @@ describe('the dashboard and the alert rules against a real /metrics scrape', () 
     expect(families.get('hotswap_deployment_duration_seconds')).toBe('histogram');
     expect(families.get('hotswap_config_push_latency_seconds')).toBe('histogram');
     expect(families.get('hotswap_registered_instances')).toBe('gauge');
+    expect(families.get('hotswap_health_verdicts_total')).toBe('counter');
+    expect(families.get('hotswap_deployment_health_verdict')).toBe('gauge');
     expect(families.get('process_cpu_seconds_total')).toBe('counter');
   });
 
@@ -246,7 +248,7 @@ describe('the dashboard and the alert rules against a real /metrics scrape', () 
     expect(missing(expressions, recorded)).toEqual([]);
   });
 
-  it('the dashboard shows what the issue asks for: deployments, outcomes, reload time, push latency, active deployments, instance health', () => {
+  it('the dashboard shows what the issue asks for: deployments, outcomes, reload time, push latency, active deployments, instance health, health verdicts', () => {
     const used = namesIn(dashboardExpressions());
     for (const name of [
       'hotswap_deployments_started_total',
@@ -257,9 +259,17 @@ describe('the dashboard and the alert rules against a real /metrics scrape', () 
       'hotswap_config_push_latency_seconds_bucket',
       'hotswap_active_deployments',
       'hotswap_registered_instances',
+      'hotswap_health_verdicts_total',
+      'hotswap_deployment_health_verdict',
     ]) {
       expect(used, name).toContain(name);
     }
+  });
+
+  it('shows each deployment\'s latest verdict as one series per deployment: max by (deployment_id …), the replica that runs it being the only one to report it', () => {
+    const uses = dashboardExpressions().flatMap((e) => metricUses(e.expr).filter((u) => u.name === 'hotswap_deployment_health_verdict').map(() => e.expr));
+    expect(uses.length).toBeGreaterThan(0);
+    for (const expr of uses) expect(expr).toMatch(/^max by \(deployment_id, profile\) \(hotswap_deployment_health_verdict[{)]/);
   });
 
   it('the rules alert on rollbacks, failures, instances not heartbeating and push latency', () => {

@@ -32,7 +32,7 @@ export function describeRegistryContract(name: string, factory: () => InstanceRe
       const input = instance('i1', { color: Color.BLUE, metadata, registeredAt: at(5) });
       const expected = {
         id: 'i1', service: 'checkout', environment: Environment.PRODUCTION, host: 'i1.local', color: Color.BLUE, metadata,
-        status: HEALTHY, registeredAt: at(5), lastHeartbeatAt: at(5), metrics: null, staleSince: null,
+        status: HEALTHY, registeredAt: at(5), lastHeartbeatAt: at(5), metrics: null, staleSince: null, degradedAt: null,
       };
       expect(await reg.register(input)).toEqual(expected);
       const got = await reg.get('i1');
@@ -73,7 +73,7 @@ export function describeRegistryContract(name: string, factory: () => InstanceRe
       const restored = await reg.restore(input);
       expect(restored).toEqual({
         id: 'lost', service: 'checkout', environment: Environment.PRODUCTION, host: 'lost.local', color: Color.GREEN, metadata: null,
-        status: HEALTHY, registeredAt: at(7), lastHeartbeatAt: at(7), metrics: null, staleSince: null,
+        status: HEALTHY, registeredAt: at(7), lastHeartbeatAt: at(7), metrics: null, staleSince: null, degradedAt: null,
       });
       expect(await reg.get('lost')).toEqual(restored);
       expect(await ids({ service: 'checkout', status: HEALTHY })).toEqual(['lost']);
@@ -305,6 +305,83 @@ export function describeRegistryContract(name: string, factory: () => InstanceRe
       expect(await reg.setStatus('i1', HEALTHY)).toMatchObject({ status: HEALTHY });
       expect(await reg.setStatus('unknown', DEGRADED)).toBeNull();
       await expect(reg.setStatus('i1', STALE)).rejects.toBeInstanceOf(BadInputError);
+    });
+
+    it('DEGRADED records when the verdict came (now by default), each verdict moves it on, HEALTHY clears it', async () => {
+      await reg.register(instance('i1'));
+      const before = Date.now();
+      const now = (await reg.setStatus('i1', DEGRADED))!.degradedAt!;
+      expect(now.getTime()).toBeGreaterThanOrEqual(before);
+      expect(now.getTime()).toBeLessThanOrEqual(Date.now());
+      expect(await reg.setStatus('i1', DEGRADED, at(40))).toMatchObject({ status: DEGRADED, degradedAt: at(40) });
+      expect(await reg.get('i1')).toMatchObject({ degradedAt: at(40) });
+      expect(await reg.setStatus('i1', DEGRADED, at(50))).toMatchObject({ degradedAt: at(50) });
+      expect(await reg.setStatus('i1', HEALTHY, at(60))).toMatchObject({ status: HEALTHY, degradedAt: null });
+      expect(await reg.heartbeat('i1', at(70), { errorRate: 0 })).toMatchObject({ degradedAt: null });
+    });
+
+    it('recover sets HEALTHY only what is still DEGRADED by the same verdict', async () => {
+      await registerAll(instance('a'), instance('b'), instance('c'), instance('h'));
+      for (const id of ['a', 'b', 'c']) await reg.setStatus(id, DEGRADED, at(10));
+      expect(await reg.recover('a', at(10))).toBe(true);
+      expect(await reg.get('a')).toMatchObject({ status: HEALTHY, degradedAt: null });
+      expect(await reg.recover('a', at(10))).toBe(false);
+      // A newer verdict named b since the caller read it: the newer verdict wins.
+      await reg.setStatus('b', DEGRADED, at(20));
+      expect(await reg.recover('b', at(10))).toBe(false);
+      expect(await reg.get('b')).toMatchObject({ status: DEGRADED, degradedAt: at(20) });
+      // c went STALE since: recovering would make a silent instance HEALTHY.
+      await reg.markStale(at(100), at(30));
+      expect(await reg.recover('c', at(10))).toBe(false);
+      expect((await reg.get('c'))?.status).toBe(STALE);
+      expect(await reg.recover('h', at(10))).toBe(false);
+      expect(await reg.recover('unknown', at(10))).toBe(false);
+      expect(await reg.get('unknown')).toBeNull();
+      expect(await ids({ status: HEALTHY })).toEqual([]);
+      expect(await reg.countByStatus()).toEqual(counts(0, 0, 4));
+      await reg.heartbeat('a', at(40), null);
+      expect(await ids({ status: HEALTHY })).toEqual(['a']);
+    });
+
+    it('recover moves the instance between the status indexes', async () => {
+      await registerAll(instance('a'), instance('b', { service: 'search' }));
+      await reg.setStatus('a', DEGRADED, at(10));
+      expect(await ids({ status: DEGRADED })).toEqual(['a']);
+      expect(await reg.countByStatus()).toEqual(counts(1, 1, 0));
+      expect(await reg.recover('a', at(10))).toBe(true);
+      expect(await ids({ status: DEGRADED })).toEqual([]);
+      expect(await ids({ service: 'checkout', status: HEALTHY })).toEqual(['a']);
+      expect(await reg.countByStatus()).toEqual(counts(2, 0, 0));
+      expect(await reg.countByService()).toEqual(expect.arrayContaining([{ service: 'checkout', environment: Environment.PRODUCTION, status: HEALTHY, count: 1 }]));
+    });
+
+    it('a DEGRADED instance that goes STALE comes back DEGRADED with its verdict time; a HEALTHY one HEALTHY', async () => {
+      await registerAll(instance('d'), instance('h'));
+      await reg.setStatus('d', DEGRADED, at(5));
+      expect((await reg.markStale(at(10), at(20))).sort()).toEqual(['d', 'h']);
+      expect(await reg.get('d')).toMatchObject({ status: STALE, staleSince: at(20), degradedAt: at(5) });
+      expect(await reg.heartbeat('d', at(30), null)).toMatchObject({ status: DEGRADED, staleSince: null, degradedAt: at(5) });
+      expect(await reg.heartbeat('h', at(30), null)).toMatchObject({ status: HEALTHY, degradedAt: null });
+      expect(await ids({ status: DEGRADED })).toEqual(['d']);
+      expect(await reg.countByStatus()).toEqual(counts(1, 1, 0));
+      expect(await reg.removeStale(at(1_000_000))).toEqual([]);
+      expect(await reg.markStale(at(31), at(40))).toEqual(['d', 'h']);
+      // Marked HEALTHY while STALE (a verdict's explicit answer): it forgets the verdict and comes back HEALTHY.
+      await reg.setStatus('d', HEALTHY);
+      await reg.markStale(at(1_000), at(50));
+      expect(await reg.heartbeat('d', at(60), null)).toMatchObject({ status: HEALTHY, degradedAt: null });
+    });
+
+    it('statuses gives the status of each id it holds in one call, and leaves unknown ids out', async () => {
+      await registerAll(instance('a'), instance('b'), instance('c'));
+      await reg.setStatus('b', DEGRADED);
+      await reg.heartbeat('a', at(20), null);
+      await reg.markStale(at(10), at(30));
+      expect(await reg.statuses(['a', 'b', 'c', 'gone'])).toEqual(new Map([['a', HEALTHY], ['b', STALE], ['c', STALE]]));
+      await reg.heartbeat('b', at(40), null);
+      await reg.deregister('c');
+      expect(await reg.statuses(['c', 'b', 'b'])).toEqual(new Map([['b', DEGRADED]]));
+      expect(await reg.statuses([])).toEqual(new Map());
     });
 
     it('deregister removes the record, its history and its index entries', async () => {

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import Ajv2019 from 'ajv/dist/2019.js';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { Metrics } from '../../src/telemetry/metrics.js';
+import { Metrics, VERDICT_VALUE } from '../../src/telemetry/metrics.js';
 
 /**
  * The files of the observability stack: docker-compose.yml, the Grafana
@@ -89,6 +89,7 @@ interface DashboardPanel {
   id?: number;
   type: string;
   title?: string;
+  fieldConfig?: { defaults?: { mappings?: Array<{ type: string; options: Record<string, { text: string }> }> } };
   datasource?: { type?: string; uid?: string };
   targets?: DashboardTarget[];
   panels?: DashboardPanel[];
@@ -286,6 +287,14 @@ describe('dashboards/hotswap.json', () => {
     }
     expect(dashboardExprs).toContain('sum by (status) (max by (service, environment, status) (hotswap_registered_instances{environment=~"$environment"}))');
     expect(dashboardExprs).toContain('sum(hotswap_subscribers)');
+  });
+
+  it('shows health verdicts: per hour by verdict, and per running deployment with the values of VERDICT_VALUE named', () => {
+    expect(dashboardExprs).toContain('sum by (verdict) (increase(hotswap_health_verdicts_total{environment=~"$environment"}[1h]))');
+    const perDeployment = panels.filter((p) => (p.targets ?? []).some((t) => t.expr?.includes('hotswap_deployment_health_verdict')));
+    expect(perDeployment.map((p) => p.type)).toEqual(['state-timeline']);
+    const named = Object.assign({}, ...(perDeployment[0]!.fieldConfig?.defaults?.mappings ?? []).filter((m) => m.type === 'value').map((m) => m.options)) as Record<string, { text: string }>;
+    expect(Object.fromEntries(Object.entries(named).map(([value, m]) => [m.text, Number(value)]))).toEqual(VERDICT_VALUE);
   });
 });
 
