@@ -2,13 +2,17 @@ import { CliError, ExitCode } from './exit-codes.js';
 import type { CliGraphQL } from './graphql-client.js';
 import type { Out } from './output.js';
 
+/** A verdict's metrics as --wait and --json show them (src/schema/health.type.ts). */
+export const HEALTH_METRIC_FIELDS =
+  'metrics { name verdict check unit direction critical weight reference canaryCount controlCount canaryMedian controlMedian effect pValue tolerance reason }';
+const EVENT_HEALTH = 'health { verdict reasons score checkedAt metrics { name verdict reason } }';
 const EVENTS = `subscription($id: ID!) { deploymentEvents(id: $id) {
-  type status phase progress message at health { verdict reasons } } }`;
+  type status phase progress message at ${EVENT_HEALTH} } }`;
 /** Whether the deployment exists, and its phase count for the progress line. */
 const HEADER = 'query($id: ID!) { deployment(id: $id) { phaseCount } }';
 const HISTORY = `query($id: ID!, $last: Int) { deployment(id: $id) { events(last: $last) {
-  type status phase progress message at health { verdict reasons } } } }`;
-const OUTCOME = 'query($id: ID!) { deployment(id: $id) { status rollbackReason failureReason } }';
+  type status phase progress message at ${EVENT_HEALTH} } } }`;
+const OUTCOME = `query($id: ID!) { deployment(id: $id) { status rollbackReason failureReason ${EVENT_HEALTH} } }`;
 
 interface EventMessage {
   type: string;
@@ -17,8 +21,20 @@ interface EventMessage {
   progress: number;
   message: string | null;
   at: string;
-  health: { verdict: HealthVerdictName; reasons: string[] } | null;
+  health: Verdict | null;
 }
+
+/** A health verdict as an event carries it. */
+interface Verdict {
+  verdict: HealthVerdictName;
+  reasons: string[];
+  score: number | null;
+  checkedAt: string;
+  metrics: Array<{ name: string; verdict: MetricOutcomeName; reason: string }>;
+}
+
+type MetricOutcomeName = 'PASS' | 'FAIL' | 'NO_DATA';
+const OUTCOME_COLORS = { PASS: 'green', FAIL: 'red', NO_DATA: 'yellow' } as const;
 
 export type HealthVerdictName = 'PASS' | 'FAIL' | 'INCONCLUSIVE';
 /** How a verdict reads in a terminal: INCONCLUSIVE is never shown as healthy. */
@@ -74,6 +90,13 @@ export async function followDeployment(api: CliGraphQL, id: string, out: Out, o:
     if (!deployment) throw new CliError([`NOT_FOUND: deployment ${id} not found`], ExitCode.REFUSED);
     if (!interrupted) {
       const shown = new Set<string>();
+      /** When the verdicts whose metrics were printed were made: several events may carry one verdict. */
+      const verdictsShown = new Set<string>();
+      const printMetrics = (health: Verdict | null) => {
+        if (health === null || verdictsShown.has(health.checkedAt)) return;
+        verdictsShown.add(health.checkedAt);
+        for (const line of metricLines(health, out)) out.line(line);
+      };
       /** The last health verdict, kept on the progress line until the next one. */
       let lastHealth: EventMessage['health'] = null;
       /** Live events that arrived while the history was being read. */
@@ -87,12 +110,16 @@ export async function followDeployment(api: CliGraphQL, id: string, out: Out, o:
           shown.add(keyOf(e));
           if (out.tty) {
             clearProgress();
-            if (e.type !== 'CURRENT_STATE' || e.message) out.line(describe(e, deployment.phaseCount, out));
+            if (e.type !== 'CURRENT_STATE' || e.message) {
+              out.line(describe(e, deployment.phaseCount, out));
+              printMetrics(e.health);
+            }
             lastHealth = e.health ?? lastHealth;
             stream.write(progressLine({ ...e, health: lastHealth }, deployment.phaseCount, out));
             progressShown = true;
           } else {
             out.line(describe(e, deployment.phaseCount, out));
+            printMetrics(e.health);
           }
         }
         if (live && EXIT_BY_STATUS[e.status] !== undefined) {
@@ -137,28 +164,46 @@ export async function followDeployment(api: CliGraphQL, id: string, out: Out, o:
   }
   if (final === null) throw new CliError([`the deploymentEvents subscription of ${id} ended before the deployment did`], ExitCode.UNREACHABLE);
   const code = EXIT_BY_STATUS[final] ?? ExitCode.FAILED;
-  out.line(`deployment ${id} ${final === 'COMPLETED' ? out.paint(final, 'green') : out.paint(final, 'red')}${await why(api, id, final)}`);
+  const outcome = await outcomeOf(api, id, final);
+  if (outcome.health) {
+    const h = outcome.health;
+    out.line(`last health verdict, ${h.checkedAt}: ${out.paint(VERDICT_WORDS[h.verdict], VERDICT_COLORS[h.verdict])}${h.score === null ? '' : `, score ${Number(h.score.toFixed(3))}`}`);
+    for (const line of metricLines(h, out)) out.line(line);
+  }
+  out.line(`deployment ${id} ${final === 'COMPLETED' ? out.paint(final, 'green') : out.paint(final, 'red')}${outcome.why}`);
   return code;
+}
+
+/** One line per metric of a verdict, indented under the line it belongs to: each reason is a sentence ending in the metric's verdict. */
+function metricLines(h: Verdict, out: Out): string[] {
+  return h.metrics.map((m) => `    ${out.paint(m.reason.replace(/[\r\n]+/g, ' '), OUTCOME_COLORS[m.verdict] ?? 'dim')}`);
 }
 
 /** Identifies an event seen both in the history and live. */
 const keyOf = (e: EventMessage) => `${e.type}|${e.status}|${e.phase}|${e.at}`;
 
-/** ": <rollback or failure reason>" for a deployment that did not complete; "" otherwise (or when it cannot be read). */
-async function why(api: CliGraphQL, id: string, status: string): Promise<string> {
-  if (status === 'COMPLETED') return '';
+/**
+ * `why`: ": <rollback or failure reason>" for a deployment that did not
+ * complete, "" otherwise; `health`: its last verdict, null when it had none.
+ * Neither when the deployment cannot be read.
+ */
+async function outcomeOf(api: CliGraphQL, id: string, status: string): Promise<{ why: string; health: Verdict | null }> {
   try {
-    const { deployment: d } = await api.request<{ deployment: { rollbackReason: string | null; failureReason: string | null } | null }>(OUTCOME, { id });
-    const reason = status === 'ROLLED_BACK' ? d?.rollbackReason : (d?.failureReason ?? d?.rollbackReason);
-    return reason ? `: ${reason}` : '';
+    type Outcome = { rollbackReason: string | null; failureReason: string | null; health: Verdict | null };
+    const { deployment: d } = await api.request<{ deployment: Outcome | null }>(OUTCOME, { id });
+    const reason = status === 'COMPLETED' ? null : status === 'ROLLED_BACK' ? d?.rollbackReason : (d?.failureReason ?? d?.rollbackReason);
+    return { why: reason ? `: ${reason}` : '', health: d?.health ?? null };
   } catch {
-    return '';
+    return { why: '', health: null };
   }
 }
 
 /** "2026-11-24T10:00:00.000Z PHASE_STARTED    IN_PROGRESS  phase 2/4 30% phase 2 of 4 started" */
 function describe(e: EventMessage, phaseCount: number, out: Out): string {
-  const health = e.health ? ` ${VERDICT_WORDS[e.health.verdict]}${e.health.verdict === 'PASS' ? '' : `: ${e.health.reasons.join('; ')}`}` : '';
+  // A metric's reason shows on its own line below; the rest (evidence, score) stays on the event's.
+  const own = new Set(e.health?.metrics.map((m) => m.reason));
+  const reasons = e.health?.reasons.filter((r) => !own.has(r)) ?? [];
+  const health = e.health ? ` ${VERDICT_WORDS[e.health.verdict]}${e.health.verdict === 'PASS' || reasons.length === 0 ? '' : `: ${reasons.join('; ')}`}` : '';
   const type = e.type.padEnd(16);
   const painted =
     e.type === 'FAILED' || e.type === 'ROLLBACK_STARTED' || e.type === 'ROLLED_BACK'
@@ -169,7 +214,9 @@ function describe(e: EventMessage, phaseCount: number, out: Out): string {
           ? out.paint(type, 'yellow')
           : type;
   const text = `${e.at} ${painted} ${e.status.padEnd(12)} phase ${e.phase}/${phaseCount} ${Math.round(e.progress * 100)}%${e.message ? ` ${e.message}` : ''}`;
-  return `${text}${e.health && !e.message?.includes('health') ? health : ''}`.replace(/[\r\n]+/g, ' ');
+  // A message that speaks of health (or says the verdict's word) has said it already.
+  const said = e.health !== null && (e.message?.includes('health') || e.message?.includes(VERDICT_WORDS[e.health.verdict]));
+  return `${text}${e.health && !said ? health : ''}`.replace(/[\r\n]+/g, ' ');
 }
 
 /** "[██████░░░░░░░░░░░░░░]  30% phase 2/4 IN_PROGRESS healthy" (no newline: rewritten in place). */

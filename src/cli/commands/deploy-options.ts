@@ -1,4 +1,5 @@
 import { CliError, ExitCode } from '../exit-codes.js';
+import { type HealthOptions, type MetricInput, mergeMetrics, parseMetricSpec, policyFromDocument } from './health-options.js';
 
 /** The strategies by the names the CLI accepts (`blue-green` or `BLUE_GREEN`, any case). */
 const STRATEGIES: Readonly<Record<string, string>> = {
@@ -25,9 +26,35 @@ export interface DeployFlags {
   minHeartbeats?: string;
   evidenceTimeoutSeconds?: string;
   onInconclusive?: string;
+  confidence?: string;
+  minSamples?: string;
+  passThreshold?: string;
+  marginalThreshold?: string;
+  errorRateTolerance?: string;
+  latencyTolerancePct?: string;
+  metric?: string[];
+  healthPolicyFile?: string;
   /** False with `--no-auto-rollback`. */
   autoRollback: boolean;
 }
+
+/** The health flags: they apply to the strategies that judge health. */
+const HEALTH_FLAGS: ReadonlyArray<[keyof DeployFlags, string]> = [
+  ['maxErrorRateIncrease', '--max-error-rate-increase'],
+  ['maxLatencyIncreasePct', '--max-latency-increase-pct'],
+  ['threshold', '--threshold'],
+  ['minHeartbeats', '--min-heartbeats'],
+  ['evidenceTimeoutSeconds', '--evidence-timeout-seconds'],
+  ['onInconclusive', '--on-inconclusive'],
+  ['confidence', '--confidence'],
+  ['minSamples', '--min-samples'],
+  ['passThreshold', '--pass-threshold'],
+  ['marginalThreshold', '--marginal-threshold'],
+  ['errorRateTolerance', '--error-rate-tolerance'],
+  ['latencyTolerancePct', '--latency-tolerance-pct'],
+  ['metric', '--metric'],
+  ['healthPolicyFile', '--health-policy-file'],
+];
 
 /** Which flags belong to which strategy (the key of DeployFlags → its flag and the strategies that take it). */
 const FLAG_STRATEGIES: ReadonlyArray<[keyof DeployFlags, string, readonly string[]]> = [
@@ -38,12 +65,7 @@ const FLAG_STRATEGIES: ReadonlyArray<[keyof DeployFlags, string, readonly string
   ['batchPercent', '--batch-percent', ['ROLLING']],
   ['intervalSeconds', '--interval-seconds', ['ROLLING']],
   ['maxConcurrency', '--max-concurrency', ['DIRECT']],
-  ['maxErrorRateIncrease', '--max-error-rate-increase', ['CANARY', 'BLUE_GREEN', 'ROLLING']],
-  ['maxLatencyIncreasePct', '--max-latency-increase-pct', ['CANARY', 'BLUE_GREEN', 'ROLLING']],
-  ['threshold', '--threshold', ['CANARY', 'BLUE_GREEN', 'ROLLING']],
-  ['minHeartbeats', '--min-heartbeats', ['CANARY', 'BLUE_GREEN', 'ROLLING']],
-  ['evidenceTimeoutSeconds', '--evidence-timeout-seconds', ['CANARY', 'BLUE_GREEN', 'ROLLING']],
-  ['onInconclusive', '--on-inconclusive', ['CANARY', 'BLUE_GREEN', 'ROLLING']],
+  ...HEALTH_FLAGS.map(([key, flag]): [keyof DeployFlags, string, readonly string[]] => [key, flag, ['CANARY', 'BLUE_GREEN', 'ROLLING']]),
 ];
 
 const DAY = 86_400;
@@ -55,15 +77,7 @@ export interface DeploymentOptions {
   rolling?: { batchSize?: number; batchPercent?: number; intervalSeconds?: number };
   blueGreen?: { verifySeconds?: number };
   direct?: { maxConcurrency?: number };
-  health?: {
-    maxErrorRateIncrease?: number;
-    maxLatencyIncreasePct?: number;
-    customThresholds?: Record<string, number>;
-    autoRollback?: boolean;
-    minHeartbeats?: number;
-    evidenceTimeoutSeconds?: number;
-    onInconclusive?: 'PAUSE' | 'PROMOTE';
-  };
+  health?: HealthOptions;
   ackTimeoutSeconds?: number;
 }
 
@@ -71,9 +85,10 @@ export interface DeploymentOptions {
  * Turns the flags into the strategy and health parts of StartDeploymentInput.
  * Refuses (exit 4, one line) a flag of another strategy, and values the server
  * would refuse anyway, so a CI log says which flag is wrong.
- * `autoRollbackGiven`: `--no-auto-rollback` was on the command line.
+ * `autoRollbackGiven`: `--no-auto-rollback` was on the command line;
+ * `policyFile`: the document `--health-policy-file` names, read.
  */
-export function deploymentOptions(f: DeployFlags, autoRollbackGiven: boolean): DeploymentOptions {
+export function deploymentOptions(f: DeployFlags, autoRollbackGiven: boolean, policyFile?: unknown): DeploymentOptions {
   const strategy = parseStrategy(f.strategy);
   for (const [key, flag, strategies] of FLAG_STRATEGIES) {
     if (f[key] !== undefined && !strategies.includes(strategy)) throw misplaced(flag, strategy, strategies);
@@ -107,14 +122,15 @@ export function deploymentOptions(f: DeployFlags, autoRollbackGiven: boolean): D
       if (f.maxConcurrency !== undefined) out.direct = { maxConcurrency: whole('--max-concurrency', f.maxConcurrency, 1, 1_000_000) };
       break;
   }
-  const health = healthPolicy(f, autoRollbackGiven);
+  const health = healthPolicy(f, autoRollbackGiven, policyFile);
   if (health) out.health = health;
   if (f.ackTimeoutSeconds !== undefined) out.ackTimeoutSeconds = whole('--ack-timeout-seconds', f.ackTimeoutSeconds, 1, 3600);
   return out;
 }
 
-function healthPolicy(f: DeployFlags, autoRollbackGiven: boolean): DeploymentOptions['health'] | undefined {
-  const h: NonNullable<DeploymentOptions['health']> = {};
+/** The policy file's fields, each replaced by its flag when given; `--metric` merges into the file's metrics by name. */
+function healthPolicy(f: DeployFlags, autoRollbackGiven: boolean, policyFile: unknown): HealthOptions | undefined {
+  const h: HealthOptions = f.healthPolicyFile === undefined ? {} : policyFromDocument(policyFile, f.healthPolicyFile);
   if (f.maxErrorRateIncrease !== undefined) {
     const x = number('--max-error-rate-increase', f.maxErrorRateIncrease);
     if (x < 0 || x > 1) refuse(`--max-error-rate-increase is a share from 0 to 1 (0.05 = +5 points of error rate), got ${f.maxErrorRateIncrease}`);
@@ -125,7 +141,7 @@ function healthPolicy(f: DeployFlags, autoRollbackGiven: boolean): DeploymentOpt
     if (p < 0) refuse(`--max-latency-increase-pct is a percentage ≥ 0 (50 = p99 may grow by half), got ${f.maxLatencyIncreasePct}`);
     h.maxLatencyIncreasePct = p;
   }
-  if (f.threshold !== undefined && f.threshold.length > 0) h.customThresholds = parseThresholds(f.threshold);
+  if (f.threshold !== undefined && f.threshold.length > 0) h.customThresholds = { ...(typeof h.customThresholds === 'object' ? h.customThresholds : {}), ...parseThresholds(f.threshold) };
   if (autoRollbackGiven && !f.autoRollback) h.autoRollback = false;
   if (f.minHeartbeats !== undefined) h.minHeartbeats = whole('--min-heartbeats', f.minHeartbeats, 1, 20);
   if (f.evidenceTimeoutSeconds !== undefined) h.evidenceTimeoutSeconds = whole('--evidence-timeout-seconds', f.evidenceTimeoutSeconds, 0, DAY);
@@ -134,7 +150,41 @@ function healthPolicy(f: DeployFlags, autoRollbackGiven: boolean): DeploymentOpt
     if (action !== 'PAUSE' && action !== 'PROMOTE') refuse(`--on-inconclusive is pause or promote, got "${f.onInconclusive}"`);
     h.onInconclusive = action;
   }
+  if (f.confidence !== undefined) h.confidence = between('--confidence', f.confidence, (c) => c >= 0.5 && c < 1, 'a confidence from 0.5 to under 1 (0.98 = 98 %)');
+  if (f.minSamples !== undefined) h.minSamples = whole('--min-samples', f.minSamples, 1, 1000);
+  if (f.passThreshold !== undefined) h.passThreshold = between('--pass-threshold', f.passThreshold, (s) => s >= 0 && s <= 1, 'a score from 0 to 1');
+  if (f.marginalThreshold !== undefined) h.marginalThreshold = between('--marginal-threshold', f.marginalThreshold, (s) => s >= 0 && s <= 1, 'a score from 0 to 1');
+  const metrics = metricFlags(f);
+  if (metrics.length > 0) h.metrics = mergeMetrics(h.metrics ?? [], metrics);
   return Object.keys(h).length > 0 ? h : undefined;
+}
+
+/**
+ * The metrics of `--metric`, after those of `--error-rate-tolerance` and
+ * `--latency-tolerance-pct` (short for a --metric of errorRate, latencyP99Ms),
+ * so the defaults stay first in the report.
+ */
+function metricFlags(f: DeployFlags): MetricInput[] {
+  const metrics = (f.metric ?? []).map(parseMetricSpec);
+  const twice = metrics.find((m, i) => metrics.findIndex((o) => o.name === m.name) !== i);
+  if (twice) refuse(`--metric names ${twice.name} twice: give each metric once, with all its options`);
+  const front: MetricInput[] = [];
+  const shorthand = (name: string, flag: string, fields: Partial<MetricInput>) => {
+    const given = metrics.find((m) => m.name === name);
+    if (given?.tolerance !== undefined || given?.tolerancePct !== undefined) refuse(`give ${flag} or --metric ${name}:tolerance…, not both`);
+    if (given) Object.assign(given, fields);
+    else front.push({ name, ...fields });
+  };
+  if (f.errorRateTolerance !== undefined) {
+    const tolerance = between('--error-rate-tolerance', f.errorRateTolerance, (x) => x >= 0 && x <= 1, 'a share from 0 to 1 (0.005 = +0.5 points of error rate)');
+    shorthand('errorRate', '--error-rate-tolerance', { tolerance });
+  }
+  if (f.latencyTolerancePct !== undefined) {
+    const tolerancePct = between('--latency-tolerance-pct', f.latencyTolerancePct, (p) => p >= 0, "a percentage ≥ 0 of the control's p99 (20 = may grow by a fifth)");
+    // null: a tolerance in ms from the policy file would otherwise win over the percentage.
+    shorthand('latencyP99Ms', '--latency-tolerance-pct', { tolerancePct, tolerance: null });
+  }
+  return [...front, ...metrics];
 }
 
 function parseStrategy(text: string): string {
@@ -184,6 +234,13 @@ function percent(flag: string, text: string): number {
   const p = number(flag, text.replace(/%$/, ''));
   if (!(p > 0 && p <= 100)) refuse(`${flag} is a percentage in (0, 100], got "${text}"`);
   return p;
+}
+
+/** A number for `flag` for which `ok` holds, described as `what` when it does not. */
+function between(flag: string, text: string, ok: (n: number) => boolean, what: string): number {
+  const n = number(flag, text);
+  if (!ok(n)) refuse(`${flag} must be ${what}, got "${text}"`);
+  return n;
 }
 
 function number(flag: string, text: string): number {

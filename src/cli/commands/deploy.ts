@@ -1,10 +1,12 @@
 import { type Command, Option } from 'commander';
 import { connect } from '../connection.js';
 import { CliError, ExitCode } from '../exit-codes.js';
-import { followDeployment } from '../follow.js';
+import { followDeployment, HEALTH_METRIC_FIELDS } from '../follow.js';
 import type { CliGraphQL } from '../graphql-client.js';
+import { readDocument } from '../input.js';
 import { createOut } from '../output.js';
 import { type DeployFlags, deploymentOptions, whole } from './deploy-options.js';
+import { METRIC_SPEC_HELP } from './health-options.js';
 
 const LATEST = 'query($p: String!) { profile(name: $p) { latestVersion { version } } }';
 const START = `mutation($input: StartDeploymentInput!) { startDeployment(input: $input) {
@@ -57,9 +59,17 @@ export function registerDeployCommand(program: Command, env: NodeJS.ProcessEnv):
     .option('--interval-seconds <n>', 'rolling: seconds between batches (default 30)')
     .option('--max-concurrency <n>', 'direct: pushes awaiting an ack at once (default 100)')
     .option('--ack-timeout-seconds <n>', 'any strategy: seconds an instance has to acknowledge (default 30)')
-    .option('--max-error-rate-increase <x>', 'health: allowed error-rate increase over baseline as a share (0.05 = +5 points, the default)')
-    .option('--max-latency-increase-pct <p>', 'health: allowed p99 latency increase in percent (default 50)')
-    .option('--threshold <metric=max>', 'health: a custom metric\'s maximum (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
+    .option('--confidence <x>', 'health: confidence that the canary is worse before a metric fails, 0.5 to under 1 (default 0.98)')
+    .option('--min-samples <n>', 'health: samples (heartbeats, query steps) each group needs before a metric is judged (default 10)')
+    .option('--pass-threshold <x>', 'health: score from 0 to 1 at or above which a phase passes (default 0.95)')
+    .option('--marginal-threshold <x>', 'health: score under which a phase fails; between it and the pass threshold the phase keeps observing (default 0.75)')
+    .option('--error-rate-tolerance <x>', "health: how far the canary's error rate may sit above the control's, as a share (0.005 = +0.5 points, the default)")
+    .option('--latency-tolerance-pct <p>', "health: how far the canary's p99 latency may sit above the control's, in percent of it (default 10)")
+    .option('--metric <spec>', `health: a metric to compare, or options of errorRate/latencyP99Ms (repeatable): ${METRIC_SPEC_HELP}`, collect)
+    .option('--health-policy-file <file>', 'health: a HealthPolicyInput as JSON (or YAML); the health flags override its fields, --metric its metrics by name')
+    .option('--max-error-rate-increase <x>', 'health: an extra fixed limit: error-rate increase over the control as a share (0.05 = +5 points); none by default')
+    .option('--max-latency-increase-pct <p>', 'health: an extra fixed limit: p99 latency increase over the control in percent (50 = may grow by half); none by default')
+    .option('--threshold <metric=max>', "health: an extra fixed limit: a custom metric's maximum (repeatable); none by default", collect)
     .option('--no-auto-rollback', 'health: when degraded, pause for an operator instead of rolling back (a failed ack then fails the deployment)')
     .option('--min-heartbeats <n>', 'health: heartbeats with metrics an updated instance sends after applying before it counts as evidence (default 2)')
     .option('--evidence-timeout-seconds <n>', 'health: how long a phase keeps observing past its bake for evidence (default: 6 heartbeat intervals)')
@@ -70,17 +80,28 @@ export function registerDeployCommand(program: Command, env: NodeJS.ProcessEnv):
 Strategy flags apply only to their strategy (--phases to canary, --batch-size to rolling…);
 health flags to canary, blue-green and rolling; another strategy's flag is refused (exit 4).
 
+Health: each metric of the updated instances is compared with the instances not yet updated
+(or, in the last phase, with the fleet before the deployment) by a rank test: it fails when the
+canary is worse at --confidence and by more than the metric's tolerance. errorRate (critical) and
+latencyP99Ms are compared by default; --metric adds a heartbeat custom metric or a PromQL query
+(its placeholders {{service}} {{environment}} {{version}} {{group}} {{instances}} name the group).
+Quote a --metric spec for the shell; the commas inside a query's brackets or quotes stay in it.
+
 Examples:
   $ hotswap deploy --profile orders-staging --latest --strategy canary --phases 10,50,100 --bake-seconds 120 --wait
   $ hotswap deploy --profile orders-staging --version 7 --strategy rolling --batch-percent 20 --interval-seconds 10
   $ hotswap deploy --profile orders-prod --latest --strategy blue-green --verify-seconds 300 --threshold queue_depth=1000 --wait
+  $ hotswap deploy --profile orders-prod --latest --strategy canary --error-rate-tolerance 0.002 --metric 'queueDepth:critical,tolerance=5' \\
+      --metric 'p99:query=histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket{service="{{service}}",instance=~"{{instances}}"}[1m]))),unit=ms,tolerancePct=20'
+  $ hotswap deploy --profile orders-prod --latest --strategy rolling --health-policy-file health.json --confidence 0.99
 ${EXIT_CODES_HELP}`,
     )
     .action(async (o: DeployCommandFlags, command: Command) => {
       if ((o.version === undefined) === (o.latest !== true)) {
         throw new CliError(['give --version N or --latest (one of them)'], ExitCode.REFUSED);
       }
-      const options = deploymentOptions(o, command.getOptionValueSource('autoRollback') === 'cli');
+      const policyFile = o.healthPolicyFile === undefined ? undefined : await readDocument(o.healthPolicyFile);
+      const options = deploymentOptions(o, command.getOptionValueSource('autoRollback') === 'cli', policyFile);
       const requested = o.version === undefined ? undefined : whole('--version', o.version, 1, 2_147_483_647);
       const api = connect(command, env);
       const version = requested ?? (await latestVersion(api, o.profile));
@@ -96,6 +117,9 @@ ${EXIT_CODES_HELP}`,
       process.exitCode = o.json ? await followQuietly(api, d.id, env) : await followStarted(api, d, env);
     });
 }
+
+/** Commander's collector of a repeatable flag. */
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
 async function latestVersion(api: CliGraphQL, profile: string): Promise<number> {
   const { profile: p } = await api.request<{ profile: { latestVersion: { version: number } | null } | null }>(LATEST, { p: profile });
@@ -120,6 +144,7 @@ async function followQuietly(api: CliGraphQL, id: string, env: NodeJS.ProcessEnv
 export const DEPLOYMENT_JSON = `query($id: ID!) { deployment(id: $id) {
   id profileName version previousVersion strategy status phase phaseCount progress rollbackReason failureReason startedBy createdAt finishedAt
   targets { instanceId phase state reloadMs error }
-  health { verdict healthy reasons insufficientData checkedAt evidence { updated reporting required minHeartbeats } baseline { errorRate latencyP99Ms requestCount custom } current { errorRate latencyP99Ms requestCount custom } }
+  health { verdict healthy reasons insufficientData checkedAt score outliers ${HEALTH_METRIC_FIELDS}
+    evidence { updated reporting required minHeartbeats } baseline { errorRate latencyP99Ms requestCount custom } current { errorRate latencyP99Ms requestCount custom } }
   events(last: 20) { type status phase progress message at }
 } }`;
