@@ -91,7 +91,8 @@ function judgeCheck(check: HealthCheck, samples: SourceSamples | undefined, poli
  * Judges the updated instances under `policy`, from each source's samples
  * (keyed by health-policy.ts's sourceKey; a missing source has no samples):
  * - INCONCLUSIVE while the evidence is not enough (health-evidence.ts): too few
- *   updated instances reporting, whatever the samples say;
+ *   updated instances reporting, whatever the samples say (unless every check
+ *   is on a query: instances then need not send metrics at all);
  * - otherwise the score of the per-metric verdicts: a critical FAIL fails the
  *   phase, a critical NO_DATA leaves it INCONCLUSIVE, the rest are weighed
  *   against the pass threshold and the marginal band (a marginal score is
@@ -110,7 +111,8 @@ export function judgeHealth(input: {
   const checks = healthChecks(policy);
   const metrics = checks.map((check) => judgeCheck(check, samples.get(sourceKey(check.source)), policy));
   const phase = scorePhase(metrics, { pass: policy.passThreshold, marginal: policy.marginalThreshold });
-  const enough = isEnough(evidence);
+  // Heartbeat evidence matters only to checks on heartbeats: a policy judged on queries alone has its evidence in each query's samples.
+  const enough = isEnough(evidence) || checks.every((c) => c.source.kind === 'query');
   const verdict = enough ? healthVerdictOf(phase.verdict) : HealthVerdict.INCONCLUSIVE;
   const failed = metrics.filter((m) => m.verdict === MetricOutcome.FAIL);
   const missing = metrics.filter((m) => m.verdict === MetricOutcome.NO_DATA && (m.critical || m.weight > 0));

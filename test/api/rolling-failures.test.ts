@@ -134,7 +134,7 @@ describe('rolling deployments', () => {
       try {
         const details = await detailed(a, r.started.id);
         expect(r.d!.status).toBe('ROLLED_BACK');
-        expect(details.rollbackReason).toMatch(/^phase 2 of 3: health degraded: error rate /);
+        expect(details.rollbackReason).toMatch(/^phase 2 of 3: health degraded: error rate: canary median 30 % vs control 1 % \(n=\d+\/\d+\), p<0\.001, \+29 points > tolerance 0\.5: FAIL/);
         expect(details.events.filter((e) => e.type === 'HEALTH_CHECKED').map((e) => [e.phase, e.health?.healthy])).toEqual([
           [1, true],
           [2, false],

@@ -163,7 +163,7 @@ describe('orchestrator: a canary step by step: healthy, then degraded in phase 2
       expect(r.status).toBe('ROLLING_BACK');
       // Phases 1 (healthy) and 2 (degraded) are judged together: every instance that runs the new version.
       expect(r.rollback_reason).toBe(
-        'phase 2 of 3: health degraded: error rate: canary median 15.5 % vs baseline 1 % (n=4/9), +14.5 points > limit 5: FAIL; p99 latency: canary median 290 ms vs baseline 100 ms (n=4/9), +190 % > limit 50 %: FAIL',
+        'phase 2 of 3: health degraded: error rate: canary median 30 % vs baseline 1 % (n=2/9), +29 points > limit 5: FAIL; p99 latency: canary median 480 ms vs baseline 100 ms (n=2/9), +380 % > limit 50 %: FAIL',
       );
       const evs = await eventRows(s.id);
       const checks = evs.filter((e) => e.type === 'HEALTH_CHECKED');

@@ -126,3 +126,21 @@ describe('judgeHealth', () => {
     expect(r.checkedAt.getTime()).toBe(NOW.getTime());
   });
 });
+
+describe('judgeHealth of a policy on queries alone', () => {
+  const queried = withDefaultMetrics(
+    ['errorRate', 'latencyP99Ms'].map((name) => ({ name, query: `q_${name}`, unit: 'plain' as const, direction: 'increase' as const, critical: name === 'errorRate', weight: 1, tolerance: null, tolerancePct: 10 })),
+  );
+
+  it('needs no heartbeats with metrics: the queries\' samples are the evidence', () => {
+    const fine = group({ '': around(30, 100, 5) }, around(30, 100, 5));
+    const r = judge({ 'query:errorRate:q_errorRate': fine, 'query:latencyP99Ms:q_latencyP99Ms': fine }, { metrics: queried }, evidenceOf([0, 0], 2));
+    expect(r.verdict).toBe(HealthVerdict.PASS);
+  });
+
+  it('is still INCONCLUSIVE when the queries return too few samples', () => {
+    const few = group({ '': [100, 100] }, around(30, 100, 5));
+    const r = judge({ 'query:errorRate:q_errorRate': few, 'query:latencyP99Ms:q_latencyP99Ms': few }, { metrics: queried }, evidenceOf([0, 0], 2));
+    expect(r.verdict).toBe(HealthVerdict.INCONCLUSIVE);
+  });
+});
