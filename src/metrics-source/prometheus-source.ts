@@ -1,7 +1,7 @@
 /**
  * The health gate's queried metrics from Prometheus: a policy's PromQL, with
  * placeholders naming the group it judges, asked as a range query over the
- * judged window (HTTP API `GET /api/v1/query_range`).
+ * judged window (HTTP API `POST /api/v1/query_range`).
  */
 import { MetricQueryError, type MetricSource, type QueryScope, type QueryWindow } from './metric-source.js';
 
@@ -109,30 +109,31 @@ export class PrometheusSource implements MetricSource {
     // A window shorter than a step holds one evaluation point at most (and from > to is a 400): ask for the last whole step.
     const start = Math.min(window.from.getTime() / 1000, end - step);
     const params = new URLSearchParams({ query: expandQuery(query, scope), start: String(start), end: String(end), step: String(step) });
-    const body = await this.get(`${this.url}/api/v1/query_range?${params.toString()}`);
+    const body = await this.post(`${this.url}/api/v1/query_range`, params);
     const { resultType, result } = body.data ?? {};
     // Only a matrix is samples over time; a range query of a scalar is a matrix too (one series, no labels).
     if (resultType !== 'matrix' || !Array.isArray(result)) throw new MetricQueryError(`Prometheus answered a ${String(resultType)}, not a matrix of series`);
     return result.flatMap((series) => (series.values ?? []).map(([, v]) => (typeof v === 'string' ? Number(v) : NaN)).filter(Number.isFinite));
   }
 
-  private async get(url: string): Promise<ApiBody> {
+  /** POST, form-encoded (Prometheus takes both): 10,000 instance ids make a query too long for a URL many proxies pass. */
+  private async post(url: string, params: URLSearchParams): Promise<ApiBody> {
     const attempts = this.retries + 1;
     let last: { transient: string; cause?: unknown } = { transient: 'not tried' };
     for (let attempt = 1; attempt <= attempts; attempt++) {
       if (attempt > 1) await new Promise((r) => setTimeout(r, this.retryDelayMs * 2 ** (attempt - 2)));
-      const outcome = await this.attempt(url);
+      const outcome = await this.attempt(url, params);
       if ('body' in outcome) return outcome.body;
       last = outcome;
     }
     throw new MetricQueryError(`Prometheus at ${this.url} did not answer after ${attempts} attempt${attempts > 1 ? 's' : ''}: ${last.transient}`, { cause: last.cause });
   }
 
-  private async attempt(url: string): Promise<Attempt> {
+  private async attempt(url: string, params: URLSearchParams): Promise<Attempt> {
     let status: number;
     let text: string;
     try {
-      const response = await this.fetch(url, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(this.timeoutMs) });
+      const response = await this.fetch(url, { method: 'POST', body: params, headers: { accept: 'application/json' }, signal: AbortSignal.timeout(this.timeoutMs) });
       status = response.status;
       text = await response.text();
     } catch (error) {

@@ -71,6 +71,15 @@ describe('PrometheusSource against a real Prometheus', () => {
     expect(Object.keys(tally(await source.samples(query, CONTROL, lastMinute()))).map(Number)).toEqual([100, 110]);
   });
 
+  it('asks for a group of 10,000 instances: a query of ~400 KB, sent as a form, the URL short enough for any proxy', async () => {
+    const urls: string[] = [];
+    const watching = new PrometheusSource({ url: prometheus.url, fetch: (input, init) => (urls.push(String(input)), fetch(input, init)) });
+    const query = `${METRIC}{service="{{service}}", instance_id=~"{{instances}}"}`;
+    const many = [...CONTROL.instanceIds, ...Array.from({ length: 10_000 }, (_, i) => `checkout-pod-${i}-6f9c7d8b5-x2kq9`)];
+    expect(Object.keys(tally(await watching.samples(query, { ...CONTROL, instanceIds: many }, lastMinute()))).map(Number)).toEqual([100, 110]);
+    expect(urls).toEqual([`${prometheus.url}/api/v1/query_range`]);
+  });
+
   it('answers [] for an empty group, not the series that have no instance id', async () => {
     expect(await source.samples(`${METRIC}{instance_id=""}`, CANARY, lastMinute())).toContain(777);
     expect(await source.samples(`${METRIC}{instance_id=~"{{instances}}"}`, { ...CANARY, instanceIds: [] }, lastMinute())).toEqual([]);
