@@ -138,12 +138,48 @@ function normalPValue(u: number, m: number, n: number, tieTerm: number, alternat
   return Math.min(1, 2 * (1 - normalCdf(Math.max(0, Math.abs(centred) - 0.5) / sd)));
 }
 
+/**
+ * Puts the k-th smallest of `a` at index k, the smaller ones before it and the
+ * larger ones after (Hoare's selection, median-of-three pivots): O(n) on
+ * average, where a sort is O(n log n), which counts at 200,000 samples.
+ */
+function select(a: Float64Array, k: number): number {
+  let lo = 0;
+  let hi = a.length - 1;
+  while (hi > lo) {
+    const mid = (lo + hi) >> 1;
+    const pivot = [a[lo]!, a[mid]!, a[hi]!].sort((x, y) => x - y)[1]!;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (a[i]! < pivot) i += 1;
+      while (a[j]! > pivot) j -= 1;
+      if (i <= j) {
+        const t = a[i]!;
+        a[i] = a[j]!;
+        a[j] = t;
+        i += 1;
+        j -= 1;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else break;
+  }
+  return a[k]!;
+}
+
 /** Median of `values`; null for none. */
 export function median(values: ArrayLike<number>): number | null {
   if (values.length === 0) return null;
-  const sorted = Float64Array.from(values).sort();
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  const copy = Float64Array.from(values);
+  const mid = copy.length >> 1;
+  const upper = select(copy, mid);
+  if (copy.length % 2 === 1) return upper;
+  // The lower middle is the largest of what select left before mid.
+  let lower = -Infinity;
+  for (let i = 0; i < mid; i += 1) if (copy[i]! > lower) lower = copy[i]!;
+  return (lower + upper) / 2;
 }
 
 /** Median of all x_i − y_j (m·n of them: ~100 ms for a million pairs). */
