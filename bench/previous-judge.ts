@@ -2,27 +2,16 @@
  * The health judge before issue 16, frozen: mean-based snapshots of the
  * updated instances, of the instances not yet updated and of the baseline,
  * compared with fixed limits. Copied from `git show 2b1a4cb:src/domain/health.ts`
- * (aggregate, evaluateHealth) and `2b1a4cb:src/orchestrator/health-monitor.ts`
+ * (evaluateHealth; its aggregate lives on unchanged in src/domain/health-snapshot.ts) and `2b1a4cb:src/orchestrator/health-monitor.ts`
  * (the gathering of check()), without what bench/judge.bench.ts does not use.
  * Kept only so the bench can compare the rank-test judge with it: nothing in
  * src/ uses it, and it is not to be fixed or updated.
  */
 import { HealthVerdict } from '../src/domain/enums.js';
 import { describeMissingEvidence, type Evidence, evidenceOf, isEnough } from '../src/domain/health-evidence.js';
-import type { InstanceMetrics } from '../src/domain/instance.js';
+import { aggregate, type HealthSnapshot, type MetricsSample } from '../src/domain/health-snapshot.js';
 
-export interface MetricsSample {
-  at: Date;
-  metrics: InstanceMetrics;
-}
-
-export interface HealthSnapshot {
-  errorRate: number | null;
-  latencyP99Ms: number | null;
-  requestCount: number | null;
-  custom: Record<string, number> | null;
-  instances: number;
-}
+export { aggregate, type HealthSnapshot, type MetricsSample };
 
 /** The fields of the health policy the previous judge read (its defaults then: 0.05, 50, none). */
 export interface PreviousPolicy {
@@ -49,83 +38,6 @@ const WINDOW_MS = 10 * 60_000;
 
 function finite(v: number | null | undefined): v is number {
   return typeof v === 'number' && Number.isFinite(v);
-}
-
-function mean(values: ReadonlyArray<{ value: number; weight: number | null }>): number | null {
-  if (values.length === 0) return null;
-  const totalWeight = values.reduce((sum, v) => sum + (v.weight ?? 0), 0);
-  if (values.every((v) => v.weight !== null) && totalWeight > 0) {
-    return values.reduce((sum, v) => sum + v.value * v.weight!, 0) / totalWeight;
-  }
-  return values.reduce((sum, v) => sum + v.value, 0) / values.length;
-}
-
-function pushTo(map: Map<string, number[]>, name: string, value: number): void {
-  const list = map.get(name);
-  if (list === undefined) map.set(name, [value]);
-  else list.push(value);
-}
-
-interface InstanceAggregate {
-  errorRate: number | null;
-  errorWeight: number | null;
-  latencyP99Ms: number | null;
-  requestCount: number | null;
-  custom: Map<string, number>;
-}
-
-function aggregateInstance(samples: readonly MetricsSample[]): InstanceAggregate | null {
-  const errors: Array<{ value: number; weight: number | null }> = [];
-  const latencies: number[] = [];
-  const custom = new Map<string, number[]>();
-  let requestCount: number | null = null;
-  for (const { metrics: m } of samples) {
-    const count = finite(m.requestCount) ? m.requestCount : null;
-    if (count !== null) requestCount = (requestCount ?? 0) + count;
-    if (finite(m.errorRate)) errors.push({ value: m.errorRate, weight: count });
-    if (finite(m.latencyP99Ms)) latencies.push(m.latencyP99Ms);
-    for (const [name, value] of Object.entries(m.custom ?? {})) {
-      if (finite(value)) pushTo(custom, name, value);
-    }
-  }
-  if (errors.length === 0 && latencies.length === 0 && requestCount === null && custom.size === 0) return null;
-  const weights = errors.map((e) => e.weight);
-  return {
-    errorRate: mean(errors),
-    errorWeight: errors.length > 0 && weights.every((w) => w !== null) ? weights.reduce((a, b) => a! + b!, 0) : null,
-    latencyP99Ms: mean(latencies.map((value) => ({ value, weight: null }))),
-    requestCount,
-    custom: new Map([...custom].map(([name, values]) => [name, values.reduce((a, b) => a + b, 0) / values.length])),
-  };
-}
-
-/** The heartbeats of a group received at or after `since`, summed up: request-weighted error rate, mean p99, custom means. */
-export function aggregate(samplesByInstance: ReadonlyMap<string, readonly MetricsSample[]>, since: Date): HealthSnapshot {
-  const from = since.getTime();
-  const perInstance: InstanceAggregate[] = [];
-  for (const samples of samplesByInstance.values()) {
-    const agg = aggregateInstance(samples.filter((s) => s.at.getTime() >= from));
-    if (agg !== null) perInstance.push(agg);
-  }
-  const errors = perInstance.flatMap((a) => (a.errorRate === null ? [] : [{ value: a.errorRate, weight: a.errorWeight }]));
-  const latencies = perInstance.flatMap((a) => (a.latencyP99Ms === null ? [] : [{ value: a.latencyP99Ms, weight: null }]));
-  const counts = perInstance.flatMap((a) => (a.requestCount === null ? [] : [a.requestCount]));
-  const customValues = new Map<string, number[]>();
-  for (const a of perInstance) {
-    for (const [name, value] of a.custom) pushTo(customValues, name, value);
-  }
-  const custom: Record<string, number> = Object.fromEntries(
-    [...customValues]
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([name, values]) => [name, values.reduce((x, y) => x + y, 0) / values.length]),
-  );
-  return {
-    errorRate: mean(errors),
-    latencyP99Ms: mean(latencies),
-    requestCount: counts.length === 0 ? null : counts.reduce((a, b) => a + b, 0),
-    custom: customValues.size === 0 ? null : custom,
-    instances: perInstance.length,
-  };
 }
 
 function num(n: number, decimals = 1): string {
