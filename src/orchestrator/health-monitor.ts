@@ -1,5 +1,5 @@
 import { TargetState } from '../domain/deployment.js';
-import { InstanceStatus } from '../domain/enums.js';
+import { DeploymentStatus, InstanceStatus } from '../domain/enums.js';
 import type { DeploymentRecord, TargetRecord } from '../domain/deployment-model.js';
 import { type HealthReport, judgeHealth, type SourceSamples } from '../domain/health.js';
 import { evidenceOf } from '../domain/health-evidence.js';
@@ -105,14 +105,15 @@ export class HealthMonitor {
       current: aggregate(sinceApply, new Date(0)),
       now,
     });
-    await this.markDegraded(report.outliers);
+    // A paused deployment's periodic checks judge the same samples since the apply again: re-marking would undo a recovery.
+    if (d.status !== DeploymentStatus.PAUSED) await this.markDegraded(report.outliers, now);
     this.options.judged?.(d, report);
     return report;
   }
 
   /** The instances a failed verdict names are DEGRADED in the registry (instances, metrics) until their metrics recover. */
-  private async markDegraded(ids: readonly string[]): Promise<void> {
-    await Promise.all(ids.map((id) => this.registry.setStatus(id, InstanceStatus.DEGRADED)));
+  private async markDegraded(ids: readonly string[], at: Date): Promise<void> {
+    await Promise.all(ids.map((id) => this.registry.setStatus(id, InstanceStatus.DEGRADED, at)));
   }
 
   private heartbeatSamples(

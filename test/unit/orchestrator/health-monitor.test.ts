@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { TargetState } from '../../../src/domain/deployment.js';
-import { Environment, HealthVerdict, InstanceStatus } from '../../../src/domain/enums.js';
+import { DeploymentStatus, Environment, HealthVerdict, InstanceStatus } from '../../../src/domain/enums.js';
 import type { HealthMonitor } from '../../../src/orchestrator/health-monitor.js';
 import { MemoryInstanceRegistry } from '../../../src/registry/memory-registry.js';
 import { graphWithoutDatabase } from '../../support/graph.js';
@@ -97,6 +97,13 @@ describe('HealthMonitor', () => {
       expect(report.reasons).toEqual([expect.stringMatching(/^error rate: canary median 30 % vs baseline 1 % \(n=5\/20\), p<0\.001, \+29 points > tolerance 0\.5: FAIL$/)]);
       expect(report.outliers).toEqual(['u1']);
       expect((await registry.get('u1'))?.status).toBe(InstanceStatus.DEGRADED);
+    });
+
+    it('does not mark the outliers of a paused deployment again: its checks judge the same samples since the apply', async () => {
+      await beats(minutes(59.1), 5, { u1: { errorRate: 0.3, latencyP99Ms: 200, requestCount: 100 } });
+      const report = await monitor.check({ ...withBaseline(), status: DeploymentStatus.PAUSED }, [applied('u1')], NOW);
+      expect(report.outliers).toEqual(['u1']);
+      expect((await registry.get('u1'))?.status).toBe(InstanceStatus.HEALTHY);
     });
 
     it('uses only the samples at or after each target’s ackedAt', async () => {
