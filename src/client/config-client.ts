@@ -181,6 +181,11 @@ class HotSwapConfigClient implements ConfigClient {
 
   private connect(identity: Identity): void {
     this.identity = identity;
+    try {
+      this.o.onIdentity?.({ instanceId: identity.instanceId, token: identity.token });
+    } catch (error) {
+      this.logger.warn('onIdentity failed', describeError(error));
+    }
     this.sessionFailures = 0;
     this.logger.info('instance identity in use', { instanceId: identity.instanceId });
     this.heartbeat.start(identity);

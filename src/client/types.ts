@@ -68,6 +68,14 @@ export interface ConfigClientOptions {
   onConfig: (update: ConfigUpdate) => void | Promise<void>;
   /** Called on every heartbeat for the numbers to send. @default none: heartbeats carry no metrics */
   metrics?: () => InstanceMetricsReport | Promise<InstanceMetricsReport>;
+  /**
+   * Called with each identity the client takes up: on registering, on
+   * re-registering, and when it renews the instance token. A process that
+   * keeps the token (e.g. in a state directory) passes it back as `token` on
+   * its next start, to be the same instance again.
+   * @default none
+   */
+  onIdentity?: (identity: { instanceId: string; token: string }) => void;
   /** Called when the client gives up on something it cannot fix (e.g. its instance is gone and it has no registration token). @default logs with `logger.error` */
   onError?: (error: ConfigClientError) => void;
   /** Interval between heartbeats, in ms. Keep it at the server's `HOTSWAP_HEARTBEAT_INTERVAL_MS`. @default 10000 */
