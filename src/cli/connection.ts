@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { CliError, ExitCode } from './exit-codes.js';
 import { CliGraphQL } from './graphql-client.js';
 
-const DEFAULT_URL = 'http://localhost:4000/graphql';
+export const DEFAULT_URL = 'http://localhost:4000/graphql';
 
 /** `--url` / `--token` on the program, else HOTSWAP_URL / HOTSWAP_TOKEN. */
 export function addConnectionOptions(program: Command): Command {

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config.js';
+import { registerAgentCommand } from './commands/agent.js';
 import { registerDeploymentCommands } from './commands/deployments.js';
 import { registerResourceCommands } from './commands/resources.js';
 import { addConnectionOptions } from './connection.js';
@@ -15,6 +16,7 @@ registerTokenCommand(program, process.env);
 registerMigrateCommand(program, process.env);
 registerResourceCommands(program, process.env);
 registerDeploymentCommands(program, process.env);
+registerAgentCommand(program, process.env);
 
 try {
   await program.parseAsync(process.argv);

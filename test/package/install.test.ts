@@ -1,4 +1,5 @@
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -133,8 +134,11 @@ createConfigClient({ ...options, environment: 'PROD' });
 
   describe('@hotswap-config/server', () => {
     it('holds the built service, its migrations and the bin, and no sources or tests', () => {
-      expect(server.files).toEqual(expect.arrayContaining(['bin/hotswap.js', 'dist/src/main.js', 'dist/src/cli/main.js', 'dist/migrations/index.js', 'package.json']));
-      expect(server.files.filter((f) => /\.ts$|\.map$|^src\/|^test\/|^dist\/src\/client\//.test(f))).toEqual([]);
+      // The agent runs the instance client: it ships with the CLI.
+      expect(server.files).toEqual(
+        expect.arrayContaining(['bin/hotswap.js', 'dist/src/main.js', 'dist/src/cli/main.js', 'dist/src/agent/agent.js', 'dist/src/client/config-client.js', 'dist/migrations/index.js', 'package.json']),
+      );
+      expect(server.files.filter((f) => /\.ts$|\.map$|^src\/|^test\//.test(f))).toEqual([]);
     });
 
     it('installs the hotswap CLI into a project: --help, and a token minted by the built code', async () => {
@@ -147,6 +151,27 @@ createConfigClient({ ...options, environment: 'PROD' });
       const manifest = JSON.parse(await readFile(path.join(cliApp, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> };
       expect(Object.keys(manifest.devDependencies)).toEqual(['@hotswap-config/server']);
     });
+
+    it('runs `hotswap agent` from the installed package: a DIRECT deployment lands in its file', async () => {
+      const hotswap = await startTestServer();
+      const dir = await mkdtemp(path.join(tmpdir(), 'hotswap-agent-pkg-'));
+      const file = path.join(dir, 'orders-staging.json');
+      const args = ['--url', hotswap.url, 'agent', '--service', 'orders', '--environment', 'STAGING', '--file', path.join(dir, '{profile}.json'), '--state-dir', path.join(dir, 'state')];
+      const token = await hotswap.token(Role.INSTANCE, { service: 'orders', environment: Environment.STAGING });
+      const agent = start(path.join(cliApp, 'node_modules/.bin/hotswap'), args, cliApp, childEnv({ HOTSWAP_REGISTRATION_TOKEN: token }));
+      try {
+        await waitFor('the agent to register', () => agent.out.stderr.includes('"instance identity in use"') || undefined);
+        ok(await hotswap.gql(`mutation { createProfile(input: {name: "orders-staging", service: "orders", environment: STAGING}) { id } }`));
+        ok(await hotswap.gql(`mutation { publishVersion(profileName: "orders-staging", input: {data: {timeoutMs: 2500}}) { version } }`));
+        ok(await hotswap.gql(`mutation { startDeployment(input: {profileName: "orders-staging", version: 1, strategy: DIRECT}) { id } }`));
+        await waitFor('the config written', async () => (await readFile(file, 'utf8').catch(() => '')).includes('2500') || undefined);
+        expect(JSON.parse(await readFile(file, 'utf8'))).toEqual({ timeoutMs: 2500 });
+      } finally {
+        await agent.stop();
+        await hotswap.stop();
+        await rm(dir, { recursive: true, force: true });
+      }
+    }, 60_000);
 
     it('starts the service from the installed package, migrating a fresh database', async () => {
       const db = await createTestDatabase();
