@@ -17,6 +17,12 @@ export function metricValue(metrics: InstanceMetrics, name: string): number | nu
   return typeof value === 'number' && Number.isFinite(value) ? value : null;
 }
 
+/** Whether a heartbeat's metrics hold any finite number: an empty `{}` (a scrape that found nothing) is no evidence. */
+export function carriesMetrics(metrics: InstanceMetrics): boolean {
+  if ([metrics.errorRate, metrics.latencyP99Ms, metrics.requestCount].some((v) => typeof v === 'number' && Number.isFinite(v))) return true;
+  return Object.values(metrics.custom ?? {}).some((v) => typeof v === 'number' && Number.isFinite(v));
+}
+
 /** The values of metric `name` in `samples` received at or after `since`. */
 export function valuesOf(samples: readonly MetricsSample[], name: string, since: Date): number[] {
   const from = since.getTime();

@@ -5,7 +5,7 @@ import { type HealthReport, judgeHealth, type SourceSamples } from '../domain/he
 import { evidenceOf } from '../domain/health-evidence.js';
 import { BadInputError } from '../domain/errors.js';
 import { healthChecks, type HealthPolicy, type SampleSource, sourceKey, sourcesOf } from '../domain/health-policy.js';
-import { baselineSamples, controlOf, valuesOf } from '../domain/health-samples.js';
+import { baselineSamples, carriesMetrics, controlOf, valuesOf } from '../domain/health-samples.js';
 import { aggregate, EMPTY_SNAPSHOT, type HealthSnapshot, type MetricsSample } from '../domain/health-snapshot.js';
 import { type MetricSource, MetricQueryError, type QueryScope, type QueryWindow } from '../metrics-source/metric-source.js';
 import { PLACEHOLDERS, unknownPlaceholders } from '../metrics-source/prometheus-source.js';
@@ -100,7 +100,7 @@ export class HealthMonitor {
     const report = judgeHealth({
       policy: d.healthPolicy,
       samples,
-      evidence: evidenceOf([...sinceApply.values()].map((s) => s.length), d.healthPolicy.minHeartbeats),
+      evidence: evidenceOf([...sinceApply.values()].map((s) => s.filter((x) => carriesMetrics(x.metrics)).length), d.healthPolicy.minHeartbeats),
       baseline: d.state.baseline ?? EMPTY_SNAPSHOT,
       current: aggregate(sinceApply, new Date(0)),
       now,

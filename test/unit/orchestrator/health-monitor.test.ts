@@ -131,6 +131,12 @@ describe('HealthMonitor', () => {
       ]);
     });
 
+    it('INCONCLUSIVE when the heartbeats since the ack carry empty metrics: a scrape that found nothing is no evidence', async () => {
+      await beats(minutes(59.1), 5, { u1: {} });
+      const report = await monitor.check(withBaseline(), [applied('u1')], NOW);
+      expect(report).toMatchObject({ verdict: HealthVerdict.INCONCLUSIVE, evidence: { updated: 1, reporting: 0 } });
+    });
+
     it('INCONCLUSIVE when no target has applied yet', async () => {
       await beats(minutes(59.1), 5, { p1: { errorRate: 0.01, requestCount: 100 } });
       const report = await monitor.check(withBaseline(), [pending('p1')], NOW);
