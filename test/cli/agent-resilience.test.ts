@@ -16,6 +16,7 @@ import { pollUntil } from '../support/wait.js';
  */
 
 const INSTANCES = 'query($service: String) { instances(service: $service) { id lastHeartbeatAt } }';
+const EVENTS = 'query($id: ID!) { deployment(id: $id) { status events(last: 20) { type message } } }';
 const HEALTH = 'query($id: ID!) { deployment(id: $id) { status rollbackReason health { verdict reasons } } }';
 
 describe('hotswap agent: health, restarts and bad input', () => {
@@ -135,5 +136,35 @@ describe('hotswap agent: health, restarts and bad input', () => {
     expect(format).toMatchObject({ code: 4, output: expect.stringMatching(/^hotswap: --format must be one of json, yaml, env, got toml$/m) });
     const none = await run(['--file', path.join(await dir(), 'c.json')], '');
     expect(none).toMatchObject({ code: 4, output: expect.stringMatching(/^hotswap: no registration token: set HOTSWAP_REGISTRATION_TOKEN/m) });
+  }, 60_000);
+
+  it('a hook that hangs fails its ack at the timeout, and a metrics endpoint that is down is no data, never healthy', async () => {
+    const run = async (name: string, args: (file: string) => string[]) => {
+      const service = `${name}-svc`;
+      await createProfile(a, name, { service, environment: Environment.STAGING });
+      await publish(a, name, { v: 1 });
+      const d = await dir();
+      const agent = startAgentProcess(server, await registrationToken(server, service), [
+        '--service', service, '--environment', 'STAGING', '--state-dir', path.join(d, 'state'), ...args(path.join(d, 'c.json')),
+      ]);
+      running.push(agent);
+      await agentSubscribed(agent, server);
+      return name;
+    };
+    const hung = await run('agent-hang', (file) => ['--file', file, '--on-change', 'sleep 30', '--hook-timeout-seconds', '1']);
+    const timedOut = await startDeployment(a, { profileName: hung, version: 1, strategy: 'DIRECT', ackTimeoutSeconds: 10 });
+    const failed = await waitForDeployment(a, timedOut.id, 20_000);
+    expect(failed.status).toBe('FAILED');
+    expect(failed.targets[0]).toMatchObject({ state: 'FAILED', error: expect.stringMatching(/^timed out after 1000 ms/) });
+
+    const closed = await freePort();
+    const blind = await run('agent-blind', (file) => ['--file', file, '--metrics-url', `http://127.0.0.1:${closed}/metrics`]);
+    const judged = await startDeployment(a, { profileName: blind, version: 1, strategy: 'CANARY', canary: { phases: [1.0], bakeSeconds: 1 }, health: { evidenceTimeoutSeconds: 1 } });
+    const paused = await pollUntil(
+      async () => ok(await a.gql<{ deployment: { status: string; events: Array<{ type: string; message: string | null }> } }>(EVENTS, { id: judged.id })).deployment,
+      (x) => x.status === 'PAUSED',
+      { timeoutMs: 20_000, what: 'the canary to pause for want of evidence' },
+    );
+    expect(paused.events.find((e) => e.type === 'HEALTH_INCONCLUSIVE')?.message).toMatch(/inconclusive: not enough evidence: 0 of 1 updated instance sent 2 heartbeats with metrics/);
   }, 60_000);
 });

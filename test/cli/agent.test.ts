@@ -5,6 +5,7 @@ import { api, type Api, ok } from '../support/api.js';
 import { startDeployment, waitForDeployment } from '../support/fleet.js';
 import { agentSubscribed, type Proc, registrationToken, startAgentProcess, startPythonService, tempDir } from '../support/agent.js';
 import { createProfile, publish } from '../support/api.js';
+import { freePort } from '../support/prometheus.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { pollUntil } from '../support/wait.js';
 import { Environment } from '../../src/domain/enums.js';
@@ -63,7 +64,7 @@ describe('hotswap agent beside a Python service', () => {
     const instanceId = await agentSubscribed(agent, server);
     const first = await startDeployment(a, { profileName: name, version: 1, strategy: 'DIRECT', ackTimeoutSeconds: 10 });
     expect((await waitForDeployment(a, first.id, 20_000)).status).toBe('COMPLETED');
-    await pollUntil(py.loaded, (l) => l.config['v'] === 1, { timeoutMs: 10_000, what: 'the service to load version 1' });
+    await pollUntil(() => readFile(file, 'utf8'), (text) => text.includes('"v": 1'), { timeoutMs: 10_000, what: 'version 1 in the file' });
     return { dir, file, py, agent, instanceId, service };
   }
 
@@ -92,5 +93,27 @@ describe('hotswap agent beside a Python service', () => {
     expect(t.rollbackReason).toMatch(/exit 1: config rejected: broken is set/);
     expect(JSON.parse(await readFile(s.file, 'utf8'))).toEqual({ v: 1 });
     expect((await s.py.loaded()).config).toEqual({ v: 1 });
+  }, 60_000);
+
+  it('serves the config on localhost: ETag and If-None-Match, and a long-poll that answers when a deployment changes it', async () => {
+    const port = await freePort();
+    await setUp('agent-http', [{ v: 1 }, { v: 2 }], ({ file }) => ['--file', file, '--listen', `127.0.0.1:${port}`]);
+    const url = `http://127.0.0.1:${port}/configs/agent-http`;
+    const first = await fetch(url);
+    expect(first.status).toBe(200);
+    expect(first.headers.get('x-hotswap-version')).toBe('1');
+    const etag = first.headers.get('etag')!;
+    expect(await first.json()).toEqual({ v: 1 });
+    expect((await fetch(url, { headers: { 'if-none-match': etag } })).status).toBe(304);
+
+    const waiting = fetch(`${url}?wait=30`, { headers: { 'if-none-match': etag } });
+    const d = await startDeployment(a, { profileName: 'agent-http', version: 2, strategy: 'DIRECT', ackTimeoutSeconds: 10 });
+    const changed = await waiting;
+    expect(changed.status).toBe(200);
+    expect(changed.headers.get('x-hotswap-version')).toBe('2');
+    expect(changed.headers.get('etag')).not.toBe(etag);
+    expect(await changed.json()).toEqual({ v: 2 });
+    expect((await waitForDeployment(a, d.id, 20_000)).status).toBe('COMPLETED');
+    expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
   }, 60_000);
 });
