@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { ClientEnvironment } from '../client/types.js';
+import { type CustomMetric, errorStatusPattern, type ServiceMetricsOptions } from '../domain/service-metrics.js';
 import { CONFIG_FORMATS, type ConfigFormat } from './formats.js';
 
 export interface AgentFlags {
@@ -28,6 +29,12 @@ export interface AgentFlags {
   color?: string;
   metadata?: string[];
   heartbeatIntervalSeconds?: string;
+  requestsMetric?: string;
+  statusLabel?: string;
+  errorStatus?: string;
+  latencyHistogram?: string;
+  latencyUnit?: string;
+  customMetric?: string[];
 }
 
 /** What the flags ask for, validated; the agent's parts are built from it. */
@@ -43,7 +50,7 @@ export interface AgentPlan {
   file: { pathPattern: string; format: ConfigFormat; template?: string; mode: number } | null;
   hook: { kind: 'command'; command: string; timeoutMs: number } | { kind: 'signal'; signal: NodeJS.Signals; pidFile?: string; pid?: number } | null;
   listen: { host: string; port: number } | null;
-  metricsUrl: string | null;
+  metrics: { url: string; options: ServiceMetricsOptions } | null;
 }
 
 const ENVIRONMENTS: readonly ClientEnvironment[] = ['DEVELOPMENT', 'STAGING', 'PRODUCTION'];
@@ -92,7 +99,8 @@ function hookOf(flags: AgentFlags): AgentPlan['hook'] {
     if (flags.pidFile !== undefined || flags.pid !== undefined) throw new AgentFlagError('--pid-file and --pid go with --signal');
     return null;
   }
-  const signal = (flags.signal.startsWith('SIG') ? flags.signal : `SIG${flags.signal}`).toUpperCase() as NodeJS.Signals;
+  const name = flags.signal.toUpperCase();
+  const signal = (name.startsWith('SIG') ? name : `SIG${name}`) as NodeJS.Signals;
   if (!/^SIG[A-Z0-9]+$/.test(signal)) throw new AgentFlagError(`--signal must be a signal name such as HUP or SIGHUP, got ${flags.signal}`);
   if ((flags.pidFile === undefined) === (flags.pid === undefined)) throw new AgentFlagError('--signal needs --pid-file FILE or --pid N (one of them)');
   const pid = flags.pid === undefined ? undefined : Number(flags.pid);
@@ -123,6 +131,42 @@ function fileOf(flags: AgentFlags): AgentPlan['file'] {
   return { pathPattern: flags.file, format: format as ConfigFormat, template, mode };
 }
 
+const METRIC_FLAGS = ['requestsMetric', 'statusLabel', 'errorStatus', 'latencyHistogram', 'latencyUnit', 'customMetric'] as const;
+
+/** `NAME=METRIC` or `NAME=METRIC:counter`: a custom heartbeat metric from a gauge (its value) or a counter (its rate per second). */
+function customMetricOf(raw: string): CustomMetric {
+  // A metric name may hold colons (recording rules): the kind is a known suffix, not whatever follows one.
+  const m = /^([A-Za-z_][\w.:-]*)=([A-Za-z_:][\w:]*?)(?::(gauge|counter))?$/.exec(raw);
+  if (!m) throw new AgentFlagError(`--custom-metric takes NAME=METRIC or NAME=METRIC:counter (e.g. queueDepth=jobs_queued), got ${raw}`);
+  return { name: m[1]!, metric: m[2]!, kind: (m[3] ?? 'gauge') as CustomMetric['kind'] };
+}
+
+function metricsOf(flags: AgentFlags): AgentPlan['metrics'] {
+  if (flags.metricsUrl === undefined) {
+    const stray = METRIC_FLAGS.find((f) => flags[f] !== undefined);
+    if (stray) throw new AgentFlagError(`--${stray.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} goes with --metrics-url`);
+    return null;
+  }
+  if (!/^https?:\/\//.test(flags.metricsUrl)) throw new AgentFlagError(`--metrics-url must be an http(s) URL, got ${flags.metricsUrl}`);
+  if (flags.latencyUnit !== undefined && flags.latencyUnit !== 'seconds' && flags.latencyUnit !== 'milliseconds') {
+    throw new AgentFlagError(`--latency-unit must be seconds or milliseconds, got ${flags.latencyUnit}`);
+  }
+  try {
+    if (flags.errorStatus !== undefined) errorStatusPattern(flags.errorStatus);
+  } catch (error) {
+    throw new AgentFlagError(`--error-status: ${(error as Error).message}`);
+  }
+  const options: ServiceMetricsOptions = {
+    ...(flags.requestsMetric !== undefined && { requestCounter: flags.requestsMetric }),
+    ...(flags.statusLabel !== undefined && { statusLabel: flags.statusLabel }),
+    ...(flags.errorStatus !== undefined && { errorStatus: flags.errorStatus }),
+    ...(flags.latencyHistogram !== undefined && { latencyHistogram: flags.latencyHistogram }),
+    ...(flags.latencyUnit !== undefined && { latencyUnit: flags.latencyUnit as 'seconds' | 'milliseconds' }),
+    ...(flags.customMetric?.length && { custom: flags.customMetric.map(customMetricOf) }),
+  };
+  return { url: flags.metricsUrl, options };
+}
+
 /** @throws AgentFlagError with one line naming the flag */
 export function agentPlan(flags: AgentFlags, env: NodeJS.ProcessEnv): AgentPlan {
   const service = flags.service ?? env.HOTSWAP_SERVICE;
@@ -150,9 +194,8 @@ export function agentPlan(flags: AgentFlags, env: NodeJS.ProcessEnv): AgentPlan 
     file: fileOf(flags),
     hook: hookOf(flags),
     listen: flags.listen === undefined ? null : listenOf(flags.listen),
-    metricsUrl: flags.metricsUrl ?? null,
+    metrics: metricsOf(flags),
   };
-  if (plan.metricsUrl !== null && !/^https?:\/\//.test(plan.metricsUrl)) throw new AgentFlagError(`--metrics-url must be an http(s) URL, got ${plan.metricsUrl}`);
   if (plan.file === null && plan.listen === null) throw new AgentFlagError('nothing delivers the config to the service: give --file PATH, --listen HOST:PORT, or both');
   return plan;
 }

@@ -49,4 +49,6 @@ export interface ReloadHook {
 /** The service's own health numbers, from its Prometheus endpoint: rates over the last interval; null when there is no data. */
 export interface ServiceMetrics {
   sample(): Promise<InstanceMetricsReport | null>;
+  /** Why the last scrape gave nothing (unreachable, timed out, unparsable); null after a good one. */
+  readonly lastError: string | null;
 }

@@ -7,7 +7,7 @@
  * the agent process: the CLI only turns flags into an AgentConfig.
  */
 import { createConfigClient } from '../client/config-client.js';
-import type { ClientEnvironment, ClientLogger, ConfigClient, ConfigUpdate } from '../client/types.js';
+import type { ClientEnvironment, ClientLogger, ConfigClient, ConfigUpdate, InstanceMetricsReport } from '../client/types.js';
 import type { FileSink, ReloadHook, ServiceMetrics } from './agent-types.js';
 import { AgentState } from './agent-state.js';
 import { DeliveredConfigs } from './config-store.js';
@@ -71,6 +71,18 @@ async function deliver(update: ConfigUpdate, config: AgentConfig, configs: Deliv
   configs.set(delivered);
 }
 
+/** The service's metrics for each heartbeat; a scrape that fails is said once per outage (and in /healthz), the heartbeat carrying none. */
+function heartbeatMetrics(metrics: ServiceMetrics, logger: ClientLogger): () => Promise<InstanceMetricsReport> {
+  let failing = false;
+  return async () => {
+    const report = await metrics.sample();
+    if (metrics.lastError !== null && !failing) logger.warn('cannot read the service\'s metrics: heartbeats carry none (no evidence for the health gate)', { error: metrics.lastError });
+    else if (metrics.lastError === null && failing) logger.warn('the service\'s metrics can be read again');
+    failing = metrics.lastError !== null;
+    return report ?? {};
+  };
+}
+
 /** Starts the agent: state directory, local endpoint, then the client (which applies the cached configs first). */
 export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
   const state = new AgentState(config.stateDir);
@@ -84,7 +96,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
     token: await state.savedToken(),
     registration: { token: config.registrationToken, host: config.host, color: config.color, metadata: config.metadata },
     onConfig: (update) => deliver(update, config, configs),
-    metrics: config.metrics === null ? undefined : async () => (await config.metrics!.sample()) ?? {},
+    metrics: config.metrics === null ? undefined : heartbeatMetrics(config.metrics, config.logger),
     onIdentity: ({ token }) => void state.saveToken(token).catch((error: unknown) => config.logger.warn('could not save the instance token', { error: String(error) })),
     heartbeatIntervalMs: config.heartbeatIntervalMs,
     cacheFile: state.cacheFile,
@@ -101,7 +113,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
           port: config.listen.port,
           configs,
           logger: config.logger,
-          health: () => ({ ok: connected || configs.profiles().length > 0, detail: { connected, instanceId: client.instanceId ?? null, profiles: configs.profiles() } }),
+          health: () => ({ ok: connected || configs.profiles().length > 0, detail: { connected, instanceId: client.instanceId ?? null, profiles: configs.profiles(), metricsError: config.metrics?.lastError ?? null } }),
         });
   await client.start();
   return {

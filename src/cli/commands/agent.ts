@@ -23,7 +23,7 @@ function configOf(plan: AgentPlan, url: string): AgentConfig {
     sink: file === null ? null : new AtomicFileSink({ pathPattern: file.pathPattern, format: file.format, template: file.template, mode: file.mode }),
     hook:
       hook === null ? null : hook.kind === 'command' ? new CommandHook({ command: hook.command, timeoutMs: hook.timeoutMs }) : new SignalHook({ signal: hook.signal, pidFile: hook.pidFile, pid: hook.pid }),
-    metrics: plan.metricsUrl === null ? null : new PrometheusScraper({ url: plan.metricsUrl }),
+    metrics: plan.metrics === null ? null : new PrometheusScraper({ url: plan.metrics.url, options: plan.metrics.options }),
     logger: jsonLogger,
   };
 }
@@ -47,6 +47,12 @@ export function registerAgentCommand(program: Command, env: NodeJS.ProcessEnv): 
     .option('--hook-timeout-seconds <s>', 'a command still running after this fails the ack (default 30)')
     .option('--listen <host:port>', 'serve GET /configs/<profile> (ETag, X-HotSwap-Version, ?wait=S long-poll) and /healthz; host 127.0.0.1 unless given')
     .option('--metrics-url <url>', 'the service\'s Prometheus endpoint: error rate, p99 latency and request count for heartbeats')
+    .option('--requests-metric <name>', 'the request counter split by status (default: the first of http_requests_total, http_server_requests_seconds_count, … present)')
+    .option('--status-label <label>', 'its status label (default: code, status, status_code, http_response_status_code …)')
+    .option('--error-status <regex>', 'the statuses that are errors, matched whole (default 5..; e.g. \'5..|429\')')
+    .option('--latency-histogram <name>', 'the latency histogram (default: the first of http_request_duration_seconds, http_server_requests_seconds, … present)')
+    .option('--latency-unit <unit>', 'its buckets\' unit: seconds or milliseconds (default: by its name)')
+    .option('--custom-metric <name=metric[:counter]>', 'a custom heartbeat metric from a gauge, or a counter\'s rate per second (repeatable)', (v: string, all: string[] = []) => [...all, v])
     .option('--state-dir <dir>', 'instance token and last configs, kept across restarts (default ./.hotswap-agent)')
     .option('--host <host>', 'the host shown for this instance (default $HOSTNAME)')
     .option('--color <color>', 'BLUE or GREEN, for blue-green deployments')

@@ -21,7 +21,7 @@ describe('agentPlan', () => {
       file: { pathPattern: '/config/{profile}.json', format: 'json', template: undefined, mode: 0o644 },
       hook: null,
       listen: null,
-      metricsUrl: null,
+      metrics: null,
     });
   });
 
@@ -38,11 +38,28 @@ describe('agentPlan', () => {
     expect(plan).toMatchObject({
       service: 'orders', environment: 'PRODUCTION', registrationToken: 'x.y.z', color: 'GREEN', metadata: { pod: 'p-1', node: 'n=1' }, heartbeatIntervalMs: 500,
       file: { format: 'env', mode: 0o640 }, hook: { kind: 'command', command: 'reload', timeoutMs: 5000 }, listen: { host: '0.0.0.0', port: 8181 },
+      metrics: { url: 'http://127.0.0.1:9102/metrics', options: {} },
     });
+    expect(agentPlan({ ...BASE, signal: 'sighup', pid: '42' }, ENV).hook).toEqual({ kind: 'signal', signal: 'SIGHUP', pid: 42, pidFile: undefined });
     expect(agentPlan({ ...BASE, signal: 'hup', pidFile: '/run/s.pid', listen: '8181' }, ENV)).toMatchObject({ hook: { kind: 'signal', signal: 'SIGHUP', pidFile: '/run/s.pid' }, listen: { host: '127.0.0.1', port: 8181 } });
   });
 
+  it('names the service\'s own metrics when they do not follow the common conventions', () => {
+    const plan = agentPlan(
+      { ...BASE, metricsUrl: 'http://127.0.0.1:9102/metrics', requestsMetric: 'api_calls_total', statusLabel: 'outcome', errorStatus: '5..|429', latencyHistogram: 'api_latency_ms', latencyUnit: 'milliseconds', customMetric: ['queueDepth=jobs_queued', 'retries=job_retries_total:counter'] },
+      ENV,
+    );
+    expect(plan.metrics!.options).toEqual({
+      requestCounter: 'api_calls_total', statusLabel: 'outcome', errorStatus: '5..|429', latencyHistogram: 'api_latency_ms', latencyUnit: 'milliseconds',
+      custom: [{ name: 'queueDepth', metric: 'jobs_queued', kind: 'gauge' }, { name: 'retries', metric: 'job_retries_total', kind: 'counter' }],
+    });
+  });
+
   it.each<[string, AgentFlags, NodeJS.ProcessEnv, RegExp]>([
+    ['a metric flag without --metrics-url', { ...BASE, errorStatus: '5..' }, ENV, /^--error-status goes with --metrics-url$/],
+    ['a bad error status', { ...BASE, metricsUrl: 'http://m/metrics', errorStatus: '5..(' }, ENV, /^--error-status: /],
+    ['a bad custom metric', { ...BASE, metricsUrl: 'http://m/metrics', customMetric: ['queue depth'] }, ENV, /^--custom-metric takes NAME=METRIC/],
+    ['a bad latency unit', { ...BASE, metricsUrl: 'http://m/metrics', latencyUnit: 'us' }, ENV, /^--latency-unit must be seconds or milliseconds/],
     ['no service', { ...BASE, service: undefined }, ENV, /^--service is required/],
     ['a bad environment', { ...BASE, environment: 'prod' }, ENV, /^--environment must be one of DEVELOPMENT, STAGING, PRODUCTION/],
     ['no token', BASE, {}, /^no registration token: set HOTSWAP_REGISTRATION_TOKEN/],
