@@ -11,6 +11,24 @@ COPY src ./src
 COPY migrations ./migrations
 RUN npm ci --no-audit --no-fund
 
+# The agent sidecar, `hotswap agent` (docs/agent.md): docker build --target agent -t hotswap-agent .
+# Without --target, the build ends at the last stage: the server.
+FROM node:20-bookworm-slim AS agent
+ENV NODE_ENV=production
+WORKDIR /app
+COPY package.json package-lock.json ./
+COPY packages/client/package.json ./packages/client/
+# --omit=optional leaves out embedded PostgreSQL's binaries (~60 MB): only the server's embedded mode runs them.
+RUN npm ci --omit=dev --omit=optional --ignore-scripts --no-audit --no-fund && npm cache clean --force
+COPY bin ./bin
+COPY --from=build /app/dist/src ./dist/src
+# The instance token and the last configs: keep it across restarts to stay the same instance.
+RUN mkdir -p /var/lib/hotswap-agent && chown node:node /var/lib/hotswap-agent && chmod 700 /var/lib/hotswap-agent
+VOLUME /var/lib/hotswap-agent
+USER node
+# Arguments after the image name are the agent's flags; a later --state-dir overrides this one.
+ENTRYPOINT ["node", "/app/bin/hotswap.js", "agent", "--state-dir", "/var/lib/hotswap-agent"]
+
 FROM node:20-bookworm-slim
 ENV NODE_ENV=production
 WORKDIR /app
