@@ -83,6 +83,19 @@ describe('hotswap agent beside a Python service', () => {
     await pollUntil(s.py.loaded, (l) => l.config['v'] === 2, { timeoutMs: 5000, what: 'the service to reload version 2' });
   }, 60_000);
 
+  it('completes a CANARY too, each phase acked with the hook\'s time (a fleet without metrics, promoted as the policy says)', async () => {
+    const s = await setUp('agent-canary', [{ v: 1 }, { v: 2 }], ({ file, pidFile }) => ['--file', file, '--on-change', `sleep 0.2 && kill -HUP $(cat ${pidFile})`]);
+    const d = await startDeployment(a, {
+      profileName: 'agent-canary', version: 2, strategy: 'CANARY', canary: { phases: [1.0], bakeSeconds: 0 },
+      health: { onInconclusive: 'PROMOTE', evidenceTimeoutSeconds: 0 }, ackTimeoutSeconds: 10,
+    });
+    expect((await waitForDeployment(a, d.id, 20_000)).status).toBe('COMPLETED');
+    const [target] = (await targetsOf(d.id)).targets;
+    expect(target).toMatchObject({ instanceId: s.instanceId, state: 'APPLIED' });
+    expect(target!.reloadMs).toBeGreaterThanOrEqual(200);
+    await pollUntil(s.py.loaded, (l) => l.config['v'] === 2, { timeoutMs: 5000, what: 'the service to reload version 2' });
+  }, 60_000);
+
   it('a reload command that exits 1 fails the ack: the canary rolls back and the file holds the previous version', async () => {
     const s = await setUp('agent-reject', [{ v: 1 }, { v: 2, broken: true }], ({ file, pidFile }) => [
       '--file', file, '--on-change', `if grep -q broken "$HOTSWAP_FILE"; then echo "config rejected: broken is set" >&2; exit 1; fi; kill -HUP $(cat ${pidFile})`,
