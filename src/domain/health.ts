@@ -12,7 +12,7 @@ import { outliersOf } from './outliers.js';
 import { checkFixedLimit } from './statistics/fixed-limit.js';
 import { median } from './statistics/mann-whitney.js';
 import { compareMetric } from './statistics/metric-comparison.js';
-import { MetricCheck, MetricOutcome, type MetricVerdict } from './statistics/metric-verdict.js';
+import { MetricCheck, MetricOutcome, type MetricVerdict, verdictsOf } from './statistics/metric-verdict.js';
 import { healthVerdictOf, scorePhase } from './statistics/score.js';
 
 export type { HealthSnapshot, MetricsSample } from './health-snapshot.js';
@@ -54,25 +54,9 @@ export interface SourceSamples {
 
 /** A metric whose source failed: NO_DATA, with the failure as its reason. */
 function unavailable(check: HealthCheck, reference: string, error: string): MetricVerdict {
-  const { spec } = check;
-  return {
-    name: spec.name,
-    verdict: MetricOutcome.NO_DATA,
-    check: check.kind === 'rank' ? MetricCheck.MANN_WHITNEY : MetricCheck.FIXED_LIMIT,
-    unit: spec.unit,
-    direction: spec.direction,
-    critical: spec.critical,
-    weight: spec.weight,
-    reference,
-    canaryCount: 0,
-    controlCount: 0,
-    canaryMedian: null,
-    controlMedian: null,
-    effect: null,
-    pValue: null,
-    tolerance: null,
-    reason: `${spec.label ?? spec.name}: ${error}: ${MetricOutcome.NO_DATA}`,
-  };
+  const kind = check.kind === 'rank' ? MetricCheck.MANN_WHITNEY : MetricCheck.FIXED_LIMIT;
+  const of = verdictsOf({ ...check.spec, reference }, kind, { canaryCount: 0, controlCount: 0, canaryMedian: null, controlMedian: null });
+  return of(MetricOutcome.NO_DATA, { effect: null, pValue: null, tolerance: null }, `${check.spec.label ?? check.spec.name}: ${error}`);
 }
 
 function judgeCheck(check: HealthCheck, samples: SourceSamples | undefined, policy: HealthPolicy): MetricVerdict {

@@ -6,7 +6,7 @@
 import { decimalsToTell, formatAmount, formatDifference, formatValue } from './format.js';
 import { median } from './mann-whitney.js';
 import { DEFAULT_MIN_SAMPLES } from './metric-comparison.js';
-import { assertSpec, finiteOnly, isBeyond, MetricCheck, MetricOutcome, type MetricSpec, type MetricVerdict } from './metric-verdict.js';
+import { assertSpec, finiteOnly, isBeyond, MetricCheck, MetricOutcome, type MetricSpec, type MetricVerdict, verdictsOf } from './metric-verdict.js';
 
 export type FixedLimit =
   /** The canary median may be worse than the control median by `max`, in the metric's unit (error rate: 0.05 = 5 points). */
@@ -43,7 +43,7 @@ function limitProblems(limit: FixedLimit): Record<string, boolean> {
  * @throws RangeError when the limit, minimum or weight is out of range
  */
 export function checkFixedLimit(check: LimitCheck, canarySamples: readonly number[], controlSamples: readonly number[]): MetricVerdict {
-  const { name, unit, direction, critical, weight, limit } = check;
+  const { name, unit, direction, limit } = check;
   const label = check.label ?? name;
   const reference = check.reference ?? 'control';
   const minSamples = check.minSamples ?? DEFAULT_MIN_SAMPLES;
@@ -52,24 +52,8 @@ export function checkFixedLimit(check: LimitCheck, canarySamples: readonly numbe
   const control = limit.kind === 'bound' ? [] : finiteOnly(controlSamples);
   const canaryMedian = median(canary);
   const controlMedian = median(control);
-  const verdict = (outcome: MetricOutcome, effect: number | null, tolerance: number | null, reason: string): MetricVerdict => ({
-    name,
-    verdict: outcome,
-    check: MetricCheck.FIXED_LIMIT,
-    unit,
-    direction,
-    critical,
-    weight,
-    reference,
-    canaryCount: canary.length,
-    controlCount: control.length,
-    canaryMedian,
-    controlMedian,
-    effect,
-    pValue: null,
-    tolerance,
-    reason: `${reason}: ${outcome}`,
-  });
+  const of = verdictsOf(check, MetricCheck.FIXED_LIMIT, { canaryCount: canary.length, controlCount: control.length, canaryMedian, controlMedian });
+  const verdict = (outcome: MetricOutcome, effect: number | null, tolerance: number | null, reason: string): MetricVerdict => of(outcome, { effect, pValue: null, tolerance }, reason);
   const worse = (beyond: boolean): string => (direction === 'increase' ? (beyond ? '>' : '≤') : beyond ? '<' : '≥');
 
   if (limit.kind === 'bound') {

@@ -8,7 +8,7 @@
 import { decimalsToTell, formatAmount, formatDifference, formatPValue, formatValue } from './format.js';
 import { mannWhitneyU, median } from './mann-whitney.js';
 import { subsample } from './subsample.js';
-import { assertSpec, finiteOnly, isBeyond, MetricCheck, MetricOutcome, type MetricSpec, type MetricVerdict } from './metric-verdict.js';
+import { assertSpec, finiteOnly, isBeyond, MetricCheck, MetricOutcome, type MetricSpec, type MetricVerdict, verdictsOf } from './metric-verdict.js';
 
 /**
  * Confidence that the canary is worse before a metric may fail: 98 %, the level
@@ -66,7 +66,7 @@ function levelOf(confidence: number): number {
  * @throws RangeError when the tolerance, confidence, minimum or weight is out of range
  */
 export function compareMetric(comparison: RankComparison, canarySamples: readonly number[], controlSamples: readonly number[]): MetricVerdict {
-  const { name, unit, direction, critical, weight, tolerance } = comparison;
+  const { name, unit, direction, tolerance } = comparison;
   const label = comparison.label ?? name;
   const reference = comparison.reference ?? 'control';
   const confidence = comparison.confidence ?? DEFAULT_CONFIDENCE;
@@ -81,24 +81,8 @@ export function compareMetric(comparison: RankComparison, canarySamples: readonl
   const canaryMedian = median(canary);
   const controlMedian = median(control);
   const counts = `n=${canary.length}/${control.length}`;
-  const verdict = (outcome: MetricOutcome, effect: number | null, pValue: number | null, reason: string): MetricVerdict => ({
-    name,
-    verdict: outcome,
-    check: MetricCheck.MANN_WHITNEY,
-    unit,
-    direction,
-    critical,
-    weight,
-    reference,
-    canaryCount: canary.length,
-    controlCount: control.length,
-    canaryMedian,
-    controlMedian,
-    effect,
-    pValue,
-    tolerance,
-    reason: `${reason}: ${outcome}`,
-  });
+  const of = verdictsOf(comparison, MetricCheck.MANN_WHITNEY, { canaryCount: canary.length, controlCount: control.length, canaryMedian, controlMedian });
+  const verdict = (outcome: MetricOutcome, effect: number | null, pValue: number | null, reason: string): MetricVerdict => of(outcome, { effect, pValue, tolerance }, reason);
 
   if (canaryMedian === null || controlMedian === null || canary.length < minSamples || control.length < minSamples) {
     return verdict(MetricOutcome.NO_DATA, null, null, `${label}: not enough samples (${counts}, ${minSamples} needed in each group)`);

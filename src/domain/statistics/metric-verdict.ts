@@ -77,6 +77,39 @@ export interface MetricVerdict {
   reason: string;
 }
 
+/** A check's result: how far the canary sits, its p-value, and the tolerance it was held to. */
+export interface CheckResult {
+  effect: number | null;
+  pValue: number | null;
+  tolerance: number | null;
+}
+
+/**
+ * The verdicts a check of `spec` can give on these groups: the fields they
+ * share, filled in once, and a function for the outcome, the result and the
+ * reason (": <outcome>" is appended).
+ */
+export function verdictsOf(
+  spec: MetricSpec,
+  check: MetricCheck,
+  groups: { canaryCount: number; controlCount: number; canaryMedian: number | null; controlMedian: number | null },
+): (outcome: MetricOutcome, result: CheckResult, reason: string) => MetricVerdict {
+  const { name, unit, direction, critical, weight } = spec;
+  return (outcome, result, reason) => ({
+    name,
+    verdict: outcome,
+    check,
+    unit,
+    direction,
+    critical,
+    weight,
+    reference: spec.reference ?? 'control',
+    ...groups,
+    ...result,
+    reason: `${reason}: ${outcome}`,
+  });
+}
+
 /** Comparisons tolerate this much float noise (relative to the tolerance, at least absolute): an effect at the limit passes. */
 const EPSILON = 1e-9;
 
