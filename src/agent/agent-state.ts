@@ -6,6 +6,7 @@
  */
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { readTokenClaims } from '../client/graphql-http.js';
 
 const TOKEN_FILE = 'instance-token';
 const CACHE_FILE = 'configs.json';
@@ -39,7 +40,7 @@ export class AgentState {
     } catch {
       return undefined;
     }
-    const exp = expiryOf(token);
+    const exp = readTokenClaims(token)?.exp;
     return exp !== undefined && exp - EXPIRY_MARGIN_SECONDS > now / 1000 ? token : undefined;
   }
 
@@ -54,17 +55,5 @@ export class AgentState {
     const temp = `${file}.${process.pid}.tmp`;
     await writeFile(temp, `${token}\n`, { mode: 0o600 });
     await rename(temp, file);
-  }
-}
-
-/** The `exp` claim of a JWT, unverified (the server verifies it); undefined when it has none or is not a JWT. */
-function expiryOf(token: string): number | undefined {
-  const payload = token.split('.')[1];
-  if (payload === undefined) return undefined;
-  try {
-    const exp = (JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { exp?: unknown }).exp;
-    return typeof exp === 'number' ? exp : undefined;
-  } catch {
-    return undefined;
   }
 }

@@ -85,14 +85,19 @@ export function startAgentProcess(server: TestServer, token: string, args: reado
   );
 }
 
-/** The instance id an agent runs as, from its JSON log ("instance identity in use"). */
-export async function agentInstanceId(agent: Proc): Promise<string> {
+/** The instance id in the first JSON log line of `agent` whose message is `msg`. */
+async function loggedInstanceId(agent: Proc, msg: string): Promise<string> {
   const line = await pollUntil(
-    () => Promise.resolve(agent.output().split('\n').find((l) => l.includes('"instance identity in use"'))),
+    () => Promise.resolve(agent.output().split('\n').find((l) => l.includes(`"msg":"${msg}"`))),
     (l) => l !== undefined,
-    { timeoutMs: 15_000, what: `the agent to take up an identity (output: ${agent.output()})` },
+    { timeoutMs: 15_000, what: `the agent to log "${msg}" (output: ${agent.output()})` },
   );
   return (JSON.parse(line!) as { instanceId: string }).instanceId;
+}
+
+/** The instance id an agent runs as ("instance identity in use"): with a saved token, before it has reached HotSwap. */
+export function agentInstanceId(agent: Proc): Promise<string> {
+  return loggedInstanceId(agent, 'instance identity in use');
 }
 
 /**
@@ -100,12 +105,7 @@ export async function agentInstanceId(agent: Proc): Promise<string> {
  * (`ServiceInstance.connected`): a deployment started now has it as a target.
  */
 export async function agentSubscribed(agent: Proc, server: TestServer): Promise<string> {
-  const line = await pollUntil(
-    () => Promise.resolve(agent.output().split('\n').find((l) => l.includes('"subscribed to config updates"'))),
-    (l) => l !== undefined,
-    { timeoutMs: 15_000, what: `the agent to subscribe (output: ${agent.output()})` },
-  );
-  const id = (JSON.parse(line!) as { instanceId: string }).instanceId;
+  const id = await loggedInstanceId(agent, 'subscribed to config updates');
   await untilConnected(api(server), id, server.adminToken);
   return id;
 }
