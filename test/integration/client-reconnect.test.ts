@@ -84,14 +84,22 @@ describe('instance client across a server restart', () => {
       createLogger('silent'),
     );
     expect(restarted.url).toBe(s.url);
-    return { client, applied, logs, deployed };
+    /** The client logs once the socket is acknowledged; the server counts the instance once it handled the subscribe that follows. */
+    const resubscribed = async () => {
+      await waitFor('the resubscription', () => logs.filter((m) => m === 'subscribed to config updates').length >= 2 || undefined);
+      await waitFor('the server to count the subscription', async () => {
+        const res = await s.gql<{ instance: { connected: boolean } | null }>(`query($id: ID!) { instance(id: $id) { connected } }`, { id: client!.instanceId });
+        return ok(res).instance?.connected || undefined;
+      });
+    };
+    return { client, applied, logs, deployed, resubscribed };
   }
 
   it('reconnects and resubscribes by itself; the re-sent config is not applied twice', async () => {
     // Redis keeps the instance registry across the restart, so the same registration lives on.
-    const { client, applied, logs, deployed } = await connectedThenServerDown({ REDIS_URL: inject('redisUrl') });
+    const { client, applied, logs, deployed, resubscribed } = await connectedThenServerDown({ REDIS_URL: inject('redisUrl') });
     const instanceId = client.instanceId;
-    await waitFor('the resubscription', () => logs.filter((m) => m === 'subscribed to config updates').length >= 2 || undefined);
+    await resubscribed();
 
     expect(await deployed({ step: 2 })).toBe('COMPLETED');
     expect(applied.map((u) => u.version)).toEqual([1, 2]);
@@ -102,9 +110,9 @@ describe('instance client across a server restart', () => {
 
   it('keeps its instance id when the new server lost the in-process registry: its token restores it; pushes go on', async () => {
     // Without Redis the registry is in memory: the restarted server has forgotten the instance, and its token restores it.
-    const { client, applied, logs, deployed } = await connectedThenServerDown({});
+    const { client, applied, logs, deployed, resubscribed } = await connectedThenServerDown({});
     const instanceId = client.instanceId;
-    await waitFor('the resubscription', () => logs.filter((m) => m === 'subscribed to config updates').length >= 2 || undefined);
+    await resubscribed();
 
     expect(await deployed({ step: 2 })).toBe('COMPLETED');
     expect(applied.map((u) => u.version)).toEqual([1, 2]);
