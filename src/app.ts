@@ -2,12 +2,11 @@ import { Redis } from 'ioredis';
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { loadOrCreateSecret } from './auth/secret-file.js';
-import { createTokenVerifier, mintToken, type TokenKeySource } from './auth/tokens.js';
+import { instanceTokenSigner, resolveKeySource } from './auth/key-source.js';
+import { createTokenVerifier, type TokenKeySource } from './auth/tokens.js';
 import { cacheVerifiedTokens } from './auth/verified-token-cache.js';
 import type { AppConfig } from './config.js';
 import { ConfigPushHub } from './delivery/push-hub.js';
-import { Role } from './domain/enums.js';
 import { DeploymentEventPublisher } from './orchestrator/events.js';
 import { DeploymentTracing } from './orchestrator/deployment-tracing.js';
 import { Metrics } from './telemetry/metrics.js';
@@ -24,6 +23,10 @@ import { MemoryInstanceRegistry } from './registry/memory-registry.js';
 import { RedisInstanceRegistry } from './registry/redis-registry.js';
 import { guardUnavailable } from './registry/unavailable-guard.js';
 import { DeploymentResolver } from './resolvers/deployment.resolver.js';
+import { DeploymentPlanResolver } from './resolvers/deployment-plan.resolver.js';
+import { ViewerResolver } from './resolvers/viewer.resolver.js';
+import { DeploymentPreviewService } from './services/deployment-preview.service.js';
+import { mintLocalAdminToken, SignInLinks } from './auth/sign-in-links.js';
 import { DeploymentTargetResolver } from './resolvers/deployment-target.resolver.js';
 import { InstanceResolver } from './resolvers/instance.resolver.js';
 import { ProfileResolver } from './resolvers/profile.resolver.js';
@@ -37,7 +40,7 @@ import { AckService } from './services/ack.service.js';
 import { ConfigFeedService } from './delivery/config-feed.service.js';
 import { DeploymentService } from './services/deployment.service.js';
 import { InstanceIdentityService } from './services/instance-identity.service.js';
-import { InstanceService, type InstanceTokenSigner } from './services/instance.service.js';
+import { InstanceService } from './services/instance.service.js';
 import { ProfileService } from './services/profile.service.js';
 import { SchemaService } from './services/schema.service.js';
 import { VersionService } from './services/version.service.js';
@@ -60,6 +63,8 @@ export interface RunningApp {
   port: number;
   /** Set in embedded mode: the generated secret, so main can print a token. */
   generatedSecret: string | undefined;
+  /** Set in embedded mode: one-time sign-in links to the console, for main to print. */
+  signInLinks: SignInLinks | undefined;
   embedded: boolean;
   stop(): Promise<void>;
 }
@@ -112,6 +117,8 @@ export async function startApp(config: AppConfig, logger: Logger): Promise<Runni
     stack.push(() => graph.sandbox.close());
     const { metrics, schemas, profiles, versions, instances, acks, deployments, feeds, runner, scheduler, sweeper, tracing } = graph;
 
+    const generatedSecret = embedded && 'secret' in keySource ? keySource.secret : undefined;
+    const signInLinks = generatedSecret === undefined ? undefined : new SignInLinks(() => mintLocalAdminToken(generatedSecret));
     const schema = buildGraphQLSchema({
       profile: new ProfileResolver(profiles, versions, schemas),
       version: new VersionResolver(versions),
@@ -120,6 +127,8 @@ export async function startApp(config: AppConfig, logger: Logger): Promise<Runni
       deploymentTarget: new DeploymentTargetResolver(instances),
       subscription: new SubscriptionResolver(),
       schema: new SchemaResolver(schemas),
+      deploymentPlan: new DeploymentPlanResolver(new DeploymentPreviewService(db, registry)),
+      viewer: new ViewerResolver(signInLinks),
     });
     const gate = new CallerGate(
       cacheVerifiedTokens(createTokenVerifier(keySource)),
@@ -165,7 +174,8 @@ export async function startApp(config: AppConfig, logger: Logger): Promise<Runni
     return {
       url: http.url,
       port: http.port,
-      generatedSecret: embedded && 'secret' in keySource ? keySource.secret : undefined,
+      generatedSecret,
+      signInLinks,
       embedded,
       stop: stopAll,
     };
@@ -277,26 +287,4 @@ export function buildGraph({ config, logger, db, registry, pubsub, keySource, ru
     metrics, hub, events: eventPublisher, sandbox, schemas, profiles, versions, identities, instances, acks,
     health, tracing, orchestrator, runner, launcher, deployments, feeds, healthChecker, scheduler, sweeper,
   };
-}
-
-async function resolveKeySource(config: AppConfig): Promise<TokenKeySource> {
-  if (config.jwksUrl !== undefined) return { jwksUrl: config.jwksUrl };
-  if (config.jwtSecret !== undefined) return { secret: config.jwtSecret };
-  // Only the embedded default gets here: loadConfig requires a key with DATABASE_URL.
-  return { secret: await loadOrCreateSecret(config.dataDir) };
-}
-
-function instanceTokenSigner(keySource: TokenKeySource, ttlSeconds: number): InstanceTokenSigner | undefined {
-  if (!('secret' in keySource)) return undefined;
-  return ({ instanceId, service, environment, host, color }) =>
-    mintToken(keySource.secret, {
-      sub: instanceId,
-      role: Role.INSTANCE,
-      instanceId,
-      service,
-      environment,
-      host,
-      ...(color !== null && { color }),
-      expiresInSeconds: ttlSeconds,
-    });
 }

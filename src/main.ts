@@ -1,8 +1,7 @@
 import 'reflect-metadata';
 import { type RunningApp, startApp } from './app.js';
-import { mintToken } from './auth/tokens.js';
+import { mintLocalAdminToken } from './auth/sign-in-links.js';
 import { ConfigError, loadConfig } from './config.js';
-import { Role } from './domain/enums.js';
 import { createLogger } from './telemetry/logger.js';
 
 /** Process entry: configuration, the composition root, and signals. */
@@ -48,11 +47,14 @@ async function main(): Promise<void> {
   logger.info({ url: app.url, embedded: app.embedded }, 'HotSwap is listening');
 
   if (app.generatedSecret !== undefined) {
-    const token = await mintToken(app.generatedSecret, { sub: 'local-admin', role: Role.ADMIN, expiresInSeconds: 12 * 3600 });
+    const token = await mintLocalAdminToken(app.generatedSecret);
+    const consoleUrl = new URL('/', app.url);
     process.stdout.write(
       [
         '',
         `  HotSwap is running on its embedded default (data in ${config.dataDir}).`,
+        `  Console:      ${consoleUrl.href}`,
+        `  Sign in:      ${consoleUrl.href}#sign-in=${app.signInLinks!.issue()}  (one-time link, 15 min)`,
         `  GraphQL:      ${app.url}`,
         `  ADMIN token (12 h): ${token}`,
         '  More tokens:  npx hotswap token --role DEVELOPER --sub alice',

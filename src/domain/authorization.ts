@@ -169,3 +169,28 @@ function denied(role: Role, action: Action, allowed: Role[]): ForbiddenError {
     { role, action },
   );
 }
+
+/** Whether {@link authorize} lets `principal` take `action` on `scope` (no error: a yes or a no). */
+export function permits(principal: Principal, action: Action, scope: ResourceScope = {}): boolean {
+  try {
+    authorize(principal, action, scope);
+    return true;
+  } catch (error) {
+    if (error instanceof ForbiddenError) return false;
+    throw error;
+  }
+}
+
+/** The environments `principal` may start deployments in. */
+export function deployEnvironments(principal: Principal): Environment[] {
+  return Object.values(Environment).filter((environment) => permits(principal, 'deployment:start', { environment }));
+}
+
+/**
+ * The actions `principal` may take somewhere, so that a UI offers only those
+ * (the rules stay here: each operation still calls {@link authorize}).
+ * deployment:start counts when some environment allows it.
+ */
+export function allowedActions(principal: Principal): Action[] {
+  return ACTIONS.filter((action) => (action === 'deployment:start' ? deployEnvironments(principal).length > 0 : permits(principal, action)));
+}

@@ -9,6 +9,8 @@ import { ProfileResolver } from '../resolvers/profile.resolver.js';
 import { SchemaResolver } from '../resolvers/schema.resolver.js';
 import { SubscriptionResolver } from '../resolvers/subscription.resolver.js';
 import { VersionResolver } from '../resolvers/version.resolver.js';
+import { DeploymentPlanResolver } from '../resolvers/deployment-plan.resolver.js';
+import { ViewerResolver } from '../resolvers/viewer.resolver.js';
 import { boundStringArguments } from './argument-limits.js';
 
 /** The resolver instances, built by the composition root. */
@@ -20,6 +22,8 @@ export interface ResolverInstances {
   deploymentTarget: DeploymentTargetResolver;
   subscription: SubscriptionResolver;
   schema: SchemaResolver;
+  deploymentPlan: DeploymentPlanResolver;
+  viewer: ViewerResolver;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
@@ -31,6 +35,8 @@ const RESOLVER_CLASSES: NonEmptyArray<Function> = [
   DeploymentTargetResolver,
   SubscriptionResolver,
   SchemaResolver,
+  DeploymentPlanResolver,
+  ViewerResolver,
 ];
 
 /**

@@ -8,6 +8,7 @@ import {
   HealthVerdict,
   InconclusiveAction,
   InstanceStatus,
+  Role,
   SchemaStatus,
 } from '../domain/enums.js';
 import { MetricCheck, MetricOutcome } from '../domain/statistics/metric-verdict.js';
@@ -19,6 +20,7 @@ registerEnumType(DeploymentStatus, { name: 'DeploymentStatus' });
 registerEnumType(SchemaStatus, { name: 'SchemaStatus' });
 registerEnumType(InstanceStatus, { name: 'InstanceStatus' });
 registerEnumType(Color, { name: 'Color' });
+registerEnumType(Role, { name: 'Role', description: "A token's role (docs/API.md, Tokens)" });
 registerEnumType(ChangeOp, { name: 'ChangeOp' });
 registerEnumType(HealthVerdict, { name: 'HealthVerdict' });
 registerEnumType(InconclusiveAction, { name: 'InconclusiveAction' });

@@ -1,6 +1,6 @@
 import { authorize, type Principal } from '../domain/authorization.js';
 import type { DeploymentEventRecord, DeploymentRecord, TargetRecord } from '../domain/deployment-model.js';
-import { normalizeDeployment, type StartDeploymentRequest } from '../domain/deployment-input.js';
+import { type StartDeploymentRequest } from '../domain/deployment-input.js';
 import { type Color, DeploymentStatus, type DeploymentStrategy, type Environment } from '../domain/enums.js';
 import { BadInputError, ConflictError, NotFoundError } from '../domain/errors.js';
 import type { HealthReport } from '../domain/health.js';
@@ -10,10 +10,10 @@ import { decodeCursor, encodeCursor, pageSize } from '../domain/pagination.js';
 import { type Connection, toConnection } from '../domain/records.js';
 import type { DeploymentLauncher } from '../orchestrator/launcher.js';
 import type { Orchestrator } from '../orchestrator/orchestrator.js';
-import { strategyFor } from '../orchestrator/strategies/select-strategy.js';
 import type { InstanceRegistry } from '../registry/instance-registry.js';
 import type { Database, Repositories } from '../store/database.js';
 import type { DeploymentCursor } from '../store/deployment.repository.js';
+import { resolveStart } from './deployment-targets.js';
 import { profileNotFound } from './profile.service.js';
 
 export interface StartDeploymentInput extends StartDeploymentRequest {
@@ -45,29 +45,14 @@ export class DeploymentService {
     const profile = await this.db.read((r) => r.profiles.findByName(input.profileName));
     if (!profile) throw profileNotFound(input.profileName);
     const caller = authorize(principal, 'deployment:start', { environment: profile.environment });
-    const normalized = normalizeDeployment(input);
-    // Independent reads, at once: each is a round trip on the way to the first push. Their errors
-    // keep the order of one after another: a missing version is NOT_FOUND even while Redis is down.
-    const [version, live, color] = await Promise.allSettled([
-      this.db.read((r) => r.versions.get(profile, input.version)),
-      this.registry.liveInstances(profile.service, profile.environment),
-      strategyFor(input.strategy).switchesTraffic ? this.db.read((r) => r.traffic.activeColor(profile.service, profile.environment)) : null,
-    ]);
-    if (!valueOf(version)) throw new NotFoundError(`version ${input.version} of profile "${profile.name}" not found`, { field: 'version' });
-    const instances = valueOf(live);
-    if (instances.length === 0) {
-      throw new BadInputError(
-        `no instance of service "${profile.service}" in ${profile.environment} is connected (registered, not STALE, and subscribed to configUpdates): there is nothing to deploy to`,
-        { field: 'profileName' },
-      );
-    }
+    const { normalized, instances, activeColor } = await resolveStart(this.db, this.registry, profile, input);
     const id = await this.launcher.launch({
       profile,
       version: input.version,
       strategy: input.strategy,
       normalized,
       instances,
-      activeColor: valueOf(color),
+      activeColor,
       startedBy: caller.sub,
     });
     this.onStarted?.(input.strategy, profile.environment);
@@ -189,11 +174,6 @@ async function assertLastCompleted(r: Repositories, d: DeploymentRecord): Promis
 }
 
 /** The value of a settled read, or its error thrown. */
-function valueOf<T>(settled: PromiseSettledResult<T>): T {
-  if (settled.status === 'rejected') throw settled.reason;
-  return settled.value;
-}
-
 function parseCursor(cursor: string): DeploymentCursor {
   const { c, i } = decodeCursor(cursor);
   const createdAt = new Date(String(c));
