@@ -17,6 +17,11 @@ export default tseslint.config(
     },
   },
   {
+    // The console runs in browsers.
+    files: ['console/**'],
+    languageOptions: { globals: globals.browser },
+  },
+  {
     files: ['bin/**', 'bench/**', 'src/cli/**', 'scripts/**'],
     rules: { 'no-console': 'off' },
   },

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Compiles the service to dist/ (tsc -p tsconfig.build.json) and stamps the build.
+// Compiles the service to dist/ (tsc -p tsconfig.build.json), builds the console
+// into dist/console (Vite: the static pages the service serves at `/`), and stamps the build.
 // With --if-changed (npm start's prestart) it compiles only when a source, a
 // tsconfig or the package files changed since the last successful build, so a
 // restart does not wait for the compiler.
@@ -13,7 +14,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const STAMP = path.join(root, 'dist/.build-stamp');
 const ENTRY = path.join(root, 'dist/src/main.js');
 /** What the build reads: a file or directory changed (or added, or removed: its directory's mtime moves) after the stamp means a rebuild. */
-const INPUTS = ['src', 'migrations', 'tsconfig.json', 'tsconfig.build.json', 'package.json', 'package-lock.json'];
+const INPUTS = ['src', 'console', 'migrations', 'tsconfig.json', 'tsconfig.build.json', 'package.json', 'package-lock.json'];
 
 /** The newest mtime under `p` (files and directories), in ms; 0 when absent. */
 function newest(p) {
@@ -43,8 +44,15 @@ function build() {
   rmSync(path.join(root, 'dist'), { recursive: true, force: true });
   const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
   execFileSync(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.build.json')], { cwd: root, stdio: 'inherit' });
+  buildConsole();
   writeFileSync(STAMP, `built ${started.toISOString()}; see scripts/build.mjs\n`);
   utimesSync(STAMP, started, started);
+}
+
+/** The console's static files, into dist/console (Vite, its config in console/). */
+export function buildConsole() {
+  const vite = path.join(path.dirname(createRequire(import.meta.url).resolve('vite/package.json')), 'bin/vite.js');
+  execFileSync(process.execPath, [vite, 'build', '--config', path.join(root, 'console/vite.config.ts'), '--logLevel', 'warn'], { cwd: root, stdio: 'inherit' });
 }
 
 if (process.argv[2] === '--if-changed') {
@@ -55,6 +63,8 @@ if (process.argv[2] === '--if-changed') {
     console.log(`compiling to dist/ (${reason})`);
     build();
   }
+} else if (process.argv[2] === '--console') {
+  buildConsole();
 } else {
   build();
 }

@@ -1,5 +1,6 @@
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
 import type { GraphQLSchema } from 'graphql';
@@ -12,6 +13,7 @@ import type { GraphQLContext } from '../schema/context.js';
 import { createErrorFormatter, toGraphQLError } from '../schema/format-error.js';
 import type { CallerGate } from './caller-gate.js';
 import { bodyErrorHandler, refuseUnsafeRequests } from './request-guards.js';
+import { consoleRoutes, findConsoleDirectory } from './console-routes.js';
 import { operationGuardsPlugin } from './operation-guards.js';
 import { requestLogPlugin } from './request-log.js';
 import { checkQueryCost, type QueryLimits, queryLimitRules } from './validation-rules.js';
@@ -65,6 +67,8 @@ export async function startHttpServer(o: HttpServerOptions, host: string, port: 
     stopOnTerminationSignals: false,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer: server }),
+      // Browsers get the bundled GraphiQL at /graphql (console-routes.ts), not Apollo's CDN-loaded page.
+      ApolloServerPluginLandingPageDisabled(),
       requestLogPlugin(o.logger),
       { serverWillStart: async () => ({ drainServer: () => ws.dispose() }) },
       operationGuardsPlugin(o.limits, o.schema),
@@ -91,6 +95,7 @@ export async function startHttpServer(o: HttpServerOptions, host: string, port: 
       res.status(500).type('text/plain').send('metrics unavailable\n');
     }
   });
+  app.use(consoleRoutes(findConsoleDirectory()));
   app.use(
     '/graphql',
     express.json({ limit: o.limits.maxBodyBytes }),
@@ -99,7 +104,7 @@ export async function startHttpServer(o: HttpServerOptions, host: string, port: 
       context: async ({ req }): Promise<GraphQLContext> => {
         try {
           const admitted = await o.gate.admit(req.headers.authorization, req.socket.remoteAddress);
-          return { principal: admitted.principal, feeds: o.feeds };
+          return { principal: admitted.principal, tokenExpiresAtMs: admitted.expiresAtMs, feeds: o.feeds };
         } catch (error) {
           if (error instanceof DomainError) throw toGraphQLError(error);
           throw error;

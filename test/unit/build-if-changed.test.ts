@@ -27,13 +27,16 @@ describe('build only when the sources changed', { timeout: 60_000 }, () => {
     await symlink(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
     await mkdir(path.join(dir, 'src/util'), { recursive: true });
     await mkdir(path.join(dir, 'migrations'));
+    await mkdir(path.join(dir, 'console'));
+    await writeFile(path.join(dir, 'console/index.html'), '<!doctype html><title>console</title><p>console</p>\n');
+    await writeFile(path.join(dir, 'console/vite.config.ts'), "export default { root: import.meta.dirname, build: { outDir: '../dist/console', emptyOutDir: true } };\n");
     await writeFile(path.join(dir, 'src/main.ts'), 'export const answer: number = 42;\n');
     await writeFile(path.join(dir, 'src/util/extra.ts'), 'export const extra = 1;\n');
     await writeFile(path.join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { module: 'nodenext', target: 'es2022', strict: true, outDir: 'dist', rootDir: '.', types: [], skipLibCheck: true } }));
     await writeFile(path.join(dir, 'tsconfig.build.json'), JSON.stringify({ extends: './tsconfig.json', include: ['src'] }));
     await writeFile(path.join(dir, 'package.json'), JSON.stringify({ type: 'module' }));
     await writeFile(path.join(dir, 'package-lock.json'), '{}');
-    await age('src/main.ts', 'src/util/extra.ts', 'src/util', 'src', 'migrations', 'tsconfig.json', 'tsconfig.build.json', 'package.json', 'package-lock.json');
+    await age('src/main.ts', 'src/util/extra.ts', 'src/util', 'src', 'console/index.html', 'console/vite.config.ts', 'console', 'migrations', 'tsconfig.json', 'tsconfig.build.json', 'package.json', 'package-lock.json');
   });
   afterAll(async () => {
     await rm(dir, { recursive: true, force: true });
@@ -42,6 +45,8 @@ describe('build only when the sources changed', { timeout: 60_000 }, () => {
   it('compiles the first time, then starts without compiling until an input changes', async () => {
     expect(await build()).toBe('compiling to dist/ (no build yet)');
     const built = (await stat(path.join(dir, 'dist/src/main.js'))).mtimeMs;
+    // The console's pages are part of the build (the service serves them at /).
+    expect((await stat(path.join(dir, 'dist/console/index.html'))).isFile()).toBe(true);
     expect(await build()).toBe('dist/ is up to date; not compiling (npm run build forces it)');
     expect((await stat(path.join(dir, 'dist/src/main.js'))).mtimeMs).toBe(built);
 
@@ -51,6 +56,9 @@ describe('build only when the sources changed', { timeout: 60_000 }, () => {
 
     await writeFile(path.join(dir, 'package-lock.json'), '{"lockfileVersion": 3}');
     expect(await build()).toBe('compiling to dist/ (package-lock.json changed since the last build)');
+
+    await writeFile(path.join(dir, 'console/index.html'), '<!doctype html><title>console</title><p>console, edited</p>\n');
+    expect(await build()).toBe('compiling to dist/ (console changed since the last build)');
   });
 
   it('compiles again when a source file is removed, or the build is gone; a removed source leaves no output behind', async () => {
