@@ -38,6 +38,17 @@ export default defineConfig({
       },
       {
         extends: true,
+        test: {
+          // The console in headless Debian chromium (Playwright), against the built service.
+          name: 'browser',
+          include: ['test/browser/**/*.test.ts'],
+          globalSetup: ['test/support/global-setup.ts', 'test/support/build-dist.ts', 'test/support/build-console.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
+        extends: true,
         test: { name: 'chaos', include: ['test/chaos/**/*.test.ts'], globalSetup: ['test/support/global-setup.ts', 'test/support/build-dist.ts'] },
       },
     ],
