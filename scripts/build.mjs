@@ -5,7 +5,7 @@
 // tsconfig or the package files changed since the last successful build, so a
 // restart does not wait for the compiler.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -49,10 +49,20 @@ function build() {
   utimesSync(STAMP, started, started);
 }
 
-/** The console's static files, into dist/console (Vite, its config in console/). */
+/**
+ * The console's static files, into dist/console (Vite, its config in console/).
+ * Built beside it and swapped in with renames: a running service never serves
+ * a half-written console.
+ */
 export function buildConsole() {
   const vite = path.join(path.dirname(createRequire(import.meta.url).resolve('vite/package.json')), 'bin/vite.js');
-  execFileSync(process.execPath, [vite, 'build', '--config', path.join(root, 'console/vite.config.ts'), '--logLevel', 'warn'], { cwd: root, stdio: 'inherit' });
+  const target = path.join(root, 'dist/console');
+  const fresh = `${target}.building-${process.pid}`;
+  const old = `${target}.old-${process.pid}`;
+  execFileSync(process.execPath, [vite, 'build', '--config', path.join(root, 'console/vite.config.ts'), '--outDir', fresh, '--logLevel', 'warn'], { cwd: root, stdio: 'inherit' });
+  if (existsSync(target)) renameSync(target, old);
+  renameSync(fresh, target);
+  rmSync(old, { recursive: true, force: true });
 }
 
 if (process.argv[2] === '--if-changed') {

@@ -22,13 +22,16 @@ const ROOT = path.resolve(import.meta.dirname, '../..');
 export interface ConsoleRig {
   /** The console's address, e.g. http://127.0.0.1:41234 */
   origin: string;
-  service: ServiceProcess;
+  /** The running service process (replaced by restart()). */
+  readonly service: ServiceProcess;
   browser: TestBrowser;
   db: TestDatabase;
   api: Api;
   token(role: Role, sub?: string): Promise<string>;
   /** A new browser context signed in with a token of `role` (pasted on the sign-in page, as a person does); lands on /profiles. */
   signedIn(role?: Role, sub?: string, viewport?: { width: number; height: number }): Promise<Page>;
+  /** Stops the service (SIGTERM) and starts it again on the same port and database, as an operator's restart. */
+  restart(): Promise<void>;
   /** Saves a screenshot of `page` as docs/console/<name>.png. */
   screenshot(page: Page, name: string): Promise<void>;
   stop(): Promise<void>;
@@ -37,7 +40,8 @@ export interface ConsoleRig {
 export async function startConsoleRig(env: Record<string, string> = {}): Promise<ConsoleRig> {
   const db = await createTestDatabase();
   const port = await freePort();
-  const service = spawnService({ DATABASE_URL: db.url, JWT_SECRET: TEST_SECRET, PORT: String(port), HOST: '127.0.0.1', RATE_LIMIT_PER_SECOND: '0', ...env });
+  const serviceEnv = { DATABASE_URL: db.url, JWT_SECRET: TEST_SECRET, PORT: String(port), HOST: '127.0.0.1', RATE_LIMIT_PER_SECOND: '0', ...env };
+  let service = spawnService(serviceEnv);
   await service.waitFor(/HotSwap is listening/, 60_000);
   const origin = `http://127.0.0.1:${port}`;
   const url = `${origin}/graphql`;
@@ -77,7 +81,9 @@ export async function startConsoleRig(env: Record<string, string> = {}): Promise
   const browser = await launchBrowser();
   return {
     origin,
-    service,
+    get service() {
+      return service;
+    },
     browser,
     db,
     api,
@@ -89,6 +95,11 @@ export async function startConsoleRig(env: Record<string, string> = {}): Promise
       await page.getByRole('button', { name: 'Sign in' }).click();
       await page.getByTestId('viewer').waitFor();
       return page;
+    },
+    async restart() {
+      await service.kill();
+      service = spawnService(serviceEnv);
+      await service.waitFor(/HotSwap is listening/, 60_000);
     },
     async screenshot(page, name) {
       await mkdir(path.join(ROOT, 'docs/console'), { recursive: true });
