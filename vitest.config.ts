@@ -23,7 +23,7 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts', 'test/api/**/*.test.ts', 'test/cli/**/*.test.ts', 'test/security/**/*.test.ts'],
-          globalSetup: ['test/support/global-setup.ts', 'test/support/build-dist.ts'],
+          globalSetup: ['test/support/global-setup.ts', 'test/support/build-dist.ts', 'test/support/build-console.ts'],
         },
       },
       {
