@@ -33,7 +33,7 @@ export default defineConfig({
           name: 'package',
           include: ['test/package/**/*.test.ts'],
           globalSetup: ['test/support/global-setup.ts'],
-          hookTimeout: 240_000,
+          hookTimeout: 480_000,
         },
       },
       {

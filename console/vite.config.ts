@@ -20,6 +20,10 @@ export default defineConfig({
     // GraphiQL brings Monaco; it is split into its own page and loaded only there.
     chunkSizeWarningLimit: 5000,
     rollupOptions: {
+      // GraphiQL's modules carry React Compiler directives ("use no memo") that bundling drops, harmlessly.
+      onwarn(warning, warn) {
+        if (warning.code !== 'MODULE_LEVEL_DIRECTIVE') warn(warning);
+      },
       input: {
         console: path.resolve(import.meta.dirname, 'index.html'),
         graphiql: path.resolve(import.meta.dirname, 'graphiql.html'),

@@ -41,7 +41,7 @@ describe('the npm packages, installed from their tarballs', () => {
         await npmInstall(cliApp, [server.tarball], ['--save-dev', '--omit=optional']);
       })(),
     ]);
-  }, 240_000);
+  }, 480_000);
 
   afterAll(async () => {
     for (const dir of dirs) await rm(dir, { recursive: true, force: true });
@@ -138,6 +138,9 @@ createConfigClient({ ...options, environment: 'PROD' });
       expect(server.files).toEqual(
         expect.arrayContaining(['bin/hotswap.js', 'dist/src/main.js', 'dist/src/cli/main.js', 'dist/src/agent/agent.js', 'dist/src/client/config-client.js', 'dist/migrations/index.js', 'package.json']),
       );
+      // The console, built: the service serves it at / from the package.
+      expect(server.files).toEqual(expect.arrayContaining(['dist/console/index.html', 'dist/console/graphiql.html']));
+      expect(server.files.some((f) => /^dist\/console\/assets\/console-[\w-]+\.js$/.test(f))).toBe(true);
       expect(server.files.filter((f) => /\.ts$|\.map$|^src\/|^test\//.test(f))).toEqual([]);
     });
 
@@ -173,13 +176,20 @@ createConfigClient({ ...options, environment: 'PROD' });
       }
     }, 60_000);
 
-    it('starts the service from the installed package, migrating a fresh database', async () => {
+    it('starts the service from the installed package, migrating a fresh database, and serves the console at /', async () => {
       const db = await createTestDatabase();
       const pkg = path.join(cliApp, 'node_modules/@hotswap-config/server');
-      const env = childEnv({ DATABASE_URL: db.url, JWT_SECRET: TEST_SECRET, PORT: '0', HOST: '127.0.0.1', HOTSWAP_WORKERS: 'false' });
+      const port = await freePort();
+      const env = childEnv({ DATABASE_URL: db.url, JWT_SECRET: TEST_SECRET, PORT: String(port), HOST: '127.0.0.1', HOTSWAP_WORKERS: 'false' });
       const service = start(process.execPath, ['--import', './dist/src/instrumentation.js', 'dist/src/main.js'], pkg, env);
       try {
         await waitFor('the service', () => /HotSwap is listening/.test(service.out.stdout) || undefined, 30_000);
+        const page = await fetch(`http://127.0.0.1:${port}/`, { headers: { accept: 'text/html' } });
+        expect(page.status).toBe(200);
+        const html = await page.text();
+        const script = /<script type="module" crossorigin src="(\/assets\/[^"]+\.js)"/.exec(html)?.[1];
+        expect(script, html).toBeDefined();
+        expect((await fetch(`http://127.0.0.1:${port}${script}`)).status).toBe(200);
       } finally {
         await service.stop();
         await db.drop();

@@ -31,8 +31,8 @@ export function run(command: string, args: string[], cwd: string, env: Record<st
 }
 
 /** Like run(), but fails with the command's output when it exits non-zero. */
-export async function mustRun(command: string, args: string[], cwd: string, env?: Record<string, string>): Promise<string> {
-  const r = await run(command, args, cwd, env);
+export async function mustRun(command: string, args: string[], cwd: string, env?: Record<string, string>, timeoutMs?: number): Promise<string> {
+  const r = await run(command, args, cwd, env, timeoutMs);
   if (r.code !== 0) throw new Error(`${command} ${args.join(' ')} (in ${cwd}) exited ${r.code}\n${r.stdout}\n${r.stderr}`);
   return r.stdout;
 }
@@ -58,7 +58,8 @@ export async function copyCheckout(): Promise<string> {
 
 /** `npm pack` of the package in `dir` (which runs its prepare/prepack build); the tarball's path and its file list. */
 export async function pack(dir: string, destination: string): Promise<{ tarball: string; files: string[]; size: number }> {
-  const out = await mustRun('npm', ['pack', '--json', '--pack-destination', destination], dir);
+  // The build under npm pack compiles the service and builds the console (Vite): minutes on a busy 2-core machine.
+  const out = await mustRun('npm', ['pack', '--json', '--pack-destination', destination], dir, undefined, 360_000);
   const [info] = JSON.parse(out.slice(out.indexOf('['))) as Array<{ filename: string; size: number; files: Array<{ path: string }> }>;
   return { tarball: path.join(destination, info!.filename), files: info!.files.map((f) => f.path), size: info!.size };
 }
