@@ -21,8 +21,11 @@ const FLAGS = [
 
 export interface TestBrowser {
   browser: Browser;
-  /** A fresh context (its own session storage) and page at 1280×800, or `viewport`. */
-  newPage(viewport?: { width: number; height: number }): Promise<{ context: BrowserContext; page: Page }>;
+  /**
+   * A fresh context (its own session storage) and page at 1280×800, or `viewport`.
+   * `bypassCSP` lets a test inject a checker (axe) into the console's pages.
+   */
+  newPage(viewport?: { width: number; height: number }, options?: { bypassCSP?: boolean }): Promise<{ context: BrowserContext; page: Page }>;
   close(): Promise<void>;
 }
 
@@ -32,8 +35,8 @@ export async function launchBrowser(): Promise<TestBrowser> {
   const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: FLAGS });
   return {
     browser,
-    async newPage(viewport = { width: 1280, height: 800 }) {
-      const context = await browser.newContext({ viewport });
+    async newPage(viewport = { width: 1280, height: 800 }, options = {}) {
+      const context = await browser.newContext({ viewport, bypassCSP: options.bypassCSP ?? false });
       const page = await context.newPage();
       return { context, page };
     },
