@@ -9,6 +9,8 @@ COPY scripts/build.mjs ./scripts/
 COPY bin ./bin
 COPY src ./src
 COPY migrations ./migrations
+# The console (built by Vite into dist/console, served at /).
+COPY console ./console
 RUN npm ci --no-audit --no-fund
 
 # The agent sidecar, `hotswap agent` (docs/agent.md): docker build --target agent -t hotswap-agent .
