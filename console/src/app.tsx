@@ -1,9 +1,10 @@
 import { useCallback, useEffect, useState } from 'react';
-import { Redirect, Route, Switch } from 'wouter';
+import { Redirect, Route, Switch, useLocation } from 'wouter';
 import { gql, GqlError } from './api/graphql';
-import { currentToken, onTokenChange, setToken, takeSignInCode } from './auth/session';
+import { currentToken, onTokenChange, setToken, takeEndReason, takeSignInCode } from './auth/session';
 import { SignInPage } from './auth/sign-in-page';
 import { VIEWER_QUERY, type Viewer, ViewerContext } from './auth/viewer';
+import { ErrorBoundary } from './components/error-boundary';
 import { Layout } from './components/layout';
 import { DeploymentsRoutes } from './pages/deployments';
 import { InstancesRoutes } from './pages/instances';
@@ -17,6 +18,7 @@ export function App() {
   const [viewer, setViewer] = useState<Viewer | null>(null);
   const [error, setError] = useState<GqlError>();
   const [busy, setBusy] = useState(true);
+  const [location] = useLocation();
 
   const loadViewer = useCallback(async () => {
     setBusy(true);
@@ -43,7 +45,10 @@ export function App() {
   useEffect(() => {
     void loadViewer();
     return onTokenChange(() => {
-      if (!currentToken()) setViewer(null);
+      if (currentToken()) return;
+      setViewer(null);
+      const reason = takeEndReason();
+      setError(reason instanceof GqlError ? reason : undefined);
     });
   }, [loadViewer]);
 
@@ -62,26 +67,28 @@ export function App() {
   return (
     <ViewerContext.Provider value={viewer}>
       <Layout onSignOut={() => setToken(null)}>
-        <Switch>
-          <Route path="/">
-            <Redirect to="/profiles" replace />
-          </Route>
-          <Route path="/profiles" nest>
-            <ProfilesRoutes />
-          </Route>
-          <Route path="/deployments" nest>
-            <DeploymentsRoutes />
-          </Route>
-          <Route path="/schemas" nest>
-            <SchemasRoutes />
-          </Route>
-          <Route path="/instances" nest>
-            <InstancesRoutes />
-          </Route>
-          <Route>
-            <p role="alert">This page does not exist. Pick a section above.</p>
-          </Route>
-        </Switch>
+        <ErrorBoundary resetKey={location}>
+          <Switch>
+            <Route path="/">
+              <Redirect to="/profiles" replace />
+            </Route>
+            <Route path="/profiles" nest>
+              <ProfilesRoutes />
+            </Route>
+            <Route path="/deployments" nest>
+              <DeploymentsRoutes />
+            </Route>
+            <Route path="/schemas" nest>
+              <SchemasRoutes />
+            </Route>
+            <Route path="/instances" nest>
+              <InstancesRoutes />
+            </Route>
+            <Route>
+              <p role="alert">This page does not exist. Pick a section above.</p>
+            </Route>
+          </Switch>
+        </ErrorBoundary>
       </Layout>
     </ViewerContext.Provider>
   );

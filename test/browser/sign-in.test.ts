@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mintToken } from '../../src/auth/tokens.js';
 import { Role } from '../../src/domain/enums.js';
 import { sessionToken } from '../support/browser.js';
 import { type ConsoleRig, startConsoleRig } from '../support/console.js';
+import { TEST_SECRET } from '../support/server.js';
 
 describe('console: signing in', () => {
   let rig: ConsoleRig;
@@ -46,6 +48,21 @@ describe('console: signing in', () => {
     await page.getByRole('button', { name: 'Sign in' }).click();
     const alert = page.getByRole('alert');
     await expect(alert.textContent()).resolves.toMatch(/UNAUTHENTICATED/);
+    expect(await sessionToken(page)).toBeNull();
+  });
+
+  it('goes back to sign-in, saying why, when the token expires during the session', async () => {
+    const { page } = await rig.browser.newPage();
+    await page.goto(rig.origin);
+    await page.getByLabel('Token').fill(await mintToken(TEST_SECRET, { sub: 'brief', role: Role.DEVELOPER, expiresInSeconds: 3 }));
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByTestId('viewer').waitFor();
+    await new Promise((resolve) => setTimeout(resolve, 3500));
+    await page.getByRole('link', { name: 'Instances' }).click();
+    const alert = page.getByRole('alert');
+    await alert.waitFor({ timeout: 10_000 });
+    expect(await alert.textContent()).toMatch(/UNAUTHENTICATED.*expired/);
+    await page.getByLabel('Token').waitFor();
     expect(await sessionToken(page)).toBeNull();
   });
 

@@ -1,4 +1,4 @@
-import { currentToken } from '../auth/session';
+import { currentToken, endSession } from '../auth/session';
 
 /** The service's GraphQL endpoint, on the host that served the console. */
 export const GRAPHQL_PATH = '/graphql';
@@ -41,7 +41,12 @@ export async function gql<T>(query: string, variables: Record<string, unknown> =
     throw new GqlError(`HTTP_${res.status}`, `HotSwap answered ${res.status} ${res.statusText} without a GraphQL body`);
   }
   const first = body.errors?.[0];
-  if (first) throw new GqlError(first.extensions?.code ?? 'INTERNAL_SERVER_ERROR', first.message, body.errors);
+  if (first) {
+    const error = new GqlError(first.extensions?.code ?? 'INTERNAL_SERVER_ERROR', first.message, body.errors);
+    // The session's token expired or was revoked: back to the sign-in page, saying why.
+    if (token && error.code === 'UNAUTHENTICATED') endSession(error);
+    throw error;
+  }
   if (body.data === undefined || body.data === null) throw new GqlError(`HTTP_${res.status}`, 'HotSwap answered without data');
   return body.data;
 }

@@ -4,6 +4,7 @@
  */
 const KEY = 'hotswap.token';
 const listeners = new Set<() => void>();
+let endedBecause: Error | null = null;
 
 export function currentToken(): string | null {
   return sessionStorage.getItem(KEY);
@@ -13,6 +14,19 @@ export function setToken(token: string | null): void {
   if (token === null) sessionStorage.removeItem(KEY);
   else sessionStorage.setItem(KEY, token);
   listeners.forEach((l) => l());
+}
+
+/** Forgets the token because the server refused it; the sign-in page shows `reason`. */
+export function endSession(reason: Error): void {
+  endedBecause = reason;
+  setToken(null);
+}
+
+/** Why the last session ended, once (null after a sign-out or when read). */
+export function takeEndReason(): Error | null {
+  const reason = endedBecause;
+  endedBecause = null;
+  return reason;
 }
 
 export function onTokenChange(listener: () => void): () => void {
