@@ -1,12 +1,20 @@
 import { Route, Switch } from 'wouter';
+import { SchemaDetailPage } from './detail-page';
+import { SchemaListPage } from './list-page';
+import { RegisterSchemaPage } from './register-page';
+import './schemas.css';
 
 /** The schemas section's pages (paths relative to /schemas). */
 export function SchemasRoutes() {
   return (
     <Switch>
       <Route path="/">
-        <h1>Schemas</h1>
+        <SchemaListPage />
       </Route>
+      <Route path="/new">
+        <RegisterSchemaPage />
+      </Route>
+      <Route path="/:id">{(params) => <SchemaDetailPage key={params.id} id={params.id} />}</Route>
     </Switch>
   );
 }

@@ -1,0 +1,86 @@
+/** The instance registry as the console reads it, with each profile's assigned (active) version. */
+
+export const ENVIRONMENTS = ['DEVELOPMENT', 'STAGING', 'PRODUCTION'] as const;
+export const INSTANCE_STATUSES = ['HEALTHY', 'DEGRADED', 'STALE'] as const;
+
+/** How often the page asks again: there is no subscription for instances. */
+export const POLL_MS = 5000;
+
+/**
+ * One request per refresh: the filtered instances, every service and
+ * environment (for the filter choices), and the profiles of the same filter
+ * for the version each instance is assigned.
+ */
+export const INSTANCES_QUERY = `query ConsoleInstances($service: String, $environment: Environment, $status: InstanceStatus) {
+  instances(service: $service, environment: $environment, status: $status) {
+    id service environment host color status lastHeartbeatAt connected
+    metrics { errorRate latencyP99Ms requestCount custom }
+    appliedVersions { profileName version reloadMs appliedAt }
+  }
+  everything: instances { service environment }
+  profiles(first: 100, service: $service, environment: $environment) {
+    totalCount
+    edges { node { name service environment activeVersion { version } } }
+  }
+}`;
+
+export interface AppliedVersion {
+  profileName: string;
+  version: number;
+  reloadMs: number | null;
+  appliedAt: string;
+}
+
+export interface Instance {
+  id: string;
+  service: string;
+  environment: string;
+  host: string;
+  color: string | null;
+  status: string;
+  lastHeartbeatAt: string | null;
+  connected: boolean;
+  metrics: { errorRate: number | null; latencyP99Ms: number | null; requestCount: number | null; custom: unknown } | null;
+  appliedVersions: AppliedVersion[];
+}
+
+export interface ProfileNode {
+  name: string;
+  service: string;
+  environment: string;
+  activeVersion: { version: number } | null;
+}
+
+export interface InstancesData {
+  instances: Instance[];
+  everything: Array<{ service: string; environment: string }>;
+  profiles: { totalCount: number; edges: Array<{ node: ProfileNode }> };
+}
+
+/** Instances of one service in one environment, and the profiles that configure them. */
+export interface Group {
+  key: string;
+  service: string;
+  environment: string;
+  instances: Instance[];
+  profiles: ProfileNode[];
+}
+
+/** Groups by service then environment (in the enum's order), hosts sorted within. */
+export function groupInstances(data: InstancesData): Group[] {
+  const groups = new Map<string, Group>();
+  for (const i of data.instances) {
+    const key = `${i.service}\u0000${i.environment}`;
+    let g = groups.get(key);
+    if (!g) {
+      const profiles = data.profiles.edges.map((e) => e.node).filter((p) => p.service === i.service && p.environment === i.environment);
+      g = { key, service: i.service, environment: i.environment, instances: [], profiles };
+      groups.set(key, g);
+    }
+    g.instances.push(i);
+  }
+  const envRank = (e: string) => ENVIRONMENTS.indexOf(e as (typeof ENVIRONMENTS)[number]);
+  const sorted = [...groups.values()].sort((a, b) => a.service.localeCompare(b.service) || envRank(a.environment) - envRank(b.environment));
+  for (const g of sorted) g.instances.sort((a, b) => a.host.localeCompare(b.host) || a.id.localeCompare(b.id));
+  return sorted;
+}
