@@ -7,6 +7,7 @@ import type { AppliedConfig } from '../store/instance-config.repository.js';
 import type { GraphQLContext } from '../schema/context.js';
 import {
   AppliedVersion,
+  AssignedVersion,
   InstanceMetricsInput,
   InstanceRegistration,
   RegisterInstanceInput,
@@ -19,6 +20,8 @@ export class InstanceResolver {
   /** One applied-versions query per request, however many instances it lists. */
   private readonly appliedLoaders = new WeakMap<GraphQLContext, DataLoader<string, AppliedConfig[]>>();
   private readonly connectedLoaders = new WeakMap<GraphQLContext, DataLoader<string, boolean>>();
+  // Keyed by the instance itself (its service, environment and color pick its profiles), deduplicated by id.
+  private readonly assignedLoaders = new WeakMap<GraphQLContext, DataLoader<ServiceInstance, AssignedVersion[], string>>();
 
   constructor(
     private readonly instanceService: InstanceService,
@@ -94,6 +97,24 @@ export class InstanceResolver {
   async instance(@Ctx() ctx: GraphQLContext, @Arg('id', () => ID) id: string): Promise<ServiceInstance | null> {
     const found = await this.instanceService.get(ctx.principal, id);
     return found ? toServiceInstance(found) : null;
+  }
+
+  @FieldResolver(() => [AssignedVersion], {
+    description: 'Per profile, the version the instance is assigned: a deployment\'s last push to it, else its color\'s version (blue-green), else the active version',
+  })
+  assignedVersions(@Ctx() ctx: GraphQLContext, @Root() instance: ServiceInstance): Promise<AssignedVersion[]> {
+    let loader = this.assignedLoaders.get(ctx);
+    if (!loader) {
+      loader = new DataLoader(
+        async (instances: readonly ServiceInstance[]) => {
+          const byInstance = await this.instanceService.assignedVersions(instances);
+          return instances.map((i) => byInstance.get(i.id) ?? []);
+        },
+        { cacheKeyFn: (i) => i.id },
+      );
+      this.assignedLoaders.set(ctx, loader);
+    }
+    return loader.load(instance);
   }
 
   @FieldResolver(() => [AppliedVersion])

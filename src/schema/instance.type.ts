@@ -33,7 +33,19 @@ export class AppliedVersion {
   appliedAt!: Date;
 }
 
-/** A service instance; `appliedVersions` is a batched field resolver. */
+@ObjectType({ description: 'The version an instance is assigned for one profile: what it is sent when it subscribes.' })
+export class AssignedVersion {
+  @Field(() => String)
+  profileName!: string;
+
+  @Field(() => Int)
+  version!: number;
+
+  @Field(() => String)
+  hash!: string;
+}
+
+/** A service instance; `appliedVersions` and `assignedVersions` are batched field resolvers. */
 @ObjectType()
 export class ServiceInstance {
   @Field(() => ID)

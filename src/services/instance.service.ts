@@ -9,7 +9,7 @@ import { isJsonObject, jsonDepth, type JsonObject } from '../domain/json.js';
 import { validateEnvironment, validateServiceName } from '../domain/profile.js';
 import type { InstanceFilter, InstanceRecord, InstanceRegistry, Presence } from '../registry/instance-registry.js';
 import type { Database } from '../store/database.js';
-import type { AppliedConfig } from '../store/instance-config.repository.js';
+import type { AppliedConfig, AssignedVersion } from '../store/instance-config.repository.js';
 import type { InstanceIdentityService } from './instance-identity.service.js';
 
 export interface RegisterInstanceRequest {
@@ -156,6 +156,14 @@ export class InstanceService {
   /** Each instance's status in the registry now; an id it no longer holds is absent (callers were authorised to read the instances). */
   statuses(instanceIds: readonly string[]): Promise<Map<string, InstanceStatus>> {
     return this.registry.statuses(instanceIds);
+  }
+
+  /** The version each instance is assigned per profile (what it is sent on subscribe), per instance id. */
+  async assignedVersions(instances: ReadonlyArray<{ id: string; service: string; environment: Environment; color: Color | null }>): Promise<Map<string, AssignedVersion[]>> {
+    const rows = await this.db.read((r) => r.instanceConfigs.assignedVersions(instances));
+    const byInstance = new Map<string, AssignedVersion[]>();
+    for (const row of rows) byInstance.set(row.instanceId, [...(byInstance.get(row.instanceId) ?? []), row]);
+    return byInstance;
   }
 
   /** Applied config versions, per instance id. */

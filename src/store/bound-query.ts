@@ -21,8 +21,8 @@ export async function boundQuery<T = Record<string, unknown>>(em: EntityManager,
  * parameter: knex would spread a JavaScript array into a list of parameters,
  * and an array is cheaper for PostgreSQL to read than the same list as JSON
  * (10,000 targets: ~10 ms against ~25 ms). Strings are quoted, with `"` and `\`
- * escaped, so any text arrives as it is.
+ * escaped, so any text arrives as it is; null is SQL NULL.
  */
-export function pgArray(values: ReadonlyArray<string | number | boolean>): string {
-  return `{${values.map((v) => (typeof v === 'string' ? `"${v.replace(/["\\]/g, '\\$&')}"` : String(v))).join(',')}}`;
+export function pgArray(values: ReadonlyArray<string | number | boolean | null>): string {
+  return `{${values.map((v) => (v === null ? 'NULL' : typeof v === 'string' ? `"${v.replace(/["\\]/g, '\\$&')}"` : String(v))).join(',')}}`;
 }

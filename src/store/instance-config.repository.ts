@@ -17,6 +17,22 @@ export interface AssignedConfig {
   recordedVersion: number | null;
 }
 
+/** The version an instance is assigned for one profile (what it is sent on subscribe). */
+export interface AssignedVersion {
+  instanceId: string;
+  profileName: string;
+  version: number;
+  hash: string;
+}
+
+/**
+ * The one rule of which version an instance is assigned (aliases: p profile,
+ * ic its instance_config row, cv the color_version of its color): the version a
+ * deployment last pushed to it, else its color's version (blue-green), else the
+ * profile's active version.
+ */
+const ASSIGNED_VERSION = 'case when ic.sent_deployment_id is not null then ic.sent_version else coalesce(cv.version, p.active_version) end';
+
 export interface AppliedConfig {
   instanceId: string;
   profileName: string;
@@ -58,9 +74,7 @@ export class InstanceConfigRepository {
        from config_profile p
        left join instance_config ic on ic.profile_id = p.id and ic.instance_id = ?
        left join color_version cv on cv.profile_id = p.id and cv.color = ?
-       join config_version v on v.profile_id = p.id
-         and v.version = case when ic.sent_deployment_id is not null then ic.sent_version
-                              else coalesce(cv.version, p.active_version) end
+       join config_version v on v.profile_id = p.id and v.version = ${ASSIGNED_VERSION}
        where p.service = ? and p.environment = ?
        order by p.name`,
       [instanceId, color, service, environment],
@@ -73,6 +87,23 @@ export class InstanceConfigRepository {
       data: r.data as JsonObject,
       recordedVersion: r.recorded_version === null ? null : Number(r.recorded_version),
     }));
+  }
+
+  /** The assigned version of every profile of each given instance, in one query (no config payloads). */
+  async assignedVersions(instances: ReadonlyArray<{ id: string; service: string; environment: Environment; color: Color | null }>): Promise<AssignedVersion[]> {
+    if (instances.length === 0) return [];
+    const rows = await boundQuery(
+      this.em,
+      `select i.id as instance_id, p.name as profile_name, v.version, v.hash
+       from unnest(?::text[], ?::text[], ?::text[], ?::text[]) as i(id, service, environment, color)
+       join config_profile p on p.service = i.service and p.environment = i.environment
+       left join instance_config ic on ic.profile_id = p.id and ic.instance_id = i.id
+       left join color_version cv on cv.profile_id = p.id and cv.color = i.color
+       join config_version v on v.profile_id = p.id and v.version = ${ASSIGNED_VERSION}
+       order by i.id, p.name`,
+      [pgArray(instances.map((i) => i.id)), pgArray(instances.map((i) => i.service)), pgArray(instances.map((i) => i.environment)), pgArray(instances.map((i) => i.color))],
+    );
+    return rows.map((r) => ({ instanceId: String(r.instance_id), profileName: String(r.profile_name), version: Number(r.version), hash: String(r.hash) }));
   }
 
   /** Applied versions of the given instances. */

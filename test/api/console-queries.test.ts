@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Environment, Role } from '../../src/domain/enums.js';
 import { api, type Api, createProfile, expectRefused, ok, publish } from '../support/api.js';
-import { type Fleet, startFleet } from '../support/fleet.js';
+import { type Fleet, readDeployment, startDeployment, startFleet, waitForDeployment } from '../support/fleet.js';
+import { waitFor } from '../support/wait.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 const VIEWER = 'query { viewer { sub role expiresAt actions deployEnvironments } }';
@@ -20,6 +21,15 @@ interface PlanShape {
   targetCount: number;
   color: string | null;
   phases: Array<{ phase: number; instances: number; observeSeconds: number }>;
+}
+
+/** Until every target of `phase` acked (the canary then bakes). */
+async function waitForPhaseAcked(a: Api, id: string, phase: number): Promise<void> {
+  await waitFor(`phase ${phase} of ${id} acked`, async () => {
+    const d = (await readDeployment(a, id))!;
+    const targets = d.targets.filter((t) => t.phase === phase);
+    return targets.length > 0 && targets.every((t) => t.state === 'APPLIED') ? true : undefined;
+  });
 }
 
 /** The two queries the console is built on: who the caller is, and what a deployment would do. */
@@ -118,6 +128,30 @@ describe('viewer and deploymentPlan', () => {
       const res = await a.gql(PLAN, { i: { profileName: 'plan-prod', version: 1, strategy: 'DIRECT' } }, await a.token(Role.DEVELOPER));
       expectRefused(res, 'BAD_USER_INPUT');
       expect(res.errors![0]!.message).toMatch(/no instance of service "plan-svc" in PRODUCTION is connected/);
+    });
+  });
+
+  describe('ServiceInstance.assignedVersions', () => {
+    const ASSIGNED = 'query { instances(service: "plan-svc") { id assignedVersions { profileName version hash } appliedVersions { profileName version } } }';
+    type Row = { id: string; assignedVersions: Array<{ profileName: string; version: number; hash: string }>; appliedVersions: Array<{ profileName: string; version: number }> };
+
+    it('says what each instance runs per profile: the canary instances the new version, the others the active one', async () => {
+      const v1 = await waitForDeployment(a, (await startDeployment(a, { profileName: 'plan-me', version: 1, strategy: 'DIRECT' })).id, 20_000);
+      expect(v1.status).toBe('COMPLETED');
+      const v2 = await publish(a, 'plan-me', { v: 2 });
+      const canary = await startDeployment(a, { profileName: 'plan-me', version: 2, strategy: 'CANARY', canary: { phases: [0.1, 1], bakeSeconds: 600 } });
+      await waitForPhaseAcked(a, canary.id, 1);
+      const rows = ok(await a.gql<{ instances: Row[] }>(ASSIGNED)).instances;
+      expect(rows).toHaveLength(10);
+      const assigned = rows.map((r) => r.assignedVersions.find((v) => v.profileName === 'plan-me')!);
+      expect(assigned.filter((v) => v.version === 2)).toHaveLength(1);
+      expect(assigned.filter((v) => v.version === 1)).toHaveLength(9);
+      expect(assigned.find((v) => v.version === 2)!.hash).toBe(v2.hash);
+      // What each was assigned is what it applied (the fleet acks everything).
+      for (const r of rows) expect(r.appliedVersions.find((v) => v.profileName === 'plan-me')!.version).toBe(r.assignedVersions.find((v) => v.profileName === 'plan-me')!.version);
+      // A profile never deployed assigns nothing: plan-prod is PRODUCTION, plan-me's fleet is STAGING.
+      expect(rows.every((r) => r.assignedVersions.every((v) => v.profileName === 'plan-me'))).toBe(true);
+      ok(await a.gql('mutation($id: ID!) { rollbackDeployment(id: $id, reason: "test over") { id } }', { id: canary.id }));
     });
   });
 });

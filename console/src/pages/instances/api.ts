@@ -1,4 +1,4 @@
-/** The instance registry as the console reads it, with each profile's assigned (active) version. */
+/** The instance registry as the console reads it, with each instance's assigned and applied versions. */
 
 export const ENVIRONMENTS = ['DEVELOPMENT', 'STAGING', 'PRODUCTION'] as const;
 export const INSTANCE_STATUSES = ['HEALTHY', 'DEGRADED', 'STALE'] as const;
@@ -7,21 +7,18 @@ export const INSTANCE_STATUSES = ['HEALTHY', 'DEGRADED', 'STALE'] as const;
 export const POLL_MS = 5000;
 
 /**
- * One request per refresh: the filtered instances, every service and
- * environment (for the filter choices), and the profiles of the same filter
- * for the version each instance is assigned.
+ * One request per refresh: the filtered instances (each with the version the
+ * server assigns it per profile, and what it applied), and every service and
+ * environment (for the filter choices).
  */
 export const INSTANCES_QUERY = `query ConsoleInstances($service: String, $environment: Environment, $status: InstanceStatus) {
   instances(service: $service, environment: $environment, status: $status) {
     id service environment host color status lastHeartbeatAt connected
     metrics { errorRate latencyP99Ms requestCount custom }
+    assignedVersions { profileName version }
     appliedVersions { profileName version reloadMs appliedAt }
   }
   everything: instances { service environment }
-  profiles(first: 100, service: $service, environment: $environment) {
-    totalCount
-    edges { node { name service environment activeVersion { version } } }
-  }
 }`;
 
 export interface AppliedVersion {
@@ -41,29 +38,22 @@ export interface Instance {
   lastHeartbeatAt: string | null;
   connected: boolean;
   metrics: { errorRate: number | null; latencyP99Ms: number | null; requestCount: number | null; custom: unknown } | null;
+  /** Per profile, what the server sends this instance (a deployment's push, its color's version, or the active one). */
+  assignedVersions: Array<{ profileName: string; version: number }>;
   appliedVersions: AppliedVersion[];
-}
-
-export interface ProfileNode {
-  name: string;
-  service: string;
-  environment: string;
-  activeVersion: { version: number } | null;
 }
 
 export interface InstancesData {
   instances: Instance[];
   everything: Array<{ service: string; environment: string }>;
-  profiles: { totalCount: number; edges: Array<{ node: ProfileNode }> };
 }
 
-/** Instances of one service in one environment, and the profiles that configure them. */
+/** Instances of one service in one environment. */
 export interface Group {
   key: string;
   service: string;
   environment: string;
   instances: Instance[];
-  profiles: ProfileNode[];
 }
 
 /** Groups by service then environment (in the enum's order), hosts sorted within. */
@@ -73,8 +63,7 @@ export function groupInstances(data: InstancesData): Group[] {
     const key = `${i.service}\u0000${i.environment}`;
     let g = groups.get(key);
     if (!g) {
-      const profiles = data.profiles.edges.map((e) => e.node).filter((p) => p.service === i.service && p.environment === i.environment);
-      g = { key, service: i.service, environment: i.environment, instances: [], profiles };
+      g = { key, service: i.service, environment: i.environment, instances: [] };
       groups.set(key, g);
     }
     g.instances.push(i);

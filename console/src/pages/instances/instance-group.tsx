@@ -1,6 +1,6 @@
 import { Fragment } from 'react';
 import { StatusBadge, Time } from '../../components/badges';
-import type { Group, Instance, ProfileNode } from './api';
+import type { Group, Instance } from './api';
 
 /** Fixed column widths, so the tables of every group line up. */
 const COLUMN_WIDTHS = ['13%', '9%', '7%', '9%', '13%', '17%', '17%', '15%'];
@@ -9,7 +9,8 @@ const COLUMN_WIDTHS = ['13%', '9%', '7%', '9%', '13%', '17%', '17%', '15%'];
 export function InstanceGroup({ group }: { group: Group }) {
   const title = `${group.service} · ${group.environment}`;
   const connected = group.instances.filter((i) => i.connected).length;
-  const assigned = group.profiles.filter((p) => p.activeVersion);
+  const versions = new Map<string, Set<number>>();
+  for (const i of group.instances) for (const a of i.assignedVersions) versions.set(a.profileName, (versions.get(a.profileName) ?? new Set()).add(a.version));
   return (
     <section className="panel inst-group" aria-label={title}>
       <h2>
@@ -20,7 +21,9 @@ export function InstanceGroup({ group }: { group: Group }) {
       </h2>
       <p className="hint">
         Assigned:{' '}
-        {assigned.length === 0 ? 'no profile of this service and environment has an active version yet' : assigned.map((p) => `${p.name} v${p.activeVersion?.version ?? ''}`).join(', ')}
+        {versions.size === 0
+          ? 'nothing yet (no profile of this service and environment has been deployed)'
+          : [...versions].map(([name, vs]) => `${name} v${[...vs].sort((a, b) => a - b).join(' and v')}`).join(', ')}
       </p>
       <div className="table-wrap">
         <table className="inst-table" aria-label={`Instances of ${title}`}>
@@ -43,7 +46,7 @@ export function InstanceGroup({ group }: { group: Group }) {
           </thead>
           <tbody>
             {group.instances.map((i) => (
-              <InstanceRow key={i.id} instance={i} profiles={group.profiles} />
+              <InstanceRow key={i.id} instance={i} />
             ))}
           </tbody>
         </table>
@@ -52,8 +55,8 @@ export function InstanceGroup({ group }: { group: Group }) {
   );
 }
 
-function InstanceRow({ instance: i, profiles }: { instance: Instance; profiles: ProfileNode[] }) {
-  const assigned = profiles.filter((p) => p.activeVersion);
+function InstanceRow({ instance: i }: { instance: Instance }) {
+  const assigned = i.assignedVersions;
   return (
     <tr data-instance-id={i.id} data-host={i.host}>
       <th scope="row" className="inst-host">
@@ -75,9 +78,9 @@ function InstanceRow({ instance: i, profiles }: { instance: Instance; profiles: 
           <span className="muted">—</span>
         ) : (
           <ul className="inst-list">
-            {assigned.map((p) => (
-              <li key={p.name}>
-                {p.name} v{p.activeVersion?.version}
+            {assigned.map((a) => (
+              <li key={a.profileName}>
+                {a.profileName} v{a.version}
               </li>
             ))}
           </ul>
@@ -97,13 +100,13 @@ function InstanceRow({ instance: i, profiles }: { instance: Instance; profiles: 
   );
 }
 
-function Applied({ instance, assigned }: { instance: Instance; assigned: ProfileNode[] }) {
-  const missing = assigned.filter((p) => !instance.appliedVersions.some((a) => a.profileName === p.name));
+function Applied({ instance, assigned }: { instance: Instance; assigned: Instance['assignedVersions'] }) {
+  const missing = assigned.filter((p) => !instance.appliedVersions.some((a) => a.profileName === p.profileName));
   if (instance.appliedVersions.length === 0 && missing.length === 0) return <span className="muted">—</span>;
   return (
     <ul className="inst-list">
       {instance.appliedVersions.map((a) => {
-        const want = assigned.find((p) => p.name === a.profileName)?.activeVersion?.version;
+        const want = assigned.find((p) => p.profileName === a.profileName)?.version;
         return (
           <li key={a.profileName}>
             {a.profileName} v{a.version}
@@ -116,8 +119,8 @@ function Applied({ instance, assigned }: { instance: Instance; assigned: Profile
         );
       })}
       {missing.map((p) => (
-        <li key={p.name} className="muted">
-          {p.name}: not applied
+        <li key={p.profileName} className="muted">
+          {p.profileName}: not applied
         </li>
       ))}
     </ul>

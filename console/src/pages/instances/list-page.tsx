@@ -76,12 +76,9 @@ export function InstanceListPage() {
             {groups.length > 0 && ` · ${groups.length} service/environment ${groups.length === 1 ? 'group' : 'groups'}`}
           </p>
           <p className="hint">
-            Assigned is each profile&apos;s active version (its last completed deployment), what an instance is sent when it connects; while a deployment
-            runs, some instances may already run a newer one.
+            Assigned is the version HotSwap sends each instance per profile: a running deployment&apos;s push, its color&apos;s version (blue-green), else
+            the active version.
           </p>
-          {data && data.profiles.totalCount > data.profiles.edges.length && (
-            <p className="hint">Assigned versions are shown for the first {data.profiles.edges.length} profiles only; filter by service to see the rest.</p>
-          )}
           {groups.length === 0 && <p className="muted">{data?.everything.length ? 'No instance matches these filters.' : 'No instance has registered yet.'}</p>}
           {groups.map((g) => (
             <InstanceGroup key={g.key} group={g} />
