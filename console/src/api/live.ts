@@ -2,9 +2,17 @@ import { type Client, createClient } from 'graphql-ws';
 import { currentToken } from '../auth/session';
 import { GRAPHQL_PATH, type GqlErrorEntry, GqlError } from './graphql';
 
+/** The socket: open, dropped (being retried), or idle (closed normally: no subscription needs it). */
+export type LiveState = 'connected' | 'dropped' | 'idle';
+
 let client: Client | undefined;
 let clientToken: string | null = null;
-const connectionListeners = new Set<(connected: boolean) => void>();
+let state: LiveState = 'idle';
+const connectionListeners = new Set<(state: LiveState) => void>();
+const tell = (next: LiveState) => {
+  state = next;
+  connectionListeners.forEach((l) => l(next));
+};
 
 /**
  * The one websocket of the page (graphql-ws), opened on first use with the
@@ -26,16 +34,18 @@ function liveClient(): Client {
     shouldRetry: () => true,
     retryWait: (retries) => new Promise((resolve) => setTimeout(resolve, Math.min(5000, 300 * 2 ** retries))),
     on: {
-      connected: () => connectionListeners.forEach((l) => l(true)),
-      closed: () => connectionListeners.forEach((l) => l(false)),
+      connected: () => tell('connected'),
+      // graphql-ws closes with 1000 when the last subscription ends (a finished deployment's feed): nothing is lost.
+      closed: (event) => tell((event as { code?: number } | undefined)?.code === 1000 ? 'idle' : 'dropped'),
     },
   });
   return client;
 }
 
-/** Called with true on every (re)connection of the websocket and false when it drops. */
-export function onLiveConnection(listener: (connected: boolean) => void): () => void {
+/** Called at once with the socket's state, then on every change: each (re)connection, drop or idle close. */
+export function onLiveConnection(listener: (state: LiveState) => void): () => void {
   connectionListeners.add(listener);
+  listener(state);
   return () => connectionListeners.delete(listener);
 }
 

@@ -1,6 +1,6 @@
 import { type ReactNode, useEffect, useState } from 'react';
 import { Link, useRoute } from 'wouter';
-import { onLiveConnection } from '../api/live';
+import { type LiveState, onLiveConnection } from '../api/live';
 import { useViewer } from '../auth/viewer';
 
 function NavLink({ href, children }: { href: string; children: ReactNode }) {
@@ -15,7 +15,7 @@ function NavLink({ href, children }: { href: string; children: ReactNode }) {
 /** The frame of every page: sections, who is signed in, and whether live updates flow. */
 export function Layout({ children, onSignOut }: { children: ReactNode; onSignOut(): void }) {
   const viewer = useViewer();
-  const [live, setLive] = useState<boolean | null>(null);
+  const [live, setLive] = useState<LiveState>('idle');
   useEffect(() => onLiveConnection(setLive), []);
   return (
     <div className="shell">
@@ -33,7 +33,7 @@ export function Layout({ children, onSignOut }: { children: ReactNode; onSignOut
           </a>
         </nav>
         <div className="who">
-          {live === false && (
+          {live === 'dropped' && (
             <span className="badge status-FAILED" role="status">
               live updates reconnecting…
             </span>
