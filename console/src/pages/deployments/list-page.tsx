@@ -4,7 +4,9 @@ import { useQuery } from '../../api/use-query';
 import { useCan } from '../../auth/viewer';
 import { StatusBadge, Time } from '../../components/badges';
 import { ErrorBox, Loading } from '../../components/error-box';
-import { DEPLOYMENTS, type DeploymentsPage, type ListRow, percent, STATUSES } from './queries';
+import { DEPLOYMENT_STATUSES } from '../../api/enums';
+import { ChoiceField, spaced } from '../../components/choice-field';
+import { DEPLOYMENTS, type DeploymentsPage, type ListRow, percent } from './queries';
 
 const PAGE = 25;
 
@@ -66,17 +68,7 @@ export function DeploymentsList() {
           filter(() => setApplied(profile.trim()));
         }}
       >
-        <div>
-          <label htmlFor="dl-status">Status</label>
-          <select id="dl-status" value={status} onChange={(e) => filter(() => setStatus(e.target.value))}>
-            <option value="">Any</option>
-            {STATUSES.map((s) => (
-              <option key={s} value={s}>
-                {s.replace(/_/g, ' ')}
-              </option>
-            ))}
-          </select>
-        </div>
+        <ChoiceField id="dl-status" label="Status" value={status} choices={DEPLOYMENT_STATUSES} onChange={(v) => filter(() => setStatus(v))} any="Any" format={spaced} />
         <div>
           <label htmlFor="dl-profile">Profile</label>
           <input id="dl-profile" value={profile} onChange={(e) => setProfile(e.target.value)} placeholder="any profile" />

@@ -1,7 +1,6 @@
 /** The GraphQL the deployments section uses, and the shapes it reads. */
 
 export const FINISHED = ['COMPLETED', 'FAILED', 'ROLLED_BACK', 'CANCELLED'];
-export const STATUSES = ['PENDING', 'IN_PROGRESS', 'PAUSED', 'COMPLETED', 'FAILED', 'ROLLING_BACK', 'ROLLED_BACK', 'CANCELLED'];
 export const STRATEGIES = ['CANARY', 'BLUE_GREEN', 'ROLLING', 'DIRECT'] as const;
 export type Strategy = (typeof STRATEGIES)[number];
 

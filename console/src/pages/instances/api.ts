@@ -1,7 +1,6 @@
 /** The instance registry as the console reads it, with each instance's assigned and applied versions. */
 
-export const ENVIRONMENTS = ['DEVELOPMENT', 'STAGING', 'PRODUCTION'] as const;
-export const INSTANCE_STATUSES = ['HEALTHY', 'DEGRADED', 'STALE'] as const;
+import { type Environment, ENVIRONMENTS } from '../../api/enums';
 
 /** How often the page asks again: there is no subscription for instances. */
 export const POLL_MS = 5000;
@@ -68,7 +67,7 @@ export function groupInstances(data: InstancesData): Group[] {
     }
     g.instances.push(i);
   }
-  const envRank = (e: string) => ENVIRONMENTS.indexOf(e as (typeof ENVIRONMENTS)[number]);
+  const envRank = (e: string) => ENVIRONMENTS.indexOf(e as Environment);
   const sorted = [...groups.values()].sort((a, b) => a.service.localeCompare(b.service) || envRank(a.environment) - envRank(b.environment));
   for (const g of sorted) g.instances.sort((a, b) => a.host.localeCompare(b.host) || a.id.localeCompare(b.id));
   return sorted;

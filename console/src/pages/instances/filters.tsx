@@ -1,4 +1,5 @@
-import { ENVIRONMENTS, INSTANCE_STATUSES } from './api';
+import { ENVIRONMENTS, INSTANCE_STATUSES } from '../../api/enums';
+import { ChoiceField } from '../../components/choice-field';
 
 export interface InstanceFilter {
   service: string;
@@ -10,53 +11,24 @@ export interface InstanceFilter {
 
 /** Service, environment, status and connection filters; each change narrows the list at once. */
 export function Filters({ value, onChange, services }: { value: InstanceFilter; onChange(v: InstanceFilter): void; services: string[] }) {
-  const set = (k: keyof InstanceFilter) => (e: { target: { value: string } }) => onChange({ ...value, [k]: e.target.value });
+  const set = (k: keyof InstanceFilter) => (v: string) => onChange({ ...value, [k]: v });
   // A service in the URL that has no instance yet stays selectable.
   const choices = value.service && !services.includes(value.service) ? [value.service, ...services] : services;
   const any = Object.values(value).some((v) => v !== '');
   return (
     <form className="form-row inst-filters" aria-label="Filter instances" onSubmit={(e) => e.preventDefault()}>
-      <div>
-        <label htmlFor="filter-service">Service</label>
-        <select id="filter-service" value={value.service} onChange={set('service')}>
-          <option value="">All services</option>
-          {choices.map((s) => (
-            <option key={s} value={s}>
-              {s}
-            </option>
-          ))}
-        </select>
-      </div>
-      <div>
-        <label htmlFor="filter-environment">Environment</label>
-        <select id="filter-environment" value={value.environment} onChange={set('environment')}>
-          <option value="">All environments</option>
-          {ENVIRONMENTS.map((e) => (
-            <option key={e} value={e}>
-              {e}
-            </option>
-          ))}
-        </select>
-      </div>
-      <div>
-        <label htmlFor="filter-status">Status</label>
-        <select id="filter-status" value={value.status} onChange={set('status')}>
-          <option value="">Any status</option>
-          {INSTANCE_STATUSES.map((s) => (
-            <option key={s} value={s}>
-              {s}
-            </option>
-          ))}
-        </select>
-      </div>
-      <div>
-        <label htmlFor="filter-connected">Connected</label>
-        <select id="filter-connected" value={value.connected} onChange={set('connected')}>
-          <option value="">Either</option>
-          <option value="yes">Yes</option>
-          <option value="no">No</option>
-        </select>
-      </div>
+      <ChoiceField id="filter-service" label="Service" value={value.service} choices={choices} onChange={set('service')} any="All services" />
+      <ChoiceField id="filter-environment" label="Environment" value={value.environment} choices={ENVIRONMENTS} onChange={set('environment')} any="All environments" />
+      <ChoiceField id="filter-status" label="Status" value={value.status} choices={INSTANCE_STATUSES} onChange={set('status')} any="Any status" />
+      <ChoiceField
+        id="filter-connected"
+        label="Connected"
+        value={value.connected}
+        choices={['yes', 'no']}
+        onChange={set('connected')}
+        any="Either"
+        format={(v) => (v === 'yes' ? 'Yes' : 'No')}
+      />
       {any && (
         <button type="button" className="secondary" onClick={() => onChange({ service: '', environment: '', status: '', connected: '' })}>
           Clear filters

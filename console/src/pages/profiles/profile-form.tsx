@@ -3,7 +3,7 @@ import { Link, useLocation } from 'wouter';
 import { useMutation, useQuery } from '../../api/use-query';
 import { useCan, useViewer } from '../../auth/viewer';
 import { ErrorBox, Loading } from '../../components/error-box';
-import { CREATE_PROFILE, ENVIRONMENTS, type Environment, PROFILE, type ProfileDetail, profileHref, type SchemaRef, SCHEMAS, UPDATE_PROFILE } from './queries';
+import { CREATE_PROFILE, ENVIRONMENTS, Environment, PROFILE, type ProfileDetail, profileHref, type SchemaRef, SCHEMAS, UPDATE_PROFILE } from './queries';
 
 /** The schemas a profile in `environment` may be bound to: APPROVED only for PRODUCTION, never a REJECTED one. */
 function SchemaSelect({ environment, value, onChange }: { environment: Environment; value: string; onChange(id: string): void }) {
@@ -43,7 +43,7 @@ export function CreateProfile() {
   const [, navigate] = useLocation();
   const [name, setName] = useState('');
   const [service, setService] = useState('');
-  const [environment, setEnvironment] = useState<Environment>('DEVELOPMENT');
+  const [environment, setEnvironment] = useState<Environment>(Environment.DEVELOPMENT);
   const [description, setDescription] = useState('');
   const [schemaId, setSchemaId] = useState('');
   const create = useMutation<{ createProfile: { name: string } }>(CREATE_PROFILE);

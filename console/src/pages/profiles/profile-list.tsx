@@ -5,6 +5,7 @@ import { Time } from '../../components/badges';
 import { ErrorBox, Loading } from '../../components/error-box';
 import { usePaged } from './paged';
 import { SchemaLabel } from './profile-page';
+import { ChoiceField } from '../../components/choice-field';
 import { type Connection, ENVIRONMENTS, type ProfileRow, profileHref, PROFILES } from './queries';
 
 const PAGE = 25;
@@ -55,17 +56,7 @@ function Filters({ filters }: { filters: ReturnType<typeof useFilters> }) {
         <label htmlFor="profile-service">Service</label>
         <input id="profile-service" value={service} onChange={(e) => setService(e.target.value)} placeholder="exact service name" />
       </div>
-      <div>
-        <label htmlFor="profile-environment">Environment</label>
-        <select id="profile-environment" value={filters.environment} onChange={(e) => set('environment', e.target.value)}>
-          <option value="">All environments</option>
-          {ENVIRONMENTS.map((env) => (
-            <option key={env} value={env}>
-              {env}
-            </option>
-          ))}
-        </select>
-      </div>
+      <ChoiceField id="profile-environment" label="Environment" value={filters.environment} choices={ENVIRONMENTS} onChange={(v) => set('environment', v)} any="All environments" />
     </form>
   );
 }

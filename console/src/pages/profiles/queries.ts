@@ -1,7 +1,8 @@
 /** The GraphQL documents and result shapes of the profiles section (public API only). */
 
-export const ENVIRONMENTS = ['DEVELOPMENT', 'STAGING', 'PRODUCTION'] as const;
-export type Environment = (typeof ENVIRONMENTS)[number];
+import type { Environment } from '../../api/enums';
+
+export { Environment, ENVIRONMENTS } from '../../api/enums';
 
 export interface SchemaRef {
   id: string;

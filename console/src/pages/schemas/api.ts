@@ -10,8 +10,9 @@ export const SUBMIT_SCHEMA = `mutation SubmitSchema($id: ID!) { submitSchemaForA
 export const APPROVE_SCHEMA = `mutation ApproveSchema($id: ID!, $comment: String) { approveSchema(id: $id, comment: $comment) { ${SCHEMA_FIELDS} } }`;
 export const REJECT_SCHEMA = `mutation RejectSchema($id: ID!, $reason: String!) { rejectSchema(id: $id, reason: $reason) { ${SCHEMA_FIELDS} } }`;
 
-export const SCHEMA_STATUSES = ['DRAFT', 'PENDING_APPROVAL', 'APPROVED', 'REJECTED'] as const;
-export type SchemaStatus = (typeof SCHEMA_STATUSES)[number];
+import type { SchemaStatus } from '../../api/enums';
+
+export type { SchemaStatus } from '../../api/enums';
 
 export interface ConfigSchema {
   id: string;

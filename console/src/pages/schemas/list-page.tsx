@@ -4,7 +4,9 @@ import { useQuery } from '../../api/use-query';
 import { useCan } from '../../auth/viewer';
 import { StatusBadge, Time } from '../../components/badges';
 import { ErrorBox, Loading } from '../../components/error-box';
-import { type ConfigSchema, SCHEMA_STATUSES, schemaLabel, SCHEMAS_QUERY } from './api';
+import { SCHEMA_STATUSES } from '../../api/enums';
+import { ChoiceField, spaced } from '../../components/choice-field';
+import { type ConfigSchema, schemaLabel, SCHEMAS_QUERY } from './api';
 import { Compatibility } from './compatibility';
 import { SchemaActions } from './decision';
 
@@ -76,17 +78,7 @@ function AllSchemas({ schemas }: { schemas: ConfigSchema[] }) {
     <section aria-labelledby="all-title">
       <h2 id="all-title">All schemas</h2>
       <div className="form-row">
-        <div>
-          <label htmlFor="schema-status">Status</label>
-          <select id="schema-status" value={status} onChange={(e) => setStatus(e.target.value)}>
-            <option value="">Any</option>
-            {SCHEMA_STATUSES.map((s) => (
-              <option key={s} value={s}>
-                {s.replace(/_/g, ' ')}
-              </option>
-            ))}
-          </select>
-        </div>
+        <ChoiceField id="schema-status" label="Status" value={status} choices={SCHEMA_STATUSES} onChange={setStatus} any="Any" format={spaced} />
         <div>
           <label htmlFor="schema-name">Name contains</label>
           <input id="schema-name" value={name} onChange={(e) => setName(e.target.value)} />
