@@ -1,4 +1,5 @@
 import { mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { mintToken } from '../../src/auth/tokens.js';
@@ -32,7 +33,7 @@ export interface ConsoleRig {
   signedIn(role?: Role, sub?: string, viewport?: { width: number; height: number }): Promise<Page>;
   /** Stops the service (SIGTERM) and starts it again on the same port and database, as an operator's restart. */
   restart(): Promise<void>;
-  /** Saves a screenshot of `page` as docs/console/<name>.png. */
+  /** Saves a screenshot of `page` as docs/console/<name>.png with UPDATE_SCREENSHOTS=1, else into a temp dir (the docs stay as committed). */
   screenshot(page: Page, name: string): Promise<void>;
   stop(): Promise<void>;
 }
@@ -102,8 +103,9 @@ export async function startConsoleRig(env: Record<string, string> = {}): Promise
       await service.waitFor(/HotSwap is listening/, 60_000);
     },
     async screenshot(page, name) {
-      await mkdir(path.join(ROOT, 'docs/console'), { recursive: true });
-      await page.screenshot({ path: path.join(ROOT, 'docs/console', `${name}.png`), fullPage: false });
+      const dir = process.env.UPDATE_SCREENSHOTS === '1' ? path.join(ROOT, 'docs/console') : path.join(tmpdir(), 'hotswap-console-screenshots');
+      await mkdir(dir, { recursive: true });
+      await page.screenshot({ path: path.join(dir, `${name}.png`), fullPage: false });
     },
     async stop() {
       await browser.close().catch(() => undefined);
