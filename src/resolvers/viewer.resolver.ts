@@ -1,6 +1,6 @@
 import { Arg, Ctx, Mutation, Query, Resolver } from 'type-graphql';
 import type { SignInLinks } from '../auth/sign-in-links.js';
-import { allowedActions, deployEnvironments } from '../domain/authorization.js';
+import { allowedActions, authorize, deployEnvironments } from '../domain/authorization.js';
 import { UnauthenticatedError } from '../domain/errors.js';
 import type { GraphQLContext } from '../schema/context.js';
 import { Viewer } from '../schema/viewer.type.js';
@@ -10,10 +10,10 @@ export class ViewerResolver {
   /** `links` exists on an embedded server only (it prints the one-time link). */
   constructor(private readonly links: SignInLinks | undefined) {}
 
-  @Query(() => Viewer, { description: 'Who the token names, its role, and what it may do (UNAUTHENTICATED without a token).' })
+  @Query(() => Viewer, { description: 'Who the token names, its role, and what it may do: DEVELOPER, OPERATOR and ADMIN tokens (UNAUTHENTICATED without a token).' })
   viewer(@Ctx() ctx: GraphQLContext): Viewer {
-    const principal = ctx.principal;
-    if (!principal) throw new UnauthenticatedError('authentication required: send a bearer token');
+    // People's tokens: an instance has nothing to ask (and a registration token may only register).
+    const principal = authorize(ctx.principal, 'profile:read');
     return {
       sub: principal.sub,
       role: principal.role,

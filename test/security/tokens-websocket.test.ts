@@ -4,7 +4,7 @@ import { Role } from '../../src/domain/enums.js';
 import { api, type Api } from '../support/api.js';
 import { type Fixtures, makeFixtures } from '../support/operations/fixtures.js';
 import { MUTATIONS } from '../support/operations/mutations.js';
-import { type Caller, CALLERS, type Operation, tokenOf } from '../support/operations/operation.js';
+import { type Caller, CALLERS, needingTokens, type Operation, tokenOf } from '../support/operations/operation.js';
 import { QUERIES, SUBSCRIPTIONS } from '../support/operations/queries.js';
 import { BAD_TOKENS, expectFixturesIntact, refusalMessage } from '../support/operations/refusals.js';
 import { StateProbe } from '../support/state-probe.js';
@@ -19,7 +19,7 @@ import { connectWs, type Received, type TestWsClient } from '../support/ws-clien
  * tokens.test.ts.
  */
 
-const OPERATIONS: readonly Operation[] = [...MUTATIONS, ...QUERIES];
+const OPERATIONS: readonly Operation[] = needingTokens([...MUTATIONS, ...QUERIES]);
 
 describe('tokens on every operation', () => {
   let server: TestServer;

@@ -5,7 +5,7 @@ import { Role } from '../../src/domain/enums.js';
 import { api, type Api } from '../support/api.js';
 import { type Fixtures, makeFixtures } from '../support/operations/fixtures.js';
 import { MUTATIONS } from '../support/operations/mutations.js';
-import { type Caller, CALLERS, type Operation, rootFieldsOf, tokenOf } from '../support/operations/operation.js';
+import { type Caller, CALLERS, needingTokens, type Operation, rootFieldsOf, tokenOf } from '../support/operations/operation.js';
 import { QUERIES, SUBSCRIPTIONS } from '../support/operations/queries.js';
 import { BAD_TOKENS, expectFixturesIntact, expectRefusedWith, refusalMessage, runOperation } from '../support/operations/refusals.js';
 import { StateProbe } from '../support/state-probe.js';
@@ -18,7 +18,7 @@ import { startTestServer, TEST_SECRET, type TestServer } from '../support/server
  * written. The subscriptions and the websocket: tokens-websocket.test.ts.
  */
 
-const OPERATIONS: readonly Operation[] = [...MUTATIONS, ...QUERIES];
+const OPERATIONS: readonly Operation[] = needingTokens([...MUTATIONS, ...QUERIES]);
 
 describe('tokens on every operation', () => {
   let server: TestServer;

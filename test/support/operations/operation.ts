@@ -24,7 +24,16 @@ export interface Operation {
   valid(f: Fixtures): Record<string, unknown>;
   /** Callers allowed to run it on the fixtures (everyone else is FORBIDDEN). */
   allowed: readonly Caller[];
+  /**
+   * Needs no token: its argument is the credential (redeemSignInLink). The
+   * token tables leave it out ({@link needingTokens}); its own tests are in
+   * test/api/console-queries.test.ts and test/browser/sign-in-link.test.ts.
+   */
+  public?: true;
 }
+
+/** The operations a token decides (all but the public ones). */
+export const needingTokens = (ops: readonly Operation[]): Operation[] => ops.filter((o) => !o.public);
 
 /** The token of `caller` for fixtures `f`. */
 export async function tokenOf(server: TestServer, caller: Caller, f: Fixtures): Promise<string> {

@@ -1,4 +1,4 @@
-import { ENVIRONMENTS, enumOf, req, S } from './inputs.js';
+import { ENVIRONMENTS, enumOf, INPUT_TYPES, req, S } from './inputs.js';
 import { HUMANS, type Operation } from './operation.js';
 
 /** Every query of schema.graphql (see operation.ts). */
@@ -89,6 +89,22 @@ export const QUERIES: readonly Operation[] = [
     document: 'query($profileName: String!, $version: Int!) { version(profileName: $profileName, version: $version) { version } }',
     variables: { profileName: req(S.String), version: req(S.Int) },
     valid: (f) => ({ profileName: f.profile, version: 1 }),
+    allowed: HUMANS,
+  },
+  {
+    name: 'viewer',
+    kind: 'query',
+    document: 'query { viewer { sub role actions } }',
+    variables: {},
+    valid: () => ({}),
+    allowed: HUMANS,
+  },
+  {
+    name: 'deploymentPlan',
+    kind: 'query',
+    document: 'query($input: StartDeploymentInput!) { deploymentPlan(input: $input) { targetCount phases { instances } } }',
+    variables: { input: req(INPUT_TYPES.StartDeploymentInput) },
+    valid: (f) => ({ input: { profileName: f.profile, version: 2, strategy: 'CANARY', canary: { phases: [0.5, 1], bakeSeconds: 1 } } }),
     allowed: HUMANS,
   },
   {
