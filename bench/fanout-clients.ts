@@ -10,8 +10,13 @@
  * over the same websocket (or HTTP).
  * mode 'floor': bare `ws` clients of bench/fanout-floor.ts; records the receive
  * time of the first message after `expect` (parsed, as a real client would).
+ * mode 'etcd': gRPC Watch streams of etcd (bench/fanout-etcd.ts), each on its own
+ * HTTP/2 connection; the value of the put is the same message, parsed the same way.
  */
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
 import { createClient } from 'graphql-ws';
+import path from 'node:path';
 import WebSocket from 'ws';
 import { type Creds, type FromWorker, gql, mapLimit, now, type ToWorker } from './fanout-support.js';
 import { createRawClient, type MinimalClient } from './raw-graphql-ws-client.js';
@@ -172,11 +177,52 @@ async function connectFloor(m: Extract<ToWorker, { mode: 'floor' }>): Promise<vo
   });
 }
 
+type EtcdWatchResponse = { created?: boolean; events?: Array<{ kv?: { value?: Buffer } }> };
+
+async function connectEtcd(m: Extract<ToWorker, { mode: 'etcd' }>): Promise<void> {
+  received = new Array(m.count).fill(Number.NaN);
+  acked = [];
+  const definition = protoLoader.loadSync(path.join(import.meta.dirname, 'etcd-watch.proto'), { longs: String, defaults: false });
+  const { Watch } = (grpc.loadPackageDefinition(definition) as unknown as { etcdserverpb: { Watch: grpc.ServiceClientConstructor } }).etcdserverpb;
+  await openAll(m.count, m.concurrency, (i) => {
+    return new Promise<void>((resolve, reject) => {
+      // A connection of its own, as each HotSwap instance and ws client has: grpc-js would otherwise share one per target.
+      const client = new Watch(m.address, grpc.credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1 });
+      const call = (client as unknown as { Watch(): grpc.ClientDuplexStream<unknown, EtcdWatchResponse> }).Watch();
+      let live = false;
+      call.on('data', (r: EtcdWatchResponse) => {
+        const t = now();
+        if (!live) {
+          if (r.created) {
+            live = true;
+            resolve();
+          }
+          return;
+        }
+        const value = r.events?.[0]?.kv?.value;
+        if (!value || expected === null || !Number.isNaN(received[i]!)) return;
+        const msg = JSON.parse(value.toString()) as { payload?: { data?: Update } };
+        if (msg.payload?.data?.configUpdates?.version === expected) {
+          received[i] = t;
+          outstanding--;
+          settle();
+        }
+      });
+      call.on('error', (e: Error) => (live ? noteError(e) : reject(e)));
+      call.write({ createRequest: { key: Buffer.from(m.key) } });
+      closers.push(() => {
+        call.cancel();
+        client.close();
+      });
+    });
+  });
+}
+
 process.on('message', (raw) => {
   const m = raw as ToWorker;
   switch (m.cmd) {
     case 'connect':
-      void (m.mode === 'hotswap' ? connectHotSwap(m) : connectFloor(m)).catch((e: unknown) => {
+      void (m.mode === 'hotswap' ? connectHotSwap(m) : m.mode === 'floor' ? connectFloor(m) : connectEtcd(m)).catch((e: unknown) => {
         noteError(e);
         send({ evt: 'connected', ok: 0, failed: -1, firstError, ms: Number.NaN });
       });

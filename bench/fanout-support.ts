@@ -146,6 +146,8 @@ export interface Creds {
 export type ToWorker =
   | { cmd: 'connect'; mode: 'hotswap'; url: string; clients: Creds[]; concurrency: number; ack: 'ws' | 'http'; client: 'raw' | 'library'; profileName: string }
   | { cmd: 'connect'; mode: 'floor'; url: string; count: number; concurrency: number }
+  /** etcd: `count` gRPC Watch streams on `key`, each on its own connection to `address` (host:port). */
+  | { cmd: 'connect'; mode: 'etcd'; address: string; key: string; count: number; concurrency: number }
   | { cmd: 'expect'; version: number; timeoutMs: number }
   | { cmd: 'close' };
 

@@ -1,49 +1,52 @@
 /**
  * `npx tsx bench/fanout.bench.ts` (npm run bench:fanout): push fan-out to N
- * graphql-ws subscribers. Per N: a fresh database and server process (with Redis,
- * so RedisPubSub is on the path), N registered instances subscribed from a client
- * process, then a DIRECT deployment to all N per round (a new version to the
- * same fleet each round); timed from just before the startDeployment mutation.
- * A bare `ws` broadcast to N clients, as many rounds, is the floor. "server last write" is
- * the server's last websocket send of the push (recorded by bench/fanout-server-hook.mjs),
- * to set beside the floor's own send loop: apart from when the client process reads it.
- * Env: DATABASE_URL (admin URL), REDIS_URL, BENCH_FANOUT_SIZES (default 1000,5000,10000),
- * BENCH_FANOUT_ACK (ws|http), BENCH_FANOUT_CLIENT (raw: the graphql-ws protocol by hand, one JSON.parse per message as
- * the floor's clients; library: graphql-ws's client), BENCH_FANOUT_CONNECT_CONCURRENCY (200), BENCH_FANOUT_CLIENT_PROCS (1),
- * BENCH_FANOUT_ROUNDS (3 deployments per N, and 3 floor broadcasts: the table shows medians), BENCH_FANOUT_TIMEOUT_MS (180000 per phase), BENCH_FANOUT_CPU_PROFILE_DIR (a server CPU profile of round 1's push
+ * subscribers, HotSwap against two peers measured in the same run on the same
+ * machine, with the same client processes (bench/fanout-clients.ts, at least
+ * two) and the same parsing of the same message:
+ * - HotSwap: per N and ack path, a fresh database and server process (with Redis,
+ *   so RedisPubSub is on the path), N registered instances subscribed over
+ *   graphql-ws, then a DIRECT deployment to all N per round (a new version each
+ *   round), timed from just before the startDeployment mutation; acks over the
+ *   websocket and, with another server and fleet, over HTTP.
+ * - a bare `ws` broadcast of the same bytes (bench/fanout-floor.ts);
+ * - a real etcd watch (bench/fanout-etcd.ts: Debian's etcd-server, found or
+ *   installed): N gRPC Watch streams on their own connections, a push is one put.
+ * "server last write" is the server's last websocket send of the push (bench/fanout-server-hook.mjs).
+ * Env: DATABASE_URL (admin URL), REDIS_URL, ETCD_BIN, BENCH_FANOUT_SIZES (default 1000,5000,10000),
+ * BENCH_FANOUT_ACK (ws,http), BENCH_FANOUT_CLIENT (raw: the graphql-ws protocol by hand, one JSON.parse per message as
+ * the peers' clients; library: graphql-ws's client), BENCH_FANOUT_CONNECT_CONCURRENCY (200), BENCH_FANOUT_CLIENT_PROCS (2, at least 2),
+ * BENCH_FANOUT_ROUNDS (3 per target and N: the table shows medians), BENCH_FANOUT_TIMEOUT_MS (180000 per phase), BENCH_FANOUT_CPU_PROFILE_DIR (a server CPU profile of round 1's push
  * window, t0 to COMPLETED, a round counted like the others though the profiler slows it: bench/fanout-server-hook.mjs, which also reports the heap after a full GC),
  * BENCH_FANOUT_SERVER_NODE_OPTIONS (added to the server's NODE_OPTIONS, e.g. --max-semi-space-size=64).
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { mintToken } from '../src/auth/tokens.js';
 import { Environment, Role } from '../src/domain/enums.js';
 import { type ServiceProcess, spawnService } from '../test/support/process.js';
-import type { FromFloor, ToFloor } from './fanout-floor.js';
+import { measureEtcd, measureFloor } from './fanout-peers.js';
+import { REPORT_TITLE, reportRow } from './fanout-report.js';
+import { CLIENT_PROCS, CONCURRENCY, connectClients, fire, log, procsFor, ROUNDS, split, TIMEOUT_MS } from './fanout-rounds.js';
 import { activateVersion1, completedAt, PUBLISH, REGISTER, type Registered, START, timeline } from './fanout-setup.js';
 import {
-  adminSql, cleanups, cleanUpAll, cleanUpOnSignals, type Creds, FD_RESERVE, forkWorker, type FromWorker, gql, heapAfterGcMiB, mapLimit, median, now, openFileLimit, percentile, round, rssMiB,
-  sampleConfig, serverSends, type ToWorker, waitForFile, withTimeout, type Worker,
+  adminSql, cleanups, cleanUpAll, cleanUpOnSignals, type Creds, FD_RESERVE, gql, heapAfterGcMiB, mapLimit, now, openFileLimit, round, rssMiB,
+  sampleConfig, serverSends, waitForFile, withTimeout,
 } from './fanout-support.js';
 
 const SIZES = (process.env.BENCH_FANOUT_SIZES ?? '1000,5000,10000').split(',').map((s) => Number(s.trim()));
 const ADMIN_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-const ACK: 'ws' | 'http' = process.env.BENCH_FANOUT_ACK === 'http' ? 'http' : 'ws';
+/** Ack paths measured, each with its own server and fleet: over the websocket and over HTTP (docs/PROTOCOL.md allows both). */
+const ACKS = (process.env.BENCH_FANOUT_ACK ?? 'ws,http').split(',').map((a) => a.trim());
+if (ACKS.some((a) => a !== 'ws' && a !== 'http')) throw new Error(`BENCH_FANOUT_ACK: "${process.env.BENCH_FANOUT_ACK}" is not a list of ws and http`);
 const CLIENT: 'raw' | 'library' = process.env.BENCH_FANOUT_CLIENT === 'library' ? 'library' : 'raw';
-const CONCURRENCY = Number(process.env.BENCH_FANOUT_CONNECT_CONCURRENCY ?? 200);
-const CLIENT_PROCS = Number(process.env.BENCH_FANOUT_CLIENT_PROCS ?? 1);
-const TIMEOUT_MS = Number(process.env.BENCH_FANOUT_TIMEOUT_MS ?? 180_000);
-const ROUNDS = Number(process.env.BENCH_FANOUT_ROUNDS ?? 3);
-if (!Number.isInteger(ROUNDS) || ROUNDS < 1) throw new Error(`BENCH_FANOUT_ROUNDS: "${process.env.BENCH_FANOUT_ROUNDS}" is not a whole number ≥ 1`);
 const PROFILE_DIR = process.env.BENCH_FANOUT_CPU_PROFILE_DIR ? path.resolve(process.env.BENCH_FANOUT_CPU_PROFILE_DIR) : undefined;
 const SECRET = randomBytes(32).toString('hex');
 const DATABASE = `hotswap_fanout_${process.pid}`;
 const ENV = Environment.STAGING;
 
-type ClientWorker = Worker<ToWorker, FromWorker>;
 /** One timed deployment to the subscribed fleet. */
 interface Round {
   completedMs: number;
@@ -54,53 +57,14 @@ interface Round {
   missing: number;
   ackFailures: number;
 }
-const is = <E extends FromWorker['evt']>(evt: E) => (m: FromWorker): m is Extract<FromWorker, { evt: E }> => m.evt === evt;
-const log = (text: string) => process.stderr.write(`[fanout] ${text}\n`);
-const range = (xs: number[]) => `${round(Math.min(...xs))}–${round(Math.max(...xs))}`;
 
 cleanUpOnSignals(log);
 const cleanUp = () => cleanUpAll(log);
 const admin = (sql: string) => adminSql(ADMIN_URL, sql);
 
-function split<T>(items: T[], parts: number): T[][] {
-  const size = Math.ceil(items.length / parts);
-  return Array.from({ length: parts }, (_, i) => items.slice(i * size, (i + 1) * size)).filter((p) => p.length > 0);
-}
+export type HotSwapResult = Awaited<ReturnType<typeof measureHotSwap>>;
 
-/** Forks one client worker per message, then times connect (+ subscribe) of all of them. */
-async function connectClients(messages: ToWorker[]): Promise<{ workers: ClientWorker[]; ms: number }> {
-  const workers = messages.map(() => forkWorker<ToWorker, FromWorker>('fanout-clients.ts', TIMEOUT_MS));
-  cleanups.push(() => Promise.all(workers.map((w) => (w.send({ cmd: 'close' }), w.kill()))));
-  await Promise.all(workers.map((w) => w.next(is('ready'), 30_000)));
-  const t = now();
-  workers.forEach((w, i) => w.send(messages[i]!));
-  const results = await Promise.all(workers.map((w) => w.next(is('connected'), TIMEOUT_MS)));
-  const ms = now() - t;
-  const failed = results.reduce((n, r) => n + r.failed, 0);
-  if (failed !== 0) throw new Error(`${failed} connections failed; first error: ${results.find((r) => r.firstError)?.firstError}`);
-  return { workers, ms };
-}
-
-/** Arms the workers for `version`, runs `trigger` (t0 just before it), and collects every receive and ack. */
-async function fire(workers: ClientWorker[], version: number, trigger: () => Promise<unknown>) {
-  workers.forEach((w) => w.send({ cmd: 'expect', version, timeoutMs: TIMEOUT_MS }));
-  await Promise.all(workers.map((w) => w.next(is('armed'), 10_000)));
-  const done = Promise.all(workers.map((w) => w.next(is('done'), TIMEOUT_MS + 10_000)));
-  const t0 = now();
-  await trigger();
-  const results = await done;
-  const rel = (xs: number[]) => xs.filter((x) => !Number.isNaN(x)).map((x) => x - t0).sort((a, b) => a - b);
-  const received = rel(results.flatMap((r) => r.received));
-  const acked = rel(results.flatMap((r) => r.acked));
-  const expected = results.reduce((n, r) => n + r.received.length, 0);
-  const ackFailures = results.reduce((n, r) => n + r.ackFailures, 0);
-  const firstError = results.find((r) => r.firstError)?.firstError ?? null;
-  if (received.length < expected) log(`only ${received.length} of ${expected} clients received version ${version}`);
-  if (ackFailures > 0) log(`${ackFailures} acks failed; first error: ${firstError}`);
-  return { t0, received, acked, missing: expected - received.length, ackFailures };
-}
-
-async function measureHotSwap(n: number) {
+async function measureHotSwap(n: number, ack: 'ws' | 'http') {
   await admin(`drop database if exists ${DATABASE} with (force)`);
   await admin(`create database ${DATABASE}`);
   cleanups.push(() => admin(`drop database if exists ${DATABASE} with (force)`));
@@ -138,16 +102,17 @@ async function measureHotSwap(n: number) {
 
     const t = now();
     const instances = await mapLimit(Array.from({ length: n }, (_, i) => i), 50, (i) => register(`bench-${i}`));
-    log(`N=${n}: registered ${n} instances in ${round((now() - t) / 1000, 1)} s`);
+    const registerS = (now() - t) / 1000;
+    log(`N=${n}: registered ${n} instances in ${round(registerS, 1)} s`);
     // Leave no instance behind in the shared Redis registry.
     cleanups.push(() => withTimeout('deregistering', 120_000, mapLimit(instances, 50, (c) =>
       gql(url!, c.token, 'mutation($id: ID!) { deregisterInstance(id: $id) }', { id: c.id }).catch(() => undefined))));
 
     const rssBefore = rssMiB(pid);
     const heapBefore = await heapAfterGcMiB(pid, hookDir);
-    const procs = Math.max(CLIENT_PROCS, Math.ceil(n / (openFileLimit() - FD_RESERVE)));
+    const procs = procsFor(n);
     const { workers, ms: connectMs } = await connectClients(
-      split(instances, procs).map((clients) => ({ cmd: 'connect', mode: 'hotswap', url: url!, clients, concurrency: Math.ceil(CONCURRENCY / procs), ack: ACK, client: CLIENT, profileName: profile })),
+      split(instances, procs).map((clients) => ({ cmd: 'connect', mode: 'hotswap', url: url!, clients, concurrency: Math.ceil(CONCURRENCY / procs), ack, client: CLIENT, profileName: profile })),
     );
     const rssAfter = rssMiB(pid);
     const heapAfter = await heapAfterGcMiB(pid, hookDir);
@@ -199,41 +164,16 @@ async function measureHotSwap(n: number) {
       }
       rounds.push({ completedMs, lastWriteMs, received: r.received, acked: r.acked, missing: r.missing, ackFailures: r.ackFailures });
     }
-    return { connectS: connectMs / 1000, rssBefore, rssAfter, heapBefore, heapAfter, rounds };
+    return { registerS, connectS: connectMs / 1000, rssBefore, rssAfter, heapBefore, heapAfter, rounds };
   } catch (error) {
     log(`server output (tail):\n${server.output().slice(-3000)}`);
     throw error;
   }
 }
 
-async function measureFloor(n: number) {
-  const floor = forkWorker<ToFloor, FromFloor>('fanout-floor.ts');
-  cleanups.push(() => (floor.send({ cmd: 'close' }), floor.kill()));
-  const { url } = await floor.next((m): m is Extract<FromFloor, { evt: 'listening' }> => m.evt === 'listening', 30_000);
-  const procs = Math.max(CLIENT_PROCS, Math.ceil(n / (openFileLimit() - FD_RESERVE)));
-  const rssBefore = rssMiB(floor.child.pid!);
-  const { workers } = await connectClients(
-    split(Array.from({ length: n }, (_, i) => i), procs).map((part) => ({ cmd: 'connect', mode: 'floor', url, count: part.length, concurrency: Math.ceil(CONCURRENCY / procs) })),
-  );
-  const rss = rssMiB(floor.child.pid!);
-  const rounds: Array<{ received: number[]; missing: number; loopMs: number }> = [];
-  for (let k = 1; k <= ROUNDS; k++) {
-    const version = k + 1;
-    const message = {
-      id: '1', type: 'next',
-      payload: { data: { configUpdates: { profileName: `fanout-${n}`, version, hash: 'f'.repeat(64), data: sampleConfig(version), deploymentId: randomUUID() } } },
-    };
-    const r = await fire(workers, version, async () => floor.send({ cmd: 'broadcast', payload: JSON.stringify(message) }));
-    const sent = await floor.next((m): m is Extract<FromFloor, { evt: 'sent' }> => m.evt === 'sent', 10_000);
-    log(`N=${n} round ${k}: floor last receive ${round(r.received.at(-1) ?? Number.NaN, 1)} ms; its broadcast loop took ${round(sent.ms, 1)} ms for ${sent.clients} clients`);
-    rounds.push({ received: r.received, missing: r.missing, loopMs: sent.ms });
-  }
-  return { rounds, rssPerThousand: ((rss - rssBefore) / n) * 1000 };
-}
-
 async function main(): Promise<void> {
   const limit = openFileLimit();
-  log(`ulimit -n is ${limit}; acks over ${ACK}; ${CLIENT} graphql-ws clients; sizes ${SIZES.join(', ')}`);
+  log(`ulimit -n is ${limit}; acks over ${ACKS.join(' and ')}; ${CLIENT} graphql-ws clients in ${CLIENT_PROCS}+ processes; sizes ${SIZES.join(', ')}`);
   const rows: Array<Record<string, number | string>> = [];
   for (const n of SIZES) {
     if (!Number.isInteger(n) || n < 1) throw new Error(`BENCH_FANOUT_SIZES: "${n}" is not a positive whole number`);
@@ -246,39 +186,16 @@ async function main(): Promise<void> {
       continue;
     }
     try {
-      const h = await measureHotSwap(n);
+      const hotswap: Partial<Record<'ws' | 'http', HotSwapResult>> = {};
+      for (const ack of ACKS as Array<'ws' | 'http'>) {
+        hotswap[ack] = await measureHotSwap(n, ack);
+        await cleanUp();
+      }
+      const floor = await measureFloor(n);
       await cleanUp();
-      const f = await measureFloor(n);
+      const etcd = await measureEtcd(n);
       await cleanUp();
-      // Medians over the rounds; the range of the last receive shows how much a run varies here.
-      const of = <R>(rounds: R[], pick: (r: R) => number | undefined) => rounds.map((r) => pick(r) ?? Number.NaN);
-      const last = of(h.rounds, (r) => r.received.at(-1));
-      const floorLast = of(f.rounds, (r) => r.received.at(-1));
-      const missing = h.rounds.reduce((m, r) => m + r.missing, 0);
-      const floorMissing = f.rounds.reduce((m, r) => m + r.missing, 0);
-      const ackFailures = h.rounds.reduce((m, r) => m + r.ackFailures, 0);
-      const row = {
-        N: n,
-        rounds: ROUNDS,
-        'connect+subscribe s': round(h.connectS, 2),
-        'first receive ms': round(median(of(h.rounds, (r) => r.received[0]))),
-        'last receive ms': round(median(last)),
-        'last receive range': range(last),
-        'server last write ms': round(median(of(h.rounds, (r) => r.lastWriteMs))),
-        'p50 ms': round(median(of(h.rounds, (r) => percentile(r.received, 50)))),
-        'p99 ms': round(median(of(h.rounds, (r) => percentile(r.received, 99)))),
-        'last ack ms': round(median(of(h.rounds, (r) => r.acked.at(-1)))),
-        'completed ms': round(median(of(h.rounds, (r) => r.completedMs))),
-        'RSS MiB/1000 subs': round(((h.rssAfter - h.rssBefore) / n) * 1000, 1),
-        'heap MiB/1000 (after GC)': round(((h.heapAfter - h.heapBefore) / n) * 1000, 1),
-        'floor ms': round(median(floorLast), 1),
-        'floor range': range(floorLast),
-        'floor loop ms': round(median(of(f.rounds, (r) => r.loopMs)), 1),
-        'floor p50 ms': round(median(of(f.rounds, (r) => percentile(r.received, 50))), 1),
-        'floor RSS MiB/1000': round(f.rssPerThousand, 1),
-        'last/floor': round(median(last) / median(floorLast), 1),
-        ...(missing + floorMissing + ackFailures > 0 ? { note: `missing ${missing}, floor missing ${floorMissing}, ack failures ${ackFailures}` } : {}),
-      };
+      const row = reportRow(n, hotswap, floor, etcd);
       console.table([row]);
       rows.push(row);
     } catch (error) {
@@ -287,7 +204,7 @@ async function main(): Promise<void> {
       await cleanUp();
     }
   }
-  console.log(`\nHotSwap fan-out benchmark: DIRECT deployments of a ~2 KB config to N graphql-ws subscribers (Redis pub/sub, acks over ${ACK}), medians of ${ROUNDS} rounds; times from just before startDeployment\n`);
+  console.log(`\n${REPORT_TITLE} (medians of ${ROUNDS} rounds; ratios are HotSwap ÷ etcd, with the range of the per-round ratios)\n`);
   console.table(rows);
 }
 
