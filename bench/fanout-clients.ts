@@ -184,10 +184,13 @@ async function connectEtcd(m: Extract<ToWorker, { mode: 'etcd' }>): Promise<void
   acked = [];
   const definition = protoLoader.loadSync(path.join(import.meta.dirname, 'etcd-watch.proto'), { longs: String, defaults: false });
   const { Watch } = (grpc.loadPackageDefinition(definition) as unknown as { etcdserverpb: { Watch: grpc.ServiceClientConstructor } }).etcdserverpb;
+  // Shared: one HTTP/2 connection per client process carries every stream (as one etcd client multiplexes its watches).
+  const shared = m.shared ? new Watch(m.address, grpc.credentials.createInsecure()) : undefined;
+  if (shared) closers.push(() => shared.close());
   await openAll(m.count, m.concurrency, (i) => {
     return new Promise<void>((resolve, reject) => {
-      // A connection of its own, as each HotSwap instance and ws client has: grpc-js would otherwise share one per target.
-      const client = new Watch(m.address, grpc.credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1 });
+      // Else a connection of its own, as each HotSwap instance and ws client has: grpc-js would otherwise share one per target.
+      const client = shared ?? new Watch(m.address, grpc.credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1 });
       const call = (client as unknown as { Watch(): grpc.ClientDuplexStream<unknown, EtcdWatchResponse> }).Watch();
       let live = false;
       call.on('data', (r: EtcdWatchResponse) => {
@@ -212,7 +215,7 @@ async function connectEtcd(m: Extract<ToWorker, { mode: 'etcd' }>): Promise<void
       call.write({ createRequest: { key: Buffer.from(m.key) } });
       closers.push(() => {
         call.cancel();
-        client.close();
+        if (!shared) client.close();
       });
     });
   });

@@ -45,8 +45,12 @@ export async function measureFloor(n: number) {
   return { rounds, setupMs, rssPerThousand: ((rss - rssBefore) / n) * 1000 };
 }
 
-/** etcd: N watches of one key, each on its own connection; a push is one put of the message. */
-export async function measureEtcd(n: number): Promise<PeerResult> {
+/**
+ * etcd: N watches of one key, each on its own connection (as N instances with
+ * a client each), or `shared`: one connection per client process carrying all
+ * its watch streams; a push is one put of the message.
+ */
+export async function measureEtcd(n: number, shared: boolean): Promise<PeerResult> {
   const etcd = await startEtcd(log);
   cleanups.push(() => etcd.stop());
   const key = `hotswap/fanout-${n}`;
@@ -54,7 +58,7 @@ export async function measureEtcd(n: number): Promise<PeerResult> {
   const rssBefore = rssMiB(etcd.pid);
   const procs = procsFor(n);
   const { workers, ms: setupMs } = await connectClients(
-    split(Array.from({ length: n }, (_, i) => i), procs).map((part) => ({ cmd: 'connect', mode: 'etcd', address: etcd.address, key, count: part.length, concurrency: Math.ceil(CONCURRENCY / procs) })),
+    split(Array.from({ length: n }, (_, i) => i), procs).map((part) => ({ cmd: 'connect', mode: 'etcd', address: etcd.address, key, count: part.length, concurrency: Math.ceil(CONCURRENCY / procs), shared })),
   );
   const rss = rssMiB(etcd.pid);
   const rounds: PeerResult['rounds'] = [];
@@ -66,7 +70,7 @@ export async function measureEtcd(n: number): Promise<PeerResult> {
       await etcd.put(key, value);
       answered = now();
     });
-    log(`N=${n} round ${k}: etcd last receive ${round(r.received.at(-1) ?? Number.NaN, 1)} ms; its put answered after ${round(answered - r.t0, 1)} ms`);
+    log(`N=${n} round ${k}: etcd${shared ? ' (shared connections)' : ''} last receive ${round(r.received.at(-1) ?? Number.NaN, 1)} ms; its put answered after ${round(answered - r.t0, 1)} ms`);
     rounds.push({ received: r.received, missing: r.missing });
   }
   return { rounds, setupMs, rssPerThousand: ((rss - rssBefore) / n) * 1000 };

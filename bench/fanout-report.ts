@@ -1,7 +1,9 @@
 /**
  * One row of bench/fanout.bench.ts's table per N: HotSwap's figures (per ack
- * path), the bare ws broadcast's and etcd's, and each HotSwap figure as a ratio
- * to etcd's, measured in the same run. A ratio is of the medians over the
+ * path), the bare ws broadcast's and etcd's (one connection per watcher, and
+ * one shared connection per client process), and each HotSwap figure as a
+ * ratio to etcd's with a connection per watcher (as N instances would have),
+ * measured in the same run. A ratio is of the medians over the
  * rounds; its spread is the range of the round-by-round ratios.
  */
 import type { HotSwapResult } from './fanout.bench.js';
@@ -26,7 +28,13 @@ function ratio(ours: number[], theirs: number[]): string {
 /** KiB of server RSS per idle subscriber. */
 const kibPerSubscriber = (mibPerThousand: number) => round(mibPerThousand * 1.024, 1);
 
-export function reportRow(n: number, hotswap: Partial<Record<'ws' | 'http', HotSwapResult>>, floor: PeerResult, etcd: PeerResult): Record<string, number | string> {
+export function reportRow(
+  n: number,
+  hotswap: Partial<Record<'ws' | 'http', HotSwapResult>>,
+  floor: PeerResult,
+  etcd: PeerResult,
+  etcdShared: PeerResult,
+): Record<string, number | string> {
   const h = hotswap.ws ?? hotswap.http!;
   const etcdSetupS = etcd.setupMs / 1000;
   const setupS = h.registerS + h.connectS;
@@ -41,6 +49,7 @@ export function reportRow(n: number, hotswap: Partial<Record<'ws' | 'http', HotS
     'ws last ms': round(median(last(floor.rounds)), 1),
     'etcd last ms': round(median(last(etcd.rounds)), 1),
     'last ÷ etcd': ratio(last(h.rounds), last(etcd.rounds)),
+    'etcd shared-conn last ms': round(median(last(etcdShared.rounds)), 1),
     'p50/p99 ms': `${round(median(pick(h.rounds, (r) => percentile(r.received, 50))))}/${round(median(pick(h.rounds, (r) => percentile(r.received, 99))))}`,
     'etcd p50/p99 ms': `${round(median(pick(etcd.rounds, (r) => percentile(r.received, 50))))}/${round(median(pick(etcd.rounds, (r) => percentile(r.received, 99))))}`,
   };
@@ -51,7 +60,8 @@ export function reportRow(n: number, hotswap: Partial<Record<'ws' | 'http', HotS
   row['KiB RSS/idle sub'] = kibPerSubscriber(((h.rssAfter - h.rssBefore) / n) * 1000);
   row['ws KiB'] = kibPerSubscriber(floor.rssPerThousand);
   row['etcd KiB'] = kibPerSubscriber(etcd.rssPerThousand);
-  const missing = [...Object.values(hotswap), floor, etcd].reduce((m, r) => m + r.rounds.reduce((k, x) => k + x.missing, 0), 0);
+  row['etcd shared-conn KiB'] = kibPerSubscriber(etcdShared.rssPerThousand);
+  const missing = [...Object.values(hotswap), floor, etcd, etcdShared].reduce((m, r) => m + r.rounds.reduce((k, x) => k + x.missing, 0), 0);
   const ackFailures = Object.values(hotswap).reduce((m, r) => m + r.rounds.reduce((k, x) => k + x.ackFailures, 0), 0);
   if (missing + ackFailures > 0) row.note = `missing receives ${missing}, ack failures ${ackFailures}`;
   return row;

@@ -146,8 +146,8 @@ export interface Creds {
 export type ToWorker =
   | { cmd: 'connect'; mode: 'hotswap'; url: string; clients: Creds[]; concurrency: number; ack: 'ws' | 'http'; client: 'raw' | 'library'; profileName: string }
   | { cmd: 'connect'; mode: 'floor'; url: string; count: number; concurrency: number }
-  /** etcd: `count` gRPC Watch streams on `key`, each on its own connection to `address` (host:port). */
-  | { cmd: 'connect'; mode: 'etcd'; address: string; key: string; count: number; concurrency: number }
+  /** etcd: `count` gRPC Watch streams on `key` at `address` (host:port), each on its own connection, or all on one (`shared`). */
+  | { cmd: 'connect'; mode: 'etcd'; address: string; key: string; count: number; concurrency: number; shared: boolean }
   | { cmd: 'expect'; version: number; timeoutMs: number }
   | { cmd: 'close' };
 

@@ -193,9 +193,11 @@ async function main(): Promise<void> {
       }
       const floor = await measureFloor(n);
       await cleanUp();
-      const etcd = await measureEtcd(n);
+      const etcd = await measureEtcd(n, false);
       await cleanUp();
-      const row = reportRow(n, hotswap, floor, etcd);
+      const etcdShared = await measureEtcd(n, true);
+      await cleanUp();
+      const row = reportRow(n, hotswap, floor, etcd, etcdShared);
       console.table([row]);
       rows.push(row);
     } catch (error) {
