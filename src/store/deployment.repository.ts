@@ -101,10 +101,16 @@ export class DeploymentRepository {
     return rows[0] ? toRecord(rows[0]) : null;
   }
 
-  /** Locks the deployment row for this transaction if `owner` holds an unexpired lease on it. */
+  /**
+   * Locks the deployment row for this transaction if `owner` holds its lease.
+   * The lease changes hands only by a claim, which writes the new owner: a
+   * lease that ran out while its owner was busy (a late renewal under load)
+   * and that no other replica claimed is still its owner's, so a single
+   * replica never loses its own deployments to a slow event loop.
+   */
   async lockLeased(id: string, owner: string): Promise<DeploymentRecord | null> {
     const locked = await this.em.execute<Row[]>(
-      'select id from deployment where id = ? and lease_owner = ? and lease_expires_at > now() for update',
+      'select id from deployment where id = ? and lease_owner = ? for update',
       [id, owner],
     );
     return locked.length > 0 ? this.get(id) : null;
@@ -236,11 +242,11 @@ export class DeploymentRepository {
     return rows.map((r) => String(r.id));
   }
 
-  /** Extends the lease if `owner` still holds it; false when it was lost. */
+  /** Extends the lease if `owner` still holds it (even past its expiry, when nobody claimed it: see lockLeased); false when another replica took it. */
   async renewLease(id: string, owner: string, leaseMs: number): Promise<boolean> {
     const rows = await this.em.execute<Row[]>(
       `update deployment set lease_expires_at = now() + (? * interval '1 millisecond')
-       where id = ? and lease_owner = ? and lease_expires_at > now() returning id`,
+       where id = ? and lease_owner = ? returning id`,
       [leaseMs, id, owner],
     );
     return rows.length > 0;

@@ -11,16 +11,33 @@ describe('orchestrator: the lease and its takeover step by step', () => {
   afterAll(() => h.stop());
 
   describe('the lease', () => {
-    it('a step after the lease expired throws LeaseLostError and changes nothing', async () => {
+    it('a step after another owner claimed the expired lease throws LeaseLostError and changes nothing', async () => {
       const s = await scenario({ phaseSizes: [1, 1] });
       await step(s);
       drain();
       await h.graph.tdb.query(`update deployment set lease_expires_at = now() - interval '1 second' where id = $1`, [s.id]);
+      await lease(s.id, `${s.owner}-successor`);
       const before = await row(s.id);
       await expect(step(s)).rejects.toBeInstanceOf(LeaseLostError);
       await expect(h.graph.orchestrator.checkHealth(s.id, s.owner)).rejects.toBeInstanceOf(LeaseLostError);
+      expect(await h.graph.db.transaction((r) => r.deployments.renewLease(s.id, s.owner, LEASE_MS))).toBe(false);
       expect(drain()).toEqual([]);
       expect(await row(s.id)).toEqual(before);
+    });
+
+    it('a lease that ran out unclaimed (a renewal late under load) is still its owner\'s: it renews and steps on', async () => {
+      const s = await scenario({ phaseSizes: [1, 1] });
+      await step(s);
+      drain();
+      await h.graph.tdb.query(`update deployment set lease_expires_at = now() - interval '1 second' where id = $1`, [s.id]);
+      expect(await h.graph.db.transaction((r) => r.deployments.renewLease(s.id, s.owner, LEASE_MS))).toBe(true);
+      const [renewed] = await h.graph.tdb.query<{ lease_owner: string; live: boolean }>(
+        'select lease_owner, lease_expires_at > now() as live from deployment where id = $1',
+        [s.id],
+      );
+      expect(renewed).toEqual({ lease_owner: s.owner, live: true });
+      await h.graph.tdb.query(`update deployment set lease_expires_at = now() - interval '1 second' where id = $1`, [s.id]);
+      await expect(step(s)).resolves.toMatchObject({ done: false });
     });
 
     it('another owner can neither step, resume, check nor claim a deployment whose lease is held', async () => {
