@@ -8,6 +8,7 @@ import { Migration20261126000000_instance_config_fillfactor } from './Migration2
 import { Migration20261206000000_target_cascade_trigger } from './Migration20261206000000_target_cascade_trigger.js';
 import { Migration20261207000000_target_left } from './Migration20261207000000_target_left.js';
 import { Migration20261215000000_ended_instances } from './Migration20261215000000_ended_instances.js';
+import { Migration20261216000000_target_sends } from './Migration20261216000000_target_sends.js';
 
 /** Every migration, in order. Listed by hand so tsx, vitest and dist load the same classes. */
 export const migrationsList: MigrationObject[] = [
@@ -20,4 +21,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261206000000_target_cascade_trigger', class: Migration20261206000000_target_cascade_trigger },
   { name: 'Migration20261207000000_target_left', class: Migration20261207000000_target_left },
   { name: 'Migration20261215000000_ended_instances', class: Migration20261215000000_ended_instances },
+  { name: 'Migration20261216000000_target_sends', class: Migration20261216000000_target_sends },
 ];

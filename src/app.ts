@@ -252,7 +252,11 @@ export function buildGraph({ config, logger, db, registry, pubsub, keySource, ru
   const orchestrator = new Orchestrator(db, hub, eventPublisher, registry, health, logger, {
     tracing,
     ended: (d, status, at) => metrics.deploymentEnded({ id: d.id, strategy: d.options.strategy, environment: d.environment, createdAt: d.createdAt }, status, at),
-  }, { reconnectGraceMs: config.reconnectGraceMs, evidenceTimeoutMs: DEFAULT_EVIDENCE_INTERVALS * config.heartbeatIntervalMs });
+  }, {
+    reconnectGraceMs: config.reconnectGraceMs,
+    evidenceTimeoutMs: DEFAULT_EVIDENCE_INTERVALS * config.heartbeatIntervalMs,
+    repushPerSecond: config.repushPerSecond,
+  });
   const runner = new DeploymentRunner(db, orchestrator, pubsub, logger, {
     owner: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
     leaseMs: config.leaseMs,

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { DEFAULT_REPUSH_PER_SECOND } from './domain/repush-pacing.js';
 import { DEFAULT_MAX_DEPTH } from './domain/version.js';
 
 /** Everything HotSwap reads from the environment, validated and typed. */
@@ -45,6 +46,8 @@ export interface AppConfig {
   staleGraceMs: number;
   /** How long a deployment waits for a target that disconnected to come back before it counts as LEFT. */
   reconnectGraceMs: number;
+  /** Unanswered pushes one replica sends again per second at most (src/domain/repush-pacing.ts). @default 2000 */
+  repushPerSecond: number;
   /** Deployment lease; another replica takes a deployment over this long after its runner died. @default 15 s */
   leaseMs: number;
   /** How often running deployments' health is checked besides phase ends. @default 30 s */
@@ -157,6 +160,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     heartbeatIntervalMs: int('HOTSWAP_HEARTBEAT_INTERVAL_MS', 10_000, 100, 3_600_000),
     staleGraceMs: int('HOTSWAP_STALE_GRACE_MS', 300_000, 0, 86_400_000),
     reconnectGraceMs: int('HOTSWAP_RECONNECT_GRACE_MS', 15_000, 0, 3_600_000),
+    repushPerSecond: int('HOTSWAP_REPUSH_PER_SECOND', DEFAULT_REPUSH_PER_SECOND, 1, 1_000_000),
     leaseMs: int('HOTSWAP_LEASE_MS', 15_000, 500, 600_000),
     healthCheckIntervalMs: int('HOTSWAP_HEALTH_CHECK_INTERVAL_MS', 30_000, 100, 3_600_000),
     maxSubscriptionsPerCaller: int('HOTSWAP_MAX_SUBSCRIPTIONS_PER_CALLER', 100, 1, 1_000_000),

@@ -1,14 +1,9 @@
 import { expireAck } from '../domain/ack-expiry.js';
 import { TargetState } from '../domain/deployment.js';
+import type { RepushBudget } from '../domain/repush-pacing.js';
 import type { Step, StepResult } from './step.js';
 
 const IDLE_WAIT_MS = 1000;
-/**
- * Pushes not answered after this long are sent again (instances skip a version
- * they already run): a push published while the pub/sub link was down, or
- * lost with a replica, still arrives.
- */
-export const REPUSH_AFTER_MS = 5000;
 
 /** While pushes await acks, the step waits until the next deadline (at most IDLE_WAIT_MS; an ack wakes it sooner). */
 export async function waitForAcks(s: Step): Promise<StepResult> {
@@ -44,13 +39,18 @@ export function awaitingNewPushes(): StepResult {
 }
 
 /**
- * Queues again the pushes sent at least `olderThanMs` ago that have not been
- * answered, one message per version; their send time is renewed, so each is
- * sent again every REPUSH_AFTER_MS until it is answered or times out.
+ * Queues again the pushes left unanswered (a push published while the pub/sub
+ * link was down, or lost with a replica, still arrives; an instance acks a
+ * re-sent copy again), one message per version: those last sent at least
+ * `olderThanMs` ago, doubled per earlier send (domain/repush-pacing.ts), at
+ * most what `budget` allows now; without a budget (a takeover's resume), all.
  */
-export async function repush(s: Step, olderThanMs: number): Promise<number> {
+export async function repush(s: Step, olderThanMs: number, budget?: RepushBudget): Promise<number> {
   const { r, d } = s;
-  const awaiting = await r.targets.awaitingAck(d.id, olderThanMs);
+  const limit = budget ? budget.available(Date.now()) : null;
+  if (limit === 0) return 0;
+  const awaiting = await r.targets.awaitingAck(d.id, olderThanMs, limit);
+  budget?.spend(awaiting.length, Date.now());
   await r.targets.markSent(d.id, awaiting.map((t) => t.instanceId));
   const byVersion = new Map<number, string[]>();
   for (const t of awaiting) {

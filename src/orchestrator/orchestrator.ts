@@ -8,6 +8,7 @@ import type { ControlMove } from '../domain/lifecycle/controls.js';
 import { healthAction } from '../domain/lifecycle/judgement.js';
 import { healthAccepted } from '../domain/lifecycle/stage.js';
 import { isFinished } from '../domain/lifecycle/status.js';
+import { RepushBudget } from '../domain/repush-pacing.js';
 import type { ConfigPushHub } from '../delivery/push-hub.js';
 import type { InstanceRegistry } from '../registry/instance-registry.js';
 import type { Database, Repositories } from '../store/database.js';
@@ -76,7 +77,11 @@ export class Orchestrator {
     private readonly observers: OrchestratorObservers = { tracing: new DeploymentTracing() },
     settings: OrchestratorSettings = DEFAULT_ORCHESTRATOR_SETTINGS,
   ) {
-    this.deps = { registry, settings, health, tracing: observers.tracing, payload: (r, d, version) => this.payload(r, d, version) };
+    this.deps = {
+      registry, settings, health, tracing: observers.tracing,
+      repushBudget: new RepushBudget(settings.repushPerSecond, Date.now()),
+      payload: (r, d, version) => this.payload(r, d, version),
+    };
   }
 
   /** Re-sends pushes still awaiting an ack: after a takeover, the pushes of the replica that died may never have gone out. */

@@ -5,7 +5,8 @@ import { DeploymentStatus } from '../domain/enums.js';
 import type { HealthReport } from '../domain/health.js';
 import { rollbackStart } from '../domain/lifecycle/controls.js';
 import { acceptingHealth, healthAccepted, withStage } from '../domain/lifecycle/stage.js';
-import { awaitingNewPushes, repush, REPUSH_AFTER_MS, waitForAcks } from './acks.js';
+import { REPUSH_AFTER_MS } from '../domain/repush-pacing.js';
+import { awaitingNewPushes, repush, waitForAcks } from './acks.js';
 import { complete, rollbackIncomplete, rolledBack, switchBack } from './endings.js';
 import type { PlannedTargets, Step, StepResult } from './step.js';
 import { readOutcome, readView } from './view.js';
@@ -53,7 +54,7 @@ async function apply(s: Step, view: StepView, next: Next, o: { repush: boolean; 
       return undefined;
     }
     case 'await-acks':
-      if (o.repush) await repush(s, REPUSH_AFTER_MS);
+      if (o.repush) await repush(s, REPUSH_AFTER_MS, s.deps.repushBudget);
       return waitForAcks(s);
     case 'wait':
       return { done: false, waitMs: next.ms };

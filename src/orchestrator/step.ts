@@ -7,6 +7,7 @@ import type { InstanceRegistry } from '../registry/instance-registry.js';
 import type { Repositories } from '../store/database.js';
 import type { DeploymentPatch } from '../store/deployment.repository.js';
 import { DeploymentStatus } from '../domain/enums.js';
+import { DEFAULT_REPUSH_PER_SECOND, type RepushBudget } from '../domain/repush-pacing.js';
 import { type PhaseStage, stageOf, withStage } from '../domain/lifecycle/stage.js';
 import { transitionEvent } from '../domain/lifecycle/status.js';
 import type { DeploymentTracing } from './deployment-tracing.js';
@@ -41,9 +42,15 @@ export interface OrchestratorSettings {
    * names no evidenceTimeoutSeconds. @default 60000 (6 heartbeat intervals of 10 s)
    */
   evidenceTimeoutMs: number;
+  /** Unanswered pushes this replica may send again per second, all deployments together. @default DEFAULT_REPUSH_PER_SECOND */
+  repushPerSecond: number;
 }
 
-export const DEFAULT_ORCHESTRATOR_SETTINGS: Readonly<OrchestratorSettings> = Object.freeze({ reconnectGraceMs: 15_000, evidenceTimeoutMs: 60_000 });
+export const DEFAULT_ORCHESTRATOR_SETTINGS: Readonly<OrchestratorSettings> = Object.freeze({
+  reconnectGraceMs: 15_000,
+  evidenceTimeoutMs: 60_000,
+  repushPerSecond: DEFAULT_REPUSH_PER_SECOND,
+});
 
 /** What a step needs beyond its transaction. */
 export interface StepDependencies {
@@ -51,6 +58,8 @@ export interface StepDependencies {
   settings: OrchestratorSettings;
   health: HealthMonitor;
   tracing: DeploymentTracing;
+  /** The replica's budget of re-sends (acks.ts). */
+  repushBudget: RepushBudget;
   /** The content of a version, cached per deployment (versions are immutable). */
   payload(r: Repositories, d: DeploymentRecord, version: number): Promise<VersionPayload>;
 }

@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { TargetState } from '../domain/deployment.js';
+import { MAX_BACKOFF_DOUBLINGS } from '../domain/repush-pacing.js';
 import { boundQuery, pgArray } from './bound-query.js';
 
 type Row = Record<string, unknown>;
@@ -51,13 +52,18 @@ export class TargetRepository {
     return rows.map((r) => String(r.instance_id));
   }
 
-  /** Targets pushed at least `olderThanMs` ago and not answered yet, with the version they were sent. */
-  async awaitingAck(deploymentId: string, olderThanMs: number): Promise<Array<{ instanceId: string; version: number }>> {
+  /**
+   * Up to `limit` (null: all) targets not answered yet whose last send is older than
+   * `olderThanMs`, doubled per earlier send (repushDelayMs), longest waiting
+   * first, with the version they were sent.
+   */
+  async awaitingAck(deploymentId: string, olderThanMs: number, limit: number | null): Promise<Array<{ instanceId: string; version: number }>> {
     const rows = await this.em.execute<Row[]>(
       `select instance_id, version from deployment_target
        where deployment_id = ? and state = 'PUSHED' and version is not null
-         and pushed_at <= now() - (? * interval '1 millisecond')`,
-      [deploymentId, olderThanMs],
+         and pushed_at <= now() - (? * interval '1 millisecond') * power(2, least(greatest(sends, 1) - 1, ?))
+       order by pushed_at, instance_id limit ?`,
+      [deploymentId, olderThanMs, MAX_BACKOFF_DOUBLINGS, limit],
     );
     return rows.map((r) => ({ instanceId: String(r.instance_id), version: Number(r.version) }));
   }
@@ -86,9 +92,9 @@ export class TargetRepository {
     const [written] = await boundQuery<{ n: number }>(
       this.em,
       `with inserted as (
-         insert into deployment_target (deployment_id, instance_id, phase, state, version, pushed_at, deadline_at)
+         insert into deployment_target (deployment_id, instance_id, phase, state, version, pushed_at, sends, deadline_at)
          select d.id, t.instance_id, t.phase, case when t.pushed then 'PUSHED' else 'PENDING' end,
-           case when t.pushed then ?::int end, case when t.pushed then now() end,
+           case when t.pushed then ?::int end, case when t.pushed then now() end, case when t.pushed then 1 else 0 end,
            case when t.pushed then now() + (?::int * interval '1 second') end
          from deployment d, unnest(?::text[], ?::int[], ?::bool[]) as t(instance_id, phase, pushed)
          where d.id = ?::uuid
@@ -121,7 +127,7 @@ export class TargetRepository {
     await boundQuery(
       this.em,
       `with pushed as (
-         update deployment_target t set state = 'PUSHED', version = ?::int, pushed_at = now(),
+         update deployment_target t set state = 'PUSHED', version = ?::int, pushed_at = now(), sends = 1,
            deadline_at = now() + (?::int * interval '1 second'), acked_at = null, reload_ms = null, error = null
          from unnest(?::text[]) as i(id)
          where t.deployment_id = ? and t.instance_id = i.id
@@ -155,12 +161,12 @@ export class TargetRepository {
     );
   }
 
-  /** Renews the send time of targets pushed again (their ack deadline stays). */
+  /** Renews the send time of targets pushed again and counts the send (their ack deadline stays). */
   async markSent(deploymentId: string, instanceIds: string[]): Promise<void> {
     if (instanceIds.length === 0) return;
     await boundQuery(
       this.em,
-      `update deployment_target t set pushed_at = now()
+      `update deployment_target t set pushed_at = now(), sends = least(t.sends + 1, 32767)
        from unnest(?::text[]) as i(id)
        where t.deployment_id = ? and t.instance_id = i.id`,
       [pgArray(instanceIds), deploymentId],

@@ -223,8 +223,9 @@ export function stepHarness() {
   }
 
   return {
-    async start() {
-      started = await startTestGraph({ published, poolMax: 4 });
+    /** `env`: configuration variables over the defaults (HOTSWAP_REPUSH_PER_SECOND, say). */
+    async start(env?: Record<string, string>) {
+      started = await startTestGraph({ published, poolMax: 4, env });
     },
     async stop() {
       await started?.stop();
