@@ -241,7 +241,7 @@ export function buildGraph({ config, logger, db, registry, pubsub, keySource, ru
   const versions = new VersionService(db, { maxBytes: config.maxConfigBytes, maxDepth: config.maxConfigDepth }, schemas);
   const identities = new InstanceIdentityService(registry, db, config.instanceTokenTtlSeconds);
   const instances = new InstanceService(registry, identities, db, instanceTokenSigner(keySource, config.instanceTokenTtlSeconds));
-  const acks = new AckService(db, identities, pubsub, logger, (reloadMs) => metrics.configReloaded(reloadMs));
+  const acks = new AckService(db, identities, registry, pubsub, logger, (reloadMs) => metrics.configReloaded(reloadMs));
   const metricSource = config.prometheusUrl === undefined ? null : new PrometheusSource({ url: config.prometheusUrl });
   const health = new HealthMonitor(registry, metricSource, {
     queryStepSeconds: config.prometheusStepSeconds,

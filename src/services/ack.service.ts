@@ -8,11 +8,13 @@ import type { PubSub } from '../pubsub/pubsub.js';
 import { Topics, type WakeMessage } from '../pubsub/topics.js';
 import type { Database } from '../store/database.js';
 import type { Ack } from '../store/instance-config.repository.js';
+import type { InstanceRegistry } from '../registry/instance-registry.js';
 import type { InstanceIdentityService } from './instance-identity.service.js';
 import { contextOf, tracer } from '../telemetry/tracing.js';
 
 interface Pending {
   ack: Ack;
+  principal: Principal | undefined;
   /** Retried alone after its batch failed. */
   alone?: boolean;
   resolve: (accepted: boolean) => void;
@@ -28,7 +30,8 @@ const MAX_ERROR_LENGTH = 2000;
  * a batch is being written go together in the next one statement, and each
  * caller is answered only once its ack is committed. Then the runners of the
  * deployments concerned are woken. An accepted ack also restores a
- * registration the registry lost, from the instance's token, in the background.
+ * registration the registry lost, from the instance's token, in the background
+ * (checked once per batch).
  */
 export class AckService {
   private readonly queue: Pending[] = [];
@@ -37,6 +40,7 @@ export class AckService {
   constructor(
     private readonly db: Database,
     private readonly identities: InstanceIdentityService,
+    private readonly registry: Pick<InstanceRegistry, 'statuses'>,
     private readonly pubsub: PubSub,
     private readonly logger: Logger,
     /** Told the reload time of every accepted successful ack (metrics). */
@@ -71,7 +75,7 @@ export class AckService {
     let accepted: boolean;
     try {
       accepted = await new Promise<boolean>((resolve, reject) => {
-        this.queue.push({ ack: { ...ack, error }, resolve, reject });
+        this.queue.push({ ack: { ...ack, error }, principal, resolve, reject });
         if (!this.writing) setImmediate(() => void this.drain());
       });
       span.setAttribute('hotswap.ack.accepted', accepted);
@@ -83,8 +87,6 @@ export class AckService {
       span.end();
     }
     if (accepted && ack.success && ack.reloadMs !== null) this.onApplied?.(ack.reloadMs);
-    // Not awaited: while Redis is down a registry call waits for its retries, and an ack must not.
-    if (accepted) void this.keepRegistered(principal, ack.instanceId);
     if (!accepted) {
       throw new BadInputError(
         `version ${ack.version} of profile "${ack.profileName}" was never sent to instance ${ack.instanceId}`,
@@ -94,12 +96,24 @@ export class AckService {
     return true;
   }
 
-  /** Restores the registration if the registry lost it; an ack, already recorded, never fails for the registry. */
-  private async keepRegistered(principal: Principal | undefined, instanceId: string): Promise<void> {
+  /**
+   * Restores the registrations the registry lost of the instances whose acks
+   * were accepted: one registry round trip per batch finds them (a lookup per
+   * ack was a sixth of an ack's server time), then each is restored from its
+   * instance's token. An ack, already recorded, never fails for the registry.
+   */
+  private async keepRegistered(accepted: readonly Pending[]): Promise<void> {
+    if (accepted.length === 0) return;
     try {
-      await this.identities.find(principal, instanceId);
+      const held = await this.registry.statuses(accepted.map((p) => p.ack.instanceId));
+      const lost = new Map(accepted.filter((p) => !held.has(p.ack.instanceId)).map((p) => [p.ack.instanceId, p.principal]));
+      for (const [instanceId, principal] of lost) {
+        await this.identities.find(principal, instanceId).catch((error: unknown) =>
+          this.logger.warn({ err: error, instanceId }, 'could not restore the registration of an acknowledging instance'),
+        );
+      }
     } catch (error) {
-      this.logger.warn({ err: error, instanceId }, 'could not restore the registration of an acknowledging instance');
+      this.logger.warn({ err: error, instances: accepted.length }, 'could not check the registrations of acknowledging instances');
     }
   }
 
@@ -112,6 +126,8 @@ export class AckService {
         try {
           const outcome = await this.db.transaction((r) => r.instanceConfigs.recordAcks(batch.map((p) => p.ack)));
           batch.forEach((p, i) => p.resolve(outcome.accepted[i] ?? false));
+          // Not awaited: while Redis is down a registry call waits for its retries, and acks must not.
+          void this.keepRegistered(batch.filter((_, i) => outcome.accepted[i]));
           for (const deploymentId of outcome.deploymentIds) {
             const wake: WakeMessage = { deploymentId, reason: 'ack' };
             void this.pubsub.publish(Topics.deploymentWake, wake).catch((error: unknown) =>
