@@ -37,6 +37,7 @@ import { buildGraphQLSchema } from './schema/build-schema.js';
 import { CallerGate } from './server/caller-gate.js';
 import { startHttpServer } from './server/http-server.js';
 import { AckService } from './services/ack.service.js';
+import { AssignedSnapshots } from './delivery/assigned-snapshots.js';
 import { ConfigFeedService } from './delivery/config-feed.service.js';
 import { DeploymentService } from './services/deployment.service.js';
 import { InstanceIdentityService } from './services/instance-identity.service.js';
@@ -101,7 +102,8 @@ export async function startApp(config: AppConfig, logger: Logger): Promise<Runni
 
     let redis: Redis | undefined;
     if (config.redisUrl !== undefined) {
-      const client = new Redis(config.redisUrl, { maxRetriesPerRequest: 3, lazyConnect: true });
+      // Auto-pipelining: the registry calls of many requests in one tick (a reconnect storm) go out in one write.
+      const client = new Redis(config.redisUrl, { maxRetriesPerRequest: 3, lazyConnect: true, enableAutoPipelining: true });
       client.on('error', (error) => logger.warn({ err: error }, 'redis connection error'));
       await client.connect();
       stack.push(() => client.quit());
@@ -269,7 +271,7 @@ export function buildGraph({ config, logger, db, registry, pubsub, keySource, ru
     metrics.deploymentStarted(strategy, environment),
   );
   const feeds = new ConfigFeedService(
-    db,
+    new AssignedSnapshots(db),
     hub,
     instances,
     deployments,
