@@ -6,9 +6,9 @@ import { isFinished } from '../domain/lifecycle/status.js';
 import type { ConfigPushHub } from './push-hub.js';
 import type { ConfigPush } from './push-message.js';
 import type { DeploymentEventPublisher } from '../orchestrator/events.js';
+import type { AssignedSnapshots } from './assigned-snapshots.js';
 import { AsyncQueue } from './async-queue.js';
 import type { SubscriptionLimiter } from '../server/subscription-limiter.js';
-import type { Database } from '../store/database.js';
 import type { DeploymentService } from '../services/deployment.service.js';
 import type { InstanceService } from '../services/instance.service.js';
 
@@ -20,7 +20,7 @@ import type { InstanceService } from '../services/instance.service.js';
  */
 export class ConfigFeedService {
   constructor(
-    private readonly db: Database,
+    private readonly snapshots: AssignedSnapshots,
     private readonly hub: ConfigPushHub,
     private readonly instances: InstanceService,
     private readonly deployments: DeploymentService,
@@ -45,12 +45,7 @@ export class ConfigFeedService {
       stopListening = await this.hub.listen(instance, (update) => (live ? queue.push(update) : early.push(update)));
       // Listening before it counts as connected: a deployment that targets it from now on reaches it.
       leave = await this.instances.holdPresence(instance.id);
-      const assigned = await this.db.transaction(async (r) => {
-        const configs = await r.instanceConfigs.assigned(instance.id, instance.service, instance.environment, instance.color);
-        // Record what is sent now, so the instance may ack it.
-        for (const c of configs) if (c.recordedVersion !== c.version) await r.targets.recordSentOnSubscribe([instance.id], c.profileId, c.version);
-        return configs;
-      });
+      const assigned = await this.snapshots.read(instance);
       for (const c of assigned) {
         queue.push({ profileName: c.profileName, version: c.version, hash: c.hash, data: c.data, deploymentId: null, traceparent: null });
       }

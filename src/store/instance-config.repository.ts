@@ -1,28 +1,17 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Color, Environment } from '../domain/enums.js';
-import type { JsonObject } from '../domain/json.js';
 import { boundQuery, pgArray } from './bound-query.js';
 import { DEFAULT_ACK_ERROR } from '../domain/lifecycle/ack-outcome.js';
-
-type Row = Record<string, unknown>;
-
-/** The config an instance should run for one profile, as sent on subscribe. */
-export interface AssignedConfig {
-  profileId: string;
-  profileName: string;
-  version: number;
-  hash: string;
-  data: JsonObject;
-  /** The version recorded as sent to this instance for this profile, if any. */
-  recordedVersion: number | null;
-}
 
 /** The version an instance is assigned for one profile (what it is sent on subscribe). */
 export interface AssignedVersion {
   instanceId: string;
+  profileId: string;
   profileName: string;
   version: number;
   hash: string;
+  /** The version recorded as sent to this instance for this profile, if any. */
+  recordedVersion: number | null;
 }
 
 /**
@@ -61,40 +50,12 @@ export interface AckOutcome {
 export class InstanceConfigRepository {
   constructor(private readonly em: EntityManager) {}
 
-  /**
-   * For each profile of the service and environment: the version a deployment
-   * last pushed to the instance, else the profile's active version (what an
-   * instance was merely sent on subscribe follows the active version as it
-   * moves); profiles with neither are left out.
-   */
-  async assigned(instanceId: string, service: string, environment: Environment, color: Color | null): Promise<AssignedConfig[]> {
-    const rows = await this.em.execute<Row[]>(
-      `select p.id as profile_id, p.name as profile_name, v.version, v.hash, v.data,
-              ic.sent_version as recorded_version
-       from config_profile p
-       left join instance_config ic on ic.profile_id = p.id and ic.instance_id = ?
-       left join color_version cv on cv.profile_id = p.id and cv.color = ?
-       join config_version v on v.profile_id = p.id and v.version = ${ASSIGNED_VERSION}
-       where p.service = ? and p.environment = ?
-       order by p.name`,
-      [instanceId, color, service, environment],
-    );
-    return rows.map((r) => ({
-      profileId: String(r.profile_id),
-      profileName: String(r.profile_name),
-      version: Number(r.version),
-      hash: String(r.hash),
-      data: r.data as JsonObject,
-      recordedVersion: r.recorded_version === null ? null : Number(r.recorded_version),
-    }));
-  }
-
   /** The assigned version of every profile of each given instance, in one query (no config payloads). */
   async assignedVersions(instances: ReadonlyArray<{ id: string; service: string; environment: Environment; color: Color | null }>): Promise<AssignedVersion[]> {
     if (instances.length === 0) return [];
     const rows = await boundQuery(
       this.em,
-      `select i.id as instance_id, p.name as profile_name, v.version, v.hash
+      `select i.id as instance_id, p.id as profile_id, p.name as profile_name, v.version, v.hash, ic.sent_version as recorded_version
        from unnest(?::text[], ?::text[], ?::text[], ?::text[]) as i(id, service, environment, color)
        join config_profile p on p.service = i.service and p.environment = i.environment
        left join instance_config ic on ic.profile_id = p.id and ic.instance_id = i.id
@@ -103,7 +64,14 @@ export class InstanceConfigRepository {
        order by i.id, p.name`,
       [pgArray(instances.map((i) => i.id)), pgArray(instances.map((i) => i.service)), pgArray(instances.map((i) => i.environment)), pgArray(instances.map((i) => i.color))],
     );
-    return rows.map((r) => ({ instanceId: String(r.instance_id), profileName: String(r.profile_name), version: Number(r.version), hash: String(r.hash) }));
+    return rows.map((r) => ({
+      instanceId: String(r.instance_id),
+      profileId: String(r.profile_id),
+      profileName: String(r.profile_name),
+      version: Number(r.version),
+      hash: String(r.hash),
+      recordedVersion: r.recorded_version === null ? null : Number(r.recorded_version),
+    }));
   }
 
   /** Applied versions of the given instances. */

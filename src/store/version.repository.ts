@@ -1,6 +1,7 @@
 import { type EntityManager, type ObjectQuery } from '@mikro-orm/postgresql';
 import type { JsonObject } from '../domain/json.js';
 import type { ProfileRef, VersionRecord } from '../domain/records.js';
+import { boundQuery, pgArray } from './bound-query.js';
 import { VersionEntity } from './entities/version.entity.js';
 
 export interface NewVersion {
@@ -9,6 +10,14 @@ export interface NewVersion {
   hash: string;
   description: string | null;
   createdBy: string;
+}
+
+/** A version's content by its profile id. */
+export interface VersionContent {
+  profileId: string;
+  version: number;
+  hash: string;
+  data: JsonObject;
 }
 
 /** Versions are written once and never updated. */
@@ -23,6 +32,19 @@ export class VersionRepository {
   async get(profile: ProfileRef, version: number): Promise<VersionRecord | null> {
     const entity = await this.em.findOne(VersionEntity, { profileId: profile.id, version });
     return entity ? toRecord(entity, profile) : null;
+  }
+
+  /** The hash and content of each (profile id, version) that exists, in one query. */
+  async contents(keys: ReadonlyArray<{ profileId: string; version: number }>): Promise<VersionContent[]> {
+    if (keys.length === 0) return [];
+    const rows = await boundQuery(
+      this.em,
+      `select v.profile_id, v.version, v.hash, v.data
+       from unnest(?::uuid[], ?::int[]) as k(profile_id, version)
+       join config_version v on v.profile_id = k.profile_id and v.version = k.version`,
+      [pgArray(keys.map((k) => k.profileId)), pgArray(keys.map((k) => k.version))],
+    );
+    return rows.map((r) => ({ profileId: String(r.profile_id), version: Number(r.version), hash: String(r.hash), data: r.data as JsonObject }));
   }
 
   /** Newest first: `limit` versions numbered below `beforeVersion` (all when null). */
