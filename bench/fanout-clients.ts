@@ -9,15 +9,16 @@
  * the receive time of that version is recorded and acked with reportConfigApplied
  * over the same websocket (or HTTP).
  * mode 'floor': bare `ws` clients of bench/fanout-floor.ts; records the receive
- * time of the first message after `expect` (parsed, as a real client would).
- * mode 'etcd': gRPC Watch streams of etcd (bench/fanout-etcd.ts), each on its own
- * HTTP/2 connection; the value of the put is the same message, parsed the same way.
+ * time of the message (the config) carrying the expected version (parsed, as a
+ * real client would).
+ * mode 'etcd': watches of one key of etcd (bench/fanout-etcd.ts) by the lean gRPC
+ * client of bench/fanout-etcd-client.ts, all on one HTTP/2 connection per
+ * process (`shared`) or each on its own; the value of the put is the same
+ * config, parsed the same way.
  */
-import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
 import { createClient } from 'graphql-ws';
-import path from 'node:path';
 import WebSocket from 'ws';
+import { etcdConnection, ownConnectionWatch } from './fanout-etcd-client.js';
 import { type Creds, type FromWorker, gql, mapLimit, now, type ToWorker } from './fanout-support.js';
 import { createRawClient, type MinimalClient } from './raw-graphql-ws-client.js';
 
@@ -165,8 +166,8 @@ async function connectFloor(m: Extract<ToWorker, { mode: 'floor' }>): Promise<vo
       ws.once('error', reject);
       ws.on('message', (data: Buffer) => {
         const t = now();
-        const msg = JSON.parse(data.toString()) as { payload?: { data?: Update } };
-        if (expected !== null && Number.isNaN(received[i]!) && msg.payload?.data?.configUpdates) {
+        const config = JSON.parse(data.toString()) as { seed?: number };
+        if (expected !== null && Number.isNaN(received[i]!) && config.seed === expected) {
           received[i] = t;
           outstanding--;
           settle();
@@ -177,47 +178,24 @@ async function connectFloor(m: Extract<ToWorker, { mode: 'floor' }>): Promise<vo
   });
 }
 
-type EtcdWatchResponse = { created?: boolean; events?: Array<{ kv?: { value?: Buffer } }> };
-
+/** etcd: `count` watches of one key, on a connection each or on one `shared` connection (bench/fanout-etcd-client.ts). */
 async function connectEtcd(m: Extract<ToWorker, { mode: 'etcd' }>): Promise<void> {
   received = new Array(m.count).fill(Number.NaN);
   acked = [];
-  const definition = protoLoader.loadSync(path.join(import.meta.dirname, 'etcd-watch.proto'), { longs: String, defaults: false });
-  const { Watch } = (grpc.loadPackageDefinition(definition) as unknown as { etcdserverpb: { Watch: grpc.ServiceClientConstructor } }).etcdserverpb;
-  // Shared: one HTTP/2 connection per client process carries every stream (as one etcd client multiplexes its watches).
-  const shared = m.shared ? new Watch(m.address, grpc.credentials.createInsecure()) : undefined;
-  if (shared) closers.push(() => shared.close());
-  await openAll(m.count, m.concurrency, (i) => {
-    return new Promise<void>((resolve, reject) => {
-      // Else a connection of its own, as each HotSwap instance and ws client has: grpc-js would otherwise share one per target.
-      const client = shared ?? new Watch(m.address, grpc.credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1 });
-      const call = (client as unknown as { Watch(): grpc.ClientDuplexStream<unknown, EtcdWatchResponse> }).Watch();
-      let live = false;
-      call.on('data', (r: EtcdWatchResponse) => {
-        const t = now();
-        if (!live) {
-          if (r.created) {
-            live = true;
-            resolve();
-          }
-          return;
-        }
-        const value = r.events?.[0]?.kv?.value;
-        if (!value || expected === null || !Number.isNaN(received[i]!)) return;
-        const msg = JSON.parse(value.toString()) as { payload?: { data?: Update } };
-        if (msg.payload?.data?.configUpdates?.version === expected) {
-          received[i] = t;
-          outstanding--;
-          settle();
-        }
-      });
-      call.on('error', (e: Error) => (live ? noteError(e) : reject(e)));
-      call.write({ createRequest: { key: Buffer.from(m.key) } });
-      closers.push(() => {
-        call.cancel();
-        if (!shared) client.close();
-      });
-    });
+  const shared = m.shared ? etcdConnection(m.address) : undefined;
+  if (shared) closers.push(shared.close);
+  const watch = shared?.watch ?? ownConnectionWatch(m.address);
+  await openAll(m.count, m.concurrency, async (i) => {
+    const stop = await watch(m.key, (value, t) => {
+      if (expected === null || !Number.isNaN(received[i]!)) return;
+      const config = JSON.parse(value.toString()) as { seed?: number };
+      if (config.seed === expected) {
+        received[i] = t;
+        outstanding--;
+        settle();
+      }
+    }, noteError);
+    closers.push(stop);
   });
 }
 

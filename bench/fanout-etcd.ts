@@ -1,8 +1,8 @@
 /**
  * The etcd peer of bench/fanout.bench.ts: a real etcd (Debian's etcd-server,
  * 3.4) on loopback, one process, its data in a temp dir. Subscribers are gRPC
- * Watch streams, each on its own HTTP/2 connection (bench/fanout-clients.ts,
- * mode 'etcd'); a push is one Put of the message a HotSwap subscriber gets.
+ * Watch streams (bench/fanout-clients.ts, mode 'etcd', and its client
+ * bench/fanout-etcd-client.ts); a push is one put of the config HotSwap deploys.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';

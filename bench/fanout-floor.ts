@@ -1,7 +1,7 @@
 /**
  * The floor for bench/fanout.bench.ts: a bare `ws` WebSocketServer on loopback,
  * forked as its own process. On `broadcast` it sends one pre-serialized message
- * (the same bytes a graphql-ws `next` of a ConfigUpdate carries) to every
+ * (the config HotSwap deploys, the value etcd's watchers get) to every
  * connected client: no GraphQL, no per-subscriber serialization, no database.
  */
 import { WebSocketServer } from 'ws';

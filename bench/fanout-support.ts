@@ -12,6 +12,30 @@ import pg from 'pg';
 /** Wall-clock milliseconds with sub-millisecond resolution, comparable across processes on one machine. */
 export const now = (): number => performance.timeOrigin + performance.now();
 
+/** Bytes of the config pushed by bench/fanout.bench.ts to every target (BENCH_FANOUT_VALUE_BYTES, at least ~80). */
+export const VALUE_BYTES = Number(process.env.BENCH_FANOUT_VALUE_BYTES ?? 128);
+if (!Number.isInteger(VALUE_BYTES) || VALUE_BYTES < 1) throw new Error(`BENCH_FANOUT_VALUE_BYTES: "${process.env.BENCH_FANOUT_VALUE_BYTES}" is not a positive whole number`);
+
+/**
+ * A service config whose JSON is `bytes` long (or its smallest, ~80 bytes): `seed`, then
+ * feature flags while they fit, then padding. bench/fanout.bench.ts pushes it to HotSwap's
+ * subscribers, the floor broadcasts it and etcd's watchers get it as the value of a put.
+ */
+export function sizedConfig(seed: number, bytes = VALUE_BYTES): Record<string, unknown> {
+  const features: Record<string, unknown> = {};
+  const config = { seed, http: { port: 8080, timeoutMs: 2500 }, features, pad: '' };
+  let length = JSON.stringify(config).length;
+  for (let i = 0; ; i++) {
+    const feature = { enabled: i % 2 === 0, rollout: i % 10 };
+    const more = JSON.stringify(`feature_${i}`).length + 1 + JSON.stringify(feature).length + (i > 0 ? 1 : 0);
+    if (length + more > bytes) break;
+    features[`feature_${i}`] = feature;
+    length += more;
+  }
+  config.pad = 'x'.repeat(Math.max(0, bytes - length));
+  return config;
+}
+
 /** A realistic service config of about 2 KB (the same shape as bench/http.bench.ts). */
 export function sampleConfig(seed: number): Record<string, unknown> {
   return {
@@ -67,9 +91,21 @@ export async function heapAfterGcMiB(pid: number, dir: string): Promise<number> 
   return (usage.heapUsed + usage.external) / 2 ** 20;
 }
 
-/** [time (epoch ms), bytes] of the server's websocket sends since the previous call (SIGPWR). */
-export function serverSends(pid: number, dir: string): Promise<Array<[number, number]>> {
+/** [time (epoch ms), bytes, 1 for a configUpdates message] of the server's websocket sends since the previous call (SIGPWR). */
+export function serverSends(pid: number, dir: string): Promise<Array<[number, number, 0 | 1]>> {
   return askHook(pid, dir, 'SIGPWR', 'sends');
+}
+
+/** The server's event-loop delay (ms) since the previous call (SIGURG), which restarts it. */
+export interface LoopDelay {
+  p99: number;
+  max: number;
+  mean: number;
+  count: number;
+  resolutionMs: number;
+}
+export function loopDelay(pid: number, dir: string): Promise<LoopDelay> {
+  return askHook(pid, dir, 'SIGURG', 'loop');
 }
 
 /** The soft limit on open files of this process (children inherit it). */
@@ -146,7 +182,7 @@ export interface Creds {
 export type ToWorker =
   | { cmd: 'connect'; mode: 'hotswap'; url: string; clients: Creds[]; concurrency: number; ack: 'ws' | 'http'; client: 'raw' | 'library'; profileName: string }
   | { cmd: 'connect'; mode: 'floor'; url: string; count: number; concurrency: number }
-  /** etcd: `count` gRPC Watch streams on `key` at `address` (host:port), each on its own connection, or all on one (`shared`). */
+  /** etcd: `count` gRPC watches of `key` at `address` (host:port), each on its own connection, or all on one (`shared`). */
   | { cmd: 'connect'; mode: 'etcd'; address: string; key: string; count: number; concurrency: number; shared: boolean }
   | { cmd: 'expect'; version: number; timeoutMs: number }
   | { cmd: 'close' };

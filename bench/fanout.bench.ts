@@ -2,18 +2,28 @@
  * `npx tsx bench/fanout.bench.ts` (npm run bench:fanout): push fan-out to N
  * subscribers, HotSwap against two peers measured in the same run on the same
  * machine, with the same client processes (bench/fanout-clients.ts, at least
- * two) and the same parsing of the same message:
+ * two), each target's clients as lean as they get (one JSON.parse per message),
+ * and the same value: a config of BENCH_FANOUT_VALUE_BYTES (128) bytes of JSON.
  * - HotSwap: per N and ack path, a fresh database and server process (with Redis,
  *   so RedisPubSub is on the path), N registered instances subscribed over
- *   graphql-ws, then a DIRECT deployment to all N per round (a new version each
- *   round), timed from just before the startDeployment mutation; acks over the
- *   websocket and, with another server and fleet, over HTTP.
- * - a bare `ws` broadcast of the same bytes (bench/fanout-floor.ts);
- * - a real etcd watch (bench/fanout-etcd.ts: Debian's etcd-server, found or
- *   installed): N gRPC Watch streams on their own connections, a push is one put.
- * "server last write" is the server's last websocket send of the push (bench/fanout-server-hook.mjs).
+ *   graphql-ws (a websocket each), then a DIRECT deployment of the config to all
+ *   N per round (a new version each round), timed from just before the
+ *   startDeployment mutation; acks over the websocket and, with another server
+ *   and fleet, over HTTP.
+ * - a bare `ws` broadcast of the config's bytes (bench/fanout-floor.ts);
+ * - a real etcd 3.4 watch (bench/fanout-etcd.ts: Debian's etcd-server, found or
+ *   installed), a push being one put of the config. The "etcd" figures are
+ *   etcd's best: N gRPC Watch streams on one HTTP/2 connection per client process,
+ *   by the hand-written client of bench/fanout-etcd-client.ts (leaner than
+ *   @grpc/grpc-js or etcd's JSON gateway, numbers there); "etcd conn/watcher" is
+ *   the same client with a connection per watcher, as HotSwap's and the floor's
+ *   subscribers have.
+ * "server last write" is the server's last websocket send of the push, "loop p99/max" the server's
+ * event-loop delay from t0 to COMPLETED (bench/fanout-server-hook.mjs, monitorEventLoopDelay at 1 ms).
  * Env: DATABASE_URL (admin URL), REDIS_URL, ETCD_BIN, BENCH_FANOUT_SIZES (default 1000,5000,10000),
- * BENCH_FANOUT_ACK (ws,http), BENCH_FANOUT_CLIENT (raw: the graphql-ws protocol by hand, one JSON.parse per message as
+ * BENCH_FANOUT_VALUE_BYTES (128: bytes of the config's JSON, at least ~80; the HotSwap message wraps it in graphql-ws's
+ * `next` with the version's metadata, etcd's in a WatchResponse), BENCH_FANOUT_ACK (ws,http),
+ * BENCH_FANOUT_CLIENT (raw: the graphql-ws protocol by hand, one JSON.parse per message as
  * the peers' clients; library: graphql-ws's client), BENCH_FANOUT_CONNECT_CONCURRENCY (200), BENCH_FANOUT_CLIENT_PROCS (2, at least 2),
  * BENCH_FANOUT_ROUNDS (3 per target and N: the table shows medians), BENCH_FANOUT_TIMEOUT_MS (180000 per phase), BENCH_FANOUT_CPU_PROFILE_DIR (a server CPU profile of round 1's push
  * window, t0 to COMPLETED, a round counted like the others though the profiler slows it: bench/fanout-server-hook.mjs, which also reports the heap after a full GC),
@@ -27,12 +37,12 @@ import { mintToken } from '../src/auth/tokens.js';
 import { Environment, Role } from '../src/domain/enums.js';
 import { type ServiceProcess, spawnService } from '../test/support/process.js';
 import { measureEtcd, measureFloor } from './fanout-peers.js';
-import { REPORT_TITLE, reportRow } from './fanout-report.js';
+import { REPORT_LEGEND, REPORT_TITLE, reportRow } from './fanout-report.js';
 import { CLIENT_PROCS, CONCURRENCY, connectClients, fire, log, procsFor, ROUNDS, split, TIMEOUT_MS } from './fanout-rounds.js';
 import { activateVersion1, completedAt, PUBLISH, REGISTER, type Registered, START, timeline } from './fanout-setup.js';
 import {
-  adminSql, cleanups, cleanUpAll, cleanUpOnSignals, type Creds, FD_RESERVE, gql, heapAfterGcMiB, mapLimit, now, openFileLimit, round, rssMiB,
-  sampleConfig, serverSends, waitForFile, withTimeout,
+  adminSql, cleanups, cleanUpAll, cleanUpOnSignals, type Creds, FD_RESERVE, gql, heapAfterGcMiB, type LoopDelay, loopDelay, mapLimit, now, openFileLimit,
+  round, rssMiB, serverSends, sizedConfig, VALUE_BYTES, waitForFile, withTimeout,
 } from './fanout-support.js';
 
 const SIZES = (process.env.BENCH_FANOUT_SIZES ?? '1000,5000,10000').split(',').map((s) => Number(s.trim()));
@@ -56,6 +66,8 @@ interface Round {
   acked: number[];
   missing: number;
   ackFailures: number;
+  /** The server's event-loop delay from t0 to COMPLETED. */
+  loop: LoopDelay;
 }
 
 cleanUpOnSignals(log);
@@ -97,7 +109,7 @@ async function measureHotSwap(n: number, ack: 'ws' | 'http') {
       return { id: r.registerInstance.instance.id, token: r.registerInstance.token };
     };
     await gql(url!, adminToken, 'mutation($n: String!, $s: String!) { createProfile(input: { name: $n, service: $s, environment: STAGING }) { id } }', { n: profile, s: service });
-    await gql(url!, adminToken, PUBLISH, { p: profile, d: sampleConfig(1) });
+    await gql(url!, adminToken, PUBLISH, { p: profile, d: sizedConfig(1) });
     await activateVersion1(url!, adminToken, profile, register);
 
     const t = now();
@@ -108,21 +120,22 @@ async function measureHotSwap(n: number, ack: 'ws' | 'http') {
     cleanups.push(() => withTimeout('deregistering', 120_000, mapLimit(instances, 50, (c) =>
       gql(url!, c.token, 'mutation($id: ID!) { deregisterInstance(id: $id) }', { id: c.id }).catch(() => undefined))));
 
-    const rssBefore = rssMiB(pid);
+    // RSS right after a full GC (the hook's), so the registrations' garbage is not counted as the subscribers' memory.
     const heapBefore = await heapAfterGcMiB(pid, hookDir);
+    const rssBefore = rssMiB(pid);
     const procs = procsFor(n);
     const { workers, ms: connectMs } = await connectClients(
       split(instances, procs).map((clients) => ({ cmd: 'connect', mode: 'hotswap', url: url!, clients, concurrency: Math.ceil(CONCURRENCY / procs), ack, client: CLIENT, profileName: profile })),
     );
-    const rssAfter = rssMiB(pid);
     const heapAfter = await heapAfterGcMiB(pid, hookDir);
+    const rssAfter = rssMiB(pid);
     log(`N=${n}: ${n} subscribed in ${round(connectMs / 1000, 2)} s; server RSS ${round(rssBefore)} → ${round(rssAfter)} MiB, ` +
       `heap after full GC ${round(heapBefore)} → ${round(heapAfter)} MiB`);
 
     const rounds: Round[] = [];
     for (let k = 1; k <= ROUNDS; k++) {
       const version = k + 1;
-      const config = sampleConfig(version);
+      const config = sizedConfig(version);
       await gql(url!, adminToken, PUBLISH, { p: profile, d: config });
       // The CPU profile covers the first round.
       const profiled = PROFILE_DIR !== undefined && k === 1;
@@ -135,18 +148,19 @@ async function measureHotSwap(n: number, ack: 'ws' | 'http') {
       let answered = 0;
       await serverSends(pid, hookDir); // sends so far: not this round's
       const r = await fire(workers, version, async () => {
+        const loopBefore = loopDelay(pid, hookDir); // the window of the event-loop delay starts at t0
         const { startDeployment } = await gql<{ startDeployment: { id: string } }>(url!, adminToken, START, { p: profile, v: version, c: n });
         answered = now();
         deploymentId = startDeployment.id;
         completed = completedAt(url!, adminToken, deploymentId, TIMEOUT_MS);
         completed.catch(() => undefined);
+        await loopBefore;
       });
       const completedMs = (await completed!) - r.t0;
-      // A push's messages are the sends longer than its config's JSON (a follower's events are shorter),
-      // before the last receive (the acks' answers come after it: the simulated instances ack once all received).
+      const loop = await loopDelay(pid, hookDir);
+      // A push's messages are the configUpdates sends from t0 to the last receive.
       const lastReceiveAt = r.t0 + (r.received.at(-1) ?? Number.NaN);
-      const pushBytes = JSON.stringify(config).length;
-      const pushWrites = (await serverSends(pid, hookDir)).filter(([t, bytes]) => t >= r.t0 && t <= lastReceiveAt && bytes > pushBytes);
+      const pushWrites = (await serverSends(pid, hookDir)).filter(([t, , push]) => push === 1 && t >= r.t0 && t <= lastReceiveAt);
       const lastWriteMs = Math.max(...pushWrites.map(([t]) => t)) - r.t0;
       if (pushWrites.length !== n) log(`N=${n} round ${k}: ${pushWrites.length} push writes seen for ${n} instances`);
       const steps: Record<string, number | undefined> = {
@@ -155,14 +169,15 @@ async function measureHotSwap(n: number, ack: 'ws' | 'http') {
       };
       const { 'ack batches': batches, ...times } = steps;
       const ordered = Object.entries(times).sort((a, b) => (a[1] ?? 0) - (b[1] ?? 0));
-      log(`N=${n} round ${k}: from t0 (ms): ${ordered.map(([step, v]) => `${step} ${round(v ?? Number.NaN)}`).join(' → ')}; ${batches} ack batches`);
+      log(`N=${n} round ${k}: from t0 (ms): ${ordered.map(([step, v]) => `${step} ${round(v ?? Number.NaN)}`).join(' → ')}; ${batches} ack batches; ` +
+        `server event-loop delay t0 → COMPLETED p99 ${round(loop.p99, 1)} ms, max ${round(loop.max, 1)} ms (${loop.count} samples)`);
       if (profiled) {
         const file = path.join(PROFILE_DIR, `server-${pid}.cpuprofile`);
         process.kill(pid, 'SIGUSR2');
         await waitForFile(file);
         log(`N=${n}: server CPU profile of t0 → COMPLETED (round 1) in ${file}`);
       }
-      rounds.push({ completedMs, lastWriteMs, received: r.received, acked: r.acked, missing: r.missing, ackFailures: r.ackFailures });
+      rounds.push({ completedMs, lastWriteMs, received: r.received, acked: r.acked, missing: r.missing, ackFailures: r.ackFailures, loop });
     }
     return { registerS, connectS: connectMs / 1000, rssBefore, rssAfter, heapBefore, heapAfter, rounds };
   } catch (error) {
@@ -173,7 +188,8 @@ async function measureHotSwap(n: number, ack: 'ws' | 'http') {
 
 async function main(): Promise<void> {
   const limit = openFileLimit();
-  log(`ulimit -n is ${limit}; acks over ${ACKS.join(' and ')}; ${CLIENT} graphql-ws clients in ${CLIENT_PROCS}+ processes; sizes ${SIZES.join(', ')}`);
+  log(`ulimit -n is ${limit}; acks over ${ACKS.join(' and ')}; ${CLIENT} graphql-ws clients in ${CLIENT_PROCS}+ processes; sizes ${SIZES.join(', ')}; ` +
+    `${VALUE_BYTES}-byte configs; etcd watched by a hand-written gRPC client, one HTTP/2 connection per client process (etcd's best), and a connection per watcher`);
   const rows: Array<Record<string, number | string>> = [];
   for (const n of SIZES) {
     if (!Number.isInteger(n) || n < 1) throw new Error(`BENCH_FANOUT_SIZES: "${n}" is not a positive whole number`);
@@ -187,17 +203,26 @@ async function main(): Promise<void> {
     }
     try {
       const hotswap: Partial<Record<'ws' | 'http', HotSwapResult>> = {};
+      const failures: string[] = [];
       for (const ack of ACKS as Array<'ws' | 'http'>) {
-        hotswap[ack] = await measureHotSwap(n, ack);
+        // One ack path failing leaves the other and the peers measured.
+        try {
+          hotswap[ack] = await measureHotSwap(n, ack);
+        } catch (error) {
+          log(`N=${n}, acks over ${ack}, failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
+          failures.push(`${ack} acks failed: ${error instanceof Error ? error.message.slice(0, 120) : String(error)}`);
+        }
         await cleanUp();
       }
+      if (!hotswap.ws && !hotswap.http) throw new Error(failures.join('; '));
       const floor = await measureFloor(n);
       await cleanUp();
-      const etcd = await measureEtcd(n, false);
+      const etcdOwn = await measureEtcd(n, false);
       await cleanUp();
-      const etcdShared = await measureEtcd(n, true);
+      const etcd = await measureEtcd(n, true);
       await cleanUp();
-      const row = reportRow(n, hotswap, floor, etcd, etcdShared);
+      const row = reportRow(n, hotswap, floor, etcd, etcdOwn);
+      if (failures.length > 0) row.note = [row.note, ...failures].filter(Boolean).join('; ');
       console.table([row]);
       rows.push(row);
     } catch (error) {
@@ -206,7 +231,8 @@ async function main(): Promise<void> {
       await cleanUp();
     }
   }
-  console.log(`\n${REPORT_TITLE} (medians of ${ROUNDS} rounds; ratios are HotSwap ÷ etcd, with the range of the per-round ratios)\n`);
+  console.log(`\n${REPORT_TITLE} (medians of ${ROUNDS} rounds; ratios are HotSwap ÷ etcd, with the range of the per-round ratios)`);
+  console.log(`${REPORT_LEGEND}\n`);
   console.table(rows);
 }
 
