@@ -156,8 +156,7 @@ export async function startApp(config: AppConfig, logger: Logger): Promise<Runni
           if (redis) await redis.ping();
         },
       },
-      config.host,
-      config.port,
+      { host: config.host, port: config.port, backlog: config.listenBacklog },
     );
     // Stop order (reversed): the server first, so nothing new arrives, then the workers.
     if (config.workers) {

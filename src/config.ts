@@ -8,6 +8,13 @@ export interface AppConfig {
   port: number;
   /** Interface to listen on. @default '0.0.0.0' */
   host: string;
+  /**
+   * Connections the kernel may queue before HotSwap accepts them (capped by
+   * net.core.somaxconn). A push makes thousands of instances open connections
+   * at once to ack; past the queue their SYNs are dropped and retried seconds
+   * later. @default 4096
+   */
+  listenBacklog: number;
   /** PostgreSQL URL; unset means the embedded PostgreSQL under `dataDir`. */
   databaseUrl: string | undefined;
   /** Redis URL for registry, pub/sub and rate limits; unset means in-process. */
@@ -141,6 +148,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const config: AppConfig = {
     port: int('PORT', 4000, 0, 65535),
     host: str('HOST') ?? '0.0.0.0',
+    listenBacklog: int('HOTSWAP_LISTEN_BACKLOG', 4096, 1, 1_000_000),
     databaseUrl,
     redisUrl: url('REDIS_URL', ['redis:', 'rediss:']),
     jwtSecret,

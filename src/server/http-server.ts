@@ -40,7 +40,8 @@ export interface RunningHttpServer {
 }
 
 /** One HTTP server: GraphQL over HTTP and graphql-ws on the same port, plus health endpoints. */
-export async function startHttpServer(o: HttpServerOptions, host: string, port: number): Promise<RunningHttpServer> {
+export async function startHttpServer(o: HttpServerOptions, listen: { host: string; port: number; backlog: number }): Promise<RunningHttpServer> {
+  const { host, port, backlog } = listen;
   const app = express();
   app.disable('x-powered-by');
   const server = http.createServer(app);
@@ -116,7 +117,7 @@ export async function startHttpServer(o: HttpServerOptions, host: string, port: 
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, host, () => resolve());
+    server.listen({ port, host, backlog }, () => resolve());
   });
   const actualPort = (server.address() as AddressInfo).port;
   const shownHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
