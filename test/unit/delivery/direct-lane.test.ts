@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AsyncQueue } from '../../../src/delivery/async-queue.js';
-import { DirectLane, PayloadBatches } from '../../../src/delivery/direct-lane.js';
+import { DirectLane, LANES_PER_SLICE, PayloadBatches } from '../../../src/delivery/direct-lane.js';
 
 /** A lane's socket that records what is sent and how it was closed. */
 function fakeSocket() {
@@ -164,6 +164,23 @@ describe('DirectLane', () => {
       await settle();
       expect(lanes.map((l) => l.socket.closed?.code ?? null)).toEqual([4500, 4500, null]);
       expect(lanes.map((l) => l.socket.sent.length)).toEqual([0, 0, 1]);
+      expect(lanes.waitingFor()).toBe(0);
+    });
+
+    it(`writes a large fleet ${LANES_PER_SLICE} lanes at a time, giving the event loop a turn between slices, each lane in its order`, async () => {
+      const n = LANES_PER_SLICE * 2 + 10;
+      const lanes = fleet(n, (e) => Promise.resolve(Buffer.from(`${e.v}`)));
+      const [one, two] = [{ v: 1 }, { v: 2 }];
+      for (const { queue } of lanes) queue.push(one);
+      for (const { queue } of lanes) queue.push(two);
+      // Microtasks only: the first slice is written, the rest waits for the loop's next turns.
+      for (let i = 0; i < 10; i++) await Promise.resolve();
+      expect(lanes.filter((l) => l.socket.sent.length > 0)).toHaveLength(LANES_PER_SLICE);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(lanes.filter((l) => l.socket.sent.length > 0).length).toBeGreaterThan(LANES_PER_SLICE);
+      await settle();
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(lanes.every((l) => l.socket.sent.map((t) => (JSON.parse(t) as { payload: number }).payload).join() === '1,2')).toBe(true);
       expect(lanes.waitingFor()).toBe(0);
     });
 
