@@ -4,7 +4,7 @@ import type { WebSocket } from 'ws';
 import { KeepAlive } from '../../../src/delivery/keep-alive.js';
 
 /** A socket that logs its pings and whether it was terminated; `pong()` answers as a live peer would. */
-function fakeSocket() {
+function fakeSocket(random = () => 1) {
   const log: string[] = [];
   const socket = Object.assign(new EventEmitter(), {
     OPEN: 1,
@@ -13,7 +13,7 @@ function fakeSocket() {
     terminate: () => log.push('terminate'),
     pong: () => socket.emit('pong'),
   });
-  return { socket, log, keepAlive: new KeepAlive(socket as unknown as WebSocket, 1000) };
+  return { socket, log, keepAlive: new KeepAlive(socket as unknown as WebSocket, 1000, random) };
 }
 
 describe('KeepAlive', () => {
@@ -40,6 +40,24 @@ describe('KeepAlive', () => {
     vi.advanceTimersByTime(1);
     expect(log).toContain('terminate');
     keepAlive.stop();
+  });
+
+  it('pings first at a random point of the first interval, then every interval: sockets that connected together ping apart', () => {
+    const a = fakeSocket(() => 0.25);
+    const b = fakeSocket(() => 0.75);
+    a.keepAlive.start();
+    b.keepAlive.start();
+    vi.advanceTimersByTime(250);
+    expect([a.log, b.log]).toEqual([['ping'], []]);
+    vi.advanceTimersByTime(500);
+    expect([a.log, b.log]).toEqual([['ping'], ['ping']]);
+    a.socket.pong();
+    b.socket.pong();
+    vi.advanceTimersByTime(500);
+    expect([a.log, b.log]).toEqual([['ping', 'ping'], ['ping']]);
+    a.keepAlive.stop();
+    b.keepAlive.stop();
+    expect(a.socket.listenerCount('pong')).toBe(0);
   });
 
   it('does not ping a socket that is no longer open, and stops for good (stop may be called twice)', () => {
