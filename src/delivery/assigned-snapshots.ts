@@ -1,6 +1,7 @@
 import type { Color, Environment } from '../domain/enums.js';
 import type { JsonObject } from '../domain/json.js';
 import type { Database, Repositories } from '../store/database.js';
+import { GroupCommit } from '../store/group-commit.js';
 import type { VersionContent } from '../store/version.repository.js';
 
 /** An instance that subscribes to its config. */
@@ -19,14 +20,6 @@ export interface AssignedConfig {
   data: JsonObject;
 }
 
-interface Waiting {
-  instance: Subscriber;
-  /** Read alone after its batch failed. */
-  alone?: boolean;
-  resolve: (configs: AssignedConfig[]) => void;
-  reject: (error: unknown) => void;
-}
-
 const MAX_BATCH = 500;
 /** Version contents kept (versions are immutable): a storm of subscribers of a few profiles reads each once. */
 const CACHED_VERSIONS = 256;
@@ -38,44 +31,26 @@ const CACHED_VERSIONS = 256;
  * together in the next one transaction, and version contents come from a
  * cache: a reconnect storm of 10,000 instances is ~20 transactions instead of
  * 10,000, and reads each config once instead of once per instance. A batch
- * that fails is read again one subscriber at a time, so one failure fails
- * only its own subscription.
+ * that fails is read again one subscriber at a time (GroupCommit), so one
+ * failure fails only its own subscription.
  */
 export class AssignedSnapshots {
-  private readonly queue: Waiting[] = [];
-  private reading = false;
+  private readonly reader = new GroupCommit<Subscriber, AssignedConfig[]>((batch) => this.readBatch(batch), MAX_BATCH);
   private readonly contents = new Map<string, VersionContent>();
 
   constructor(private readonly db: Database) {}
 
   /** Resolves once what it returns is recorded as sent to the instance. */
   read(instance: Subscriber): Promise<AssignedConfig[]> {
-    return new Promise((resolve, reject) => {
-      this.queue.push({ instance, resolve, reject });
-      if (!this.reading) setImmediate(() => void this.drain());
-    });
+    return this.reader.add(instance);
   }
 
-  private async drain(): Promise<void> {
-    if (this.reading) return;
-    this.reading = true;
-    try {
-      while (this.queue.length > 0) {
-        const batch = this.queue[0]?.alone ? this.queue.splice(0, 1) : this.queue.splice(0, MAX_BATCH);
-        try {
-          const byInstance = await this.db.transaction((r) => this.readBatch(r, batch.map((w) => w.instance)));
-          for (const w of batch) w.resolve(byInstance.get(w.instance.id) ?? []);
-        } catch (error) {
-          if (batch.length === 1) batch[0]!.reject(error);
-          else this.queue.unshift(...batch.map((w) => ({ ...w, alone: true })));
-        }
-      }
-    } finally {
-      this.reading = false;
-    }
+  private async readBatch(subscribers: Subscriber[]): Promise<AssignedConfig[][]> {
+    const byInstance = await this.db.transaction((r) => this.readIn(r, subscribers));
+    return subscribers.map((s) => byInstance.get(s.id) ?? []);
   }
 
-  private async readBatch(r: Repositories, subscribers: Subscriber[]): Promise<Map<string, AssignedConfig[]>> {
+  private async readIn(r: Repositories, subscribers: Subscriber[]): Promise<Map<string, AssignedConfig[]>> {
     // An instance subscribed twice at once is read (and recorded) once.
     const instances = [...new Map(subscribers.map((s) => [s.id, s])).values()];
     const assigned = await r.instanceConfigs.assignedVersions(instances);

@@ -7,18 +7,15 @@ import { toWellFormedUnicode } from '../domain/text.js';
 import type { PubSub } from '../pubsub/pubsub.js';
 import { Topics, type WakeMessage } from '../pubsub/topics.js';
 import type { Database } from '../store/database.js';
+import { GroupCommit } from '../store/group-commit.js';
 import type { Ack } from '../store/instance-config.repository.js';
 import type { InstanceRegistry } from '../registry/instance-registry.js';
 import type { InstanceIdentityService } from './instance-identity.service.js';
 import { contextOf, tracer } from '../telemetry/tracing.js';
 
-interface Pending {
+interface Queued {
   ack: Ack;
   principal: Principal | undefined;
-  /** Retried alone after its batch failed. */
-  alone?: boolean;
-  resolve: (accepted: boolean) => void;
-  reject: (error: unknown) => void;
 }
 
 const MAX_BATCH = 500;
@@ -34,8 +31,7 @@ const MAX_ERROR_LENGTH = 2000;
  * (checked once per batch).
  */
 export class AckService {
-  private readonly queue: Pending[] = [];
-  private writing = false;
+  private readonly writer = new GroupCommit<Queued, boolean>((batch) => this.write(batch), MAX_BATCH);
 
   constructor(
     private readonly db: Database,
@@ -74,10 +70,7 @@ export class AckService {
     );
     let accepted: boolean;
     try {
-      accepted = await new Promise<boolean>((resolve, reject) => {
-        this.queue.push({ ack: { ...ack, error }, principal, resolve, reject });
-        if (!this.writing) setImmediate(() => void this.drain());
-      });
+      accepted = await this.writer.add({ ack: { ...ack, error }, principal });
       span.setAttribute('hotswap.ack.accepted', accepted);
       if (!ack.success) span.setStatus({ code: SpanStatusCode.ERROR, message: error ?? 'the instance reported a failure' });
     } catch (e) {
@@ -102,7 +95,7 @@ export class AckService {
    * ack was a sixth of an ack's server time), then each is restored from its
    * instance's token. An ack, already recorded, never fails for the registry.
    */
-  private async keepRegistered(accepted: readonly Pending[]): Promise<void> {
+  private async keepRegistered(accepted: readonly Queued[]): Promise<void> {
     if (accepted.length === 0) return;
     try {
       const held = await this.registry.statuses(accepted.map((p) => p.ack.instanceId));
@@ -117,31 +110,17 @@ export class AckService {
     }
   }
 
-  private async drain(): Promise<void> {
-    if (this.writing) return;
-    this.writing = true;
-    try {
-      while (this.queue.length > 0) {
-        const batch = this.queue[0]?.alone ? this.queue.splice(0, 1) : this.queue.splice(0, MAX_BATCH);
-        try {
-          const outcome = await this.db.transaction((r) => r.instanceConfigs.recordAcks(batch.map((p) => p.ack)));
-          batch.forEach((p, i) => p.resolve(outcome.accepted[i] ?? false));
-          // Not awaited: while Redis is down a registry call waits for its retries, and acks must not.
-          void this.keepRegistered(batch.filter((_, i) => outcome.accepted[i]));
-          for (const deploymentId of outcome.deploymentIds) {
-            const wake: WakeMessage = { deploymentId, reason: 'ack' };
-            void this.pubsub.publish(Topics.deploymentWake, wake).catch((error: unknown) =>
-              this.logger.warn({ err: error, deploymentId }, 'could not wake the deployment runner'),
-            );
-          }
-        } catch (error) {
-          // One bad ack must not fail the others: write them one by one.
-          if (batch.length === 1) batch[0]!.reject(error);
-          else this.queue.unshift(...batch.map((p) => ({ ...p, alone: true })));
-        }
-      }
-    } finally {
-      this.writing = false;
+  /** One batch of acks in one statement; a failing batch is written again one ack at a time (GroupCommit). */
+  private async write(batch: Queued[]): Promise<boolean[]> {
+    const outcome = await this.db.transaction((r) => r.instanceConfigs.recordAcks(batch.map((q) => q.ack)));
+    // Not awaited: while Redis is down a registry call waits for its retries, and acks must not.
+    void this.keepRegistered(batch.filter((_, i) => outcome.accepted[i]));
+    for (const deploymentId of outcome.deploymentIds) {
+      const wake: WakeMessage = { deploymentId, reason: 'ack' };
+      void this.pubsub.publish(Topics.deploymentWake, wake).catch((error: unknown) =>
+        this.logger.warn({ err: error, deploymentId }, 'could not wake the deployment runner'),
+      );
     }
+    return batch.map((_, i) => outcome.accepted[i] ?? false);
   }
 }
