@@ -1,5 +1,6 @@
 import { CloseCode } from 'graphql-ws';
 import type { AsyncQueue } from './async-queue.js';
+import type { MessageScheduler } from './message-scheduler.js';
 
 const CLOSE_BRACE = 0x7d; // }
 
@@ -27,6 +28,9 @@ interface Waiter {
 export class PayloadBatches {
   private readonly waiting = new Map<Promise<Buffer>, Waiter[]>();
 
+  /** `messages`: held back while a payload's lanes are written (message-scheduler.ts). */
+  constructor(private readonly messages?: MessageScheduler) {}
+
   wait(payload: Promise<Buffer>, waiter: Waiter): void {
     const batch = this.waiting.get(payload);
     if (batch) {
@@ -38,7 +42,8 @@ export class PayloadBatches {
     const release = (bytes: Buffer | undefined) => {
       // Forgotten first: a lane written here may wait for its next payload, even this one again.
       this.waiting.delete(payload);
-      readyInSlices(waiters, bytes, 0);
+      this.messages?.hold();
+      readyInSlices(waiters, bytes, 0, () => this.messages?.release());
     };
     payload.then(release, () => release(undefined));
   }
@@ -46,13 +51,14 @@ export class PayloadBatches {
 
 /**
  * Lanes written in one go before the event loop gets a turn: 10,000 socket
- * writes in one loop held it ~600 ms, and acks, lease renewals and timers
- * waited behind them. A lane waits for its next payload only once it wrote
- * this one, so slicing keeps each lane's order.
+ * writes in one loop held it ~600 ms, and lease renewals and timers waited
+ * behind them (incoming messages wait for the whole push: MessageScheduler).
+ * A lane waits for its next payload only once it wrote this one, so slicing
+ * keeps each lane's order.
  */
 export const LANES_PER_SLICE = 512;
 
-function readyInSlices(waiters: readonly Waiter[], bytes: Buffer | undefined, from: number): void {
+function readyInSlices(waiters: readonly Waiter[], bytes: Buffer | undefined, from: number, done: () => void): void {
   const end = Math.min(from + LANES_PER_SLICE, waiters.length);
   for (let i = from; i < end; i++) {
     try {
@@ -61,7 +67,8 @@ function readyInSlices(waiters: readonly Waiter[], bytes: Buffer | undefined, fr
       // A lane that fails (it closes its own socket on a failed write) must not keep the others from theirs.
     }
   }
-  if (end < waiters.length) setImmediate(readyInSlices, waiters, bytes, end);
+  if (end < waiters.length) setImmediate(readyInSlices, waiters, bytes, end, done);
+  else done();
 }
 
 /**

@@ -13,6 +13,7 @@ import {
 import { ErrorCode } from '../domain/errors.js';
 import { AsyncQueue, isAsyncIterable, mapEvents } from './async-queue.js';
 import { DirectLane, type LaneSocket, PayloadBatches } from './direct-lane.js';
+import type { MessageScheduler } from './message-scheduler.js';
 import { SharedResults } from './shared-results.js';
 
 /** The ways an operation's results reach its socket. */
@@ -58,12 +59,15 @@ type FormatError = (formatted: GraphQLFormattedError, error: unknown) => GraphQL
  */
 export class SendPaths {
   private readonly started = new WeakMap<ExecutionArgs, AsyncGenerator<ExecutionResult>>();
-  private readonly batches = new PayloadBatches();
+  private readonly batches: PayloadBatches;
 
   constructor(
     private readonly shared: SharedResults,
     private readonly formatError: FormatError,
-  ) {}
+    messages?: MessageScheduler,
+  ) {
+    this.batches = new PayloadBatches(messages);
+  }
 
   /**
    * Starts a subscription here rather than in graphql-ws: a refused one must be

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
 import type { LaneSocket } from './direct-lane.js';
 import { KeepAlive } from './keep-alive.js';
+import type { MessageScheduler } from './message-scheduler.js';
 
 /** Ping interval, and how long a pong may take (graphql-ws's default). */
 const KEEP_ALIVE_MS = 12_000;
@@ -14,6 +15,8 @@ const AS_TEXT = { binary: false } as const;
 export interface SocketAdapterOptions {
   /** Puts a shared result back into a graphql-ws message (SharedResults.expand); other messages unchanged. */
   expand: (text: string) => string;
+  /** Incoming messages wait while a push is being written. */
+  messages: Pick<MessageScheduler, 'run'>;
   logger: Logger;
   /** Close reasons then never carry an internal error's message. */
   production: boolean;
@@ -86,13 +89,17 @@ export class SocketAdapter implements GraphQLWsSocket, LaneSocket {
   }
 
   onMessage(handle: (data: string) => Promise<void>): void {
-    this.socket.on('message', async (data) => {
+    const run = async (text: string): Promise<void> => {
       try {
-        await handle(String(data));
+        await handle(text);
       } catch (error) {
         this.o.logger.error({ err: error }, 'a websocket message could not be handled; its socket closes');
         this.closeOnInternalError(error);
       }
+    };
+    this.socket.on('message', (data) => {
+      const text = String(data);
+      this.o.messages.run(() => void run(text));
     });
   }
 

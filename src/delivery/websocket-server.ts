@@ -10,6 +10,7 @@ import type { CallerGate } from '../server/caller-gate.js';
 import { refusalOf } from '../server/request-guards.js';
 import type { ConfigFeedService } from './config-feed.service.js';
 import { DocumentCache } from './document-cache.js';
+import { MessageScheduler } from './message-scheduler.js';
 import { SendPaths } from './send-paths.js';
 import { SharedResults } from './shared-results.js';
 import { internalErrorReason, SocketAdapter } from './socket-adapter.js';
@@ -46,8 +47,9 @@ type ConnectionExtra = {
 export function attachWebSocketServer(server: http.Server, o: WebSocketOptions): { dispose(): Promise<void> } {
   const wsServer = new WebSocketServer({ server, path: '/graphql', maxPayload: o.maxPayloadBytes, handleProtocols });
   const shared = new SharedResults();
-  const graphqlWs = makeServer(hooks(o, new SendPaths(shared, o.formatError)));
-  const adapterOptions = { expand: (text: string) => shared.expand(text), logger: o.logger, production: o.production };
+  const messages = new MessageScheduler();
+  const graphqlWs = makeServer(hooks(o, new SendPaths(shared, o.formatError, messages)));
+  const adapterOptions = { expand: (text: string) => shared.expand(text), messages, logger: o.logger, production: o.production };
   wsServer.on('connection', (socket, request) => {
     const connection = new SocketAdapter(socket, request.socket, adapterOptions);
     connection.serve(() => graphqlWs.opened(connection, { connection, request }));

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AsyncQueue } from '../../../src/delivery/async-queue.js';
 import { DirectLane, LANES_PER_SLICE, PayloadBatches } from '../../../src/delivery/direct-lane.js';
+import { MessageScheduler } from '../../../src/delivery/message-scheduler.js';
 
 /** A lane's socket that records what is sent and how it was closed. */
 function fakeSocket() {
@@ -120,8 +121,8 @@ describe('DirectLane', () => {
 
   describe('with other lanes waiting for the same payload', () => {
     /** `n` subscribers of one push: lanes sharing one PayloadBatches, each given the same payload promise per event. */
-    function fleet(n: number, payloadOf: (e: Event) => Promise<Buffer>) {
-      const batches = new PayloadBatches();
+    function fleet(n: number, payloadOf: (e: Event) => Promise<Buffer>, messages?: MessageScheduler) {
+      const batches = new PayloadBatches(messages);
       const made = new Map<Event, Promise<Buffer>>();
       const shared = (e: Event) => made.get(e) ?? made.set(e, payloadOf(e)).get(e)!;
       const lanes = Array.from({ length: n }, (_, i) => {
@@ -182,6 +183,20 @@ describe('DirectLane', () => {
       await new Promise((resolve) => setTimeout(resolve, 20));
       expect(lanes.every((l) => l.socket.sent.map((t) => (JSON.parse(t) as { payload: number }).payload).join() === '1,2')).toBe(true);
       expect(lanes.waitingFor()).toBe(0);
+    });
+
+    it('holds incoming messages back from the first slice written to the last', async () => {
+      const messages = new MessageScheduler();
+      const lanes = fleet(LANES_PER_SLICE + 1, () => Promise.resolve(Buffer.from('{}')), messages);
+      const one = { v: 1 };
+      for (const { queue } of lanes) queue.push(one);
+      for (let i = 0; i < 10; i++) await Promise.resolve();
+      const handled: string[] = [];
+      messages.run(() => handled.push(`after ${lanes.filter((l) => l.socket.sent.length > 0).length} written`));
+      expect(handled).toEqual([]);
+      await settle();
+      await settle();
+      expect(handled).toEqual([`after ${LANES_PER_SLICE + 1} written`]);
     });
 
     it('a lane that left is skipped; the others are written', async () => {

@@ -20,7 +20,12 @@ function setUp({ production = false } = {}) {
     },
   });
   const logs = captureLogs();
-  const adapter = new SocketAdapter(socket as unknown as WebSocket, tcp, { expand: (text) => text.toUpperCase(), logger: logs.logger, production });
+  const adapter = new SocketAdapter(socket as unknown as WebSocket, tcp, {
+    expand: (text) => text.toUpperCase(),
+    messages: { run: (task) => task() },
+    logger: logs.logger,
+    production,
+  });
   return { log, adapter, socket, logs };
 }
 
