@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_BACKOFF_DOUBLINGS, REPUSH_AFTER_MS, repushDelayMs, RepushBudget } from '../../src/domain/repush-pacing.js';
+import { MAX_BACKOFF_DOUBLINGS, REPUSH_AFTER_MS, repushDelayMs, RepushBudget } from '../../../src/domain/repush-pacing.js';
 
 describe('repushDelayMs', () => {
   it('doubles per send from 5 s and stops doubling at 160 s', () => {
