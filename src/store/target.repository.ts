@@ -1,9 +1,12 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { TargetState } from '../domain/deployment.js';
-import { MAX_BACKOFF_DOUBLINGS } from '../domain/repush-pacing.js';
+import { MAX_BACKOFF_DOUBLINGS, repushDelayMs } from '../domain/repush-pacing.js';
 import { boundQuery, pgArray } from './bound-query.js';
 
 type Row = Record<string, unknown>;
+
+/** The send counts 1 … MAX_BACKOFF_DOUBLINGS + 1: awaitingAck passes the wait after each (repushDelayMs, the rule's one owner) as an array indexed by `sends`. */
+const SEND_COUNTS = Array.from({ length: MAX_BACKOFF_DOUBLINGS + 1 }, (_, i) => i + 1);
 
 /** The first pushes of a new deployment, written with its targets. */
 export interface FirstPush {
@@ -54,16 +57,16 @@ export class TargetRepository {
 
   /**
    * Up to `limit` (null: all) targets not answered yet whose last send is older than
-   * `olderThanMs`, doubled per earlier send (repushDelayMs), longest waiting
+   * repushDelayMs(sends, olderThanMs) (doubled per earlier send), longest waiting
    * first, with the version they were sent.
    */
   async awaitingAck(deploymentId: string, olderThanMs: number, limit: number | null): Promise<Array<{ instanceId: string; version: number }>> {
     const rows = await this.em.execute<Row[]>(
       `select instance_id, version from deployment_target
        where deployment_id = ? and state = 'PUSHED' and version is not null
-         and pushed_at <= now() - (? * interval '1 millisecond') * power(2, least(greatest(sends, 1) - 1, ?))
+         and pushed_at <= now() - (?::int[])[least(greatest(sends, 1), ?)] * interval '1 millisecond'
        order by pushed_at, instance_id limit ?`,
-      [deploymentId, olderThanMs, MAX_BACKOFF_DOUBLINGS, limit],
+      [deploymentId, pgArray(SEND_COUNTS.map((n) => repushDelayMs(n, olderThanMs))), SEND_COUNTS.length, limit],
     );
     return rows.map((r) => ({ instanceId: String(r.instance_id), version: Number(r.version) }));
   }
