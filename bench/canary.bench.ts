@@ -10,12 +10,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { mintToken } from '../src/auth/tokens.js';
-import { Environment, Role } from '../src/domain/enums.js';
 import { type ServiceProcess, spawnService } from '../test/support/process.js';
-import { activateVersion1, PUBLISH, REGISTER, type Registered, statusReached } from './fanout-setup.js';
+import { PUBLISH, registerFleet, seedProfile, statusReached } from './fanout-setup.js';
 import {
-  adminSql, cleanups, cleanUpAll, cleanUpOnSignals, type Creds, forkWorker, type FromWorker, gql, mapLimit, now, percentile, round,
+  adminSql, cleanups, cleanUpAll, cleanUpOnSignals, forkWorker, type FromWorker, gql, mapLimit, now, percentile, round,
   sampleConfig, type ToWorker, withTimeout,
 } from './fanout-support.js';
 
@@ -75,18 +73,11 @@ async function main(): Promise<void> {
   });
   cleanups.push(() => withTimeout('server exit', 20_000, server.kill('SIGTERM')).catch(() => server.kill('SIGKILL')));
   const [, url] = await server.waitFor(/"url":"([^"]+)"/, 60_000);
-  const adminToken = await mintToken(SECRET, { sub: 'canary-bench', role: Role.ADMIN, expiresInSeconds: 3600 });
   const service = `canary-${process.pid}`;
   const profile = `canary-${N}`;
-  const registrar = await mintToken(SECRET, { sub: 'canary-registrar', role: Role.INSTANCE, service, environment: Environment.STAGING, expiresInSeconds: 3600 });
-  const register = async (host: string): Promise<Creds> => {
-    const r = await gql<Registered>(url!, registrar, REGISTER, { s: service, e: Environment.STAGING, h: host });
-    return { id: r.registerInstance.instance.id, token: r.registerInstance.token };
-  };
-  await gql(url!, adminToken, 'mutation($n: String!, $s: String!) { createProfile(input: { name: $n, service: $s, environment: STAGING }) { id } }', { n: profile, s: service });
-  await gql(url!, adminToken, PUBLISH, { p: profile, d: sampleConfig(1) });
-  await activateVersion1(url!, adminToken, profile, register);
-  const instances = await mapLimit(Array.from({ length: N }, (_, i) => i), 50, (i) => register(`canary-${i}`));
+  const seeded = await seedProfile(url!, SECRET, { name: 'canary', service, profile, config: sampleConfig(1) });
+  const { adminToken } = seeded;
+  const instances = await registerFleet(seeded, N, 'canary');
   cleanups.push(() => mapLimit(instances, 50, (c) => gql(url!, c.token, 'mutation($id: ID!) { deregisterInstance(id: $id) }', { id: c.id }).catch(() => undefined)));
 
   const worker = forkWorker<ToWorker, FromWorker>('fanout-clients.ts', TIMEOUT_MS);

@@ -6,7 +6,9 @@
 import { createClient } from 'graphql-ws';
 import pg from 'pg';
 import WebSocket from 'ws';
-import { type Creds, gql, now, withTimeout } from './fanout-support.js';
+import { mintToken } from '../src/auth/tokens.js';
+import { Environment, Role } from '../src/domain/enums.js';
+import { type Creds, gql, mapLimit, now, withTimeout } from './fanout-support.js';
 
 /** Resolves with the time the deployment's events reached `status` (over a deploymentEvents subscription); rejects on another final status. */
 export function statusReached(url: string, token: string, id: string, status: string, timeoutMs: number): Promise<number> {
@@ -40,6 +42,36 @@ export const START = `mutation($p: String!, $v: Int!, $c: Int!) { startDeploymen
 export const PUBLISH = 'mutation($p: String!, $d: JSON!) { publishVersion(profileName: $p, input: { data: $d }) { version } }';
 export const REGISTER = 'mutation($s: String!, $e: Environment!, $h: String!) { registerInstance(input: { service: $s, environment: $e, host: $h }) { instance { id } token } }';
 export type Registered = { registerInstance: { instance: { id: string }; token: string } };
+
+/** A bench's start on its server: an ADMIN token, and a way to register instances of `service`. */
+export interface SeededProfile {
+  adminToken: string;
+  register(host: string): Promise<Creds>;
+}
+
+/**
+ * What every push bench sets up first: `profile` of `service` (STAGING) with
+ * `config` published and active as version 1 (activateVersion1), tokens
+ * signed with `secret` under the bench's `name`.
+ */
+export async function seedProfile(url: string, secret: string, o: { name: string; service: string; profile: string; config: Record<string, unknown> }): Promise<SeededProfile> {
+  const environment = Environment.STAGING;
+  const adminToken = await mintToken(secret, { sub: `${o.name}-bench`, role: Role.ADMIN, expiresInSeconds: 3600 });
+  const registrar = await mintToken(secret, { sub: `${o.name}-registrar`, role: Role.INSTANCE, service: o.service, environment, expiresInSeconds: 3600 });
+  const register = async (host: string): Promise<Creds> => {
+    const r = await gql<Registered>(url, registrar, REGISTER, { s: o.service, e: environment, h: host });
+    return { id: r.registerInstance.instance.id, token: r.registerInstance.token };
+  };
+  await gql(url, adminToken, 'mutation($n: String!, $s: String!) { createProfile(input: { name: $n, service: $s, environment: STAGING }) { id } }', { n: o.profile, s: o.service });
+  await gql(url, adminToken, PUBLISH, { p: o.profile, d: o.config });
+  await activateVersion1(url, adminToken, o.profile, register);
+  return { adminToken, register };
+}
+
+/** Registers `n` instances (hosts `<prefix>-<i>`), 50 at a time. */
+export function registerFleet(seeded: SeededProfile, n: number, prefix: string): Promise<Creds[]> {
+  return mapLimit(Array.from({ length: n }, (_, i) => i), 50, (i) => seeded.register(`${prefix}-${i}`));
+}
 
 /**
  * Version 1 becomes active through a first DIRECT deployment to one seed

@@ -33,15 +33,13 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { mintToken } from '../src/auth/tokens.js';
-import { Environment, Role } from '../src/domain/enums.js';
 import { type ServiceProcess, spawnService } from '../test/support/process.js';
 import { measureEtcd, measureFloor } from './fanout-peers.js';
 import { REPORT_LEGEND, REPORT_TITLE, reportRow } from './fanout-report.js';
 import { CLIENT_PROCS, CONCURRENCY, connectClients, fire, log, procsFor, ROUNDS, split, TIMEOUT_MS } from './fanout-rounds.js';
-import { activateVersion1, completedAt, PUBLISH, REGISTER, type Registered, START, timeline } from './fanout-setup.js';
+import { completedAt, PUBLISH, registerFleet, seedProfile, START, timeline } from './fanout-setup.js';
 import {
-  adminSql, cleanups, cleanUpAll, cleanUpOnSignals, type Creds, FD_RESERVE, gql, heapAfterGcMiB, type LoopDelay, loopDelay, mapLimit, now, openFileLimit,
+  adminSql, cleanups, cleanUpAll, cleanUpOnSignals, FD_RESERVE, gql, heapAfterGcMiB, type LoopDelay, loopDelay, mapLimit, now, openFileLimit,
   round, rssMiB, serverSends, sizedConfig, VALUE_BYTES, waitForFile, withTimeout,
 } from './fanout-support.js';
 
@@ -55,7 +53,6 @@ const CLIENT: 'raw' | 'library' = process.env.BENCH_FANOUT_CLIENT === 'library' 
 const PROFILE_DIR = process.env.BENCH_FANOUT_CPU_PROFILE_DIR ? path.resolve(process.env.BENCH_FANOUT_CPU_PROFILE_DIR) : undefined;
 const SECRET = randomBytes(32).toString('hex');
 const DATABASE = `hotswap_fanout_${process.pid}`;
-const ENV = Environment.STAGING;
 
 /** One timed deployment to the subscribed fleet. */
 interface Round {
@@ -100,20 +97,13 @@ async function measureHotSwap(n: number, ack: 'ws' | 'http') {
   try {
     const [, url] = await server.waitFor(/"url":"([^"]+)"/, 60_000);
     const pid = server.child.pid!;
-    const adminToken = await mintToken(SECRET, { sub: 'fanout-bench', role: Role.ADMIN, expiresInSeconds: 3600 });
     const service = `fanout-${process.pid}-${n}`;
     const profile = `fanout-${n}`;
-    const registrar = await mintToken(SECRET, { sub: 'fanout-registrar', role: Role.INSTANCE, service, environment: ENV, expiresInSeconds: 3600 });
-    const register = async (host: string): Promise<Creds> => {
-      const r = await gql<Registered>(url!, registrar, REGISTER, { s: service, e: ENV, h: host });
-      return { id: r.registerInstance.instance.id, token: r.registerInstance.token };
-    };
-    await gql(url!, adminToken, 'mutation($n: String!, $s: String!) { createProfile(input: { name: $n, service: $s, environment: STAGING }) { id } }', { n: profile, s: service });
-    await gql(url!, adminToken, PUBLISH, { p: profile, d: sizedConfig(1) });
-    await activateVersion1(url!, adminToken, profile, register);
+    const seeded = await seedProfile(url!, SECRET, { name: 'fanout', service, profile, config: sizedConfig(1) });
+    const { adminToken } = seeded;
 
     const t = now();
-    const instances = await mapLimit(Array.from({ length: n }, (_, i) => i), 50, (i) => register(`bench-${i}`));
+    const instances = await registerFleet(seeded, n, 'bench');
     const registerS = (now() - t) / 1000;
     log(`N=${n}: registered ${n} instances in ${round(registerS, 1)} s`);
     // Leave no instance behind in the shared Redis registry.

@@ -16,12 +16,10 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { Redis } from 'ioredis';
-import { mintToken } from '../src/auth/tokens.js';
-import { Environment, Role } from '../src/domain/enums.js';
 import { type ServiceProcess, spawnService } from '../test/support/process.js';
 import { CONCURRENCY, procsFor, split } from './fanout-rounds.js';
-import { activateVersion1, PUBLISH, REGISTER, type Registered } from './fanout-setup.js';
-import { adminSql, cleanUpAll, cleanUpOnSignals, cleanups, type Creds, forkWorker, gql, mapLimit, percentile, round, sizedConfig, waitForFile, withTimeout } from './fanout-support.js';
+import { registerFleet, seedProfile } from './fanout-setup.js';
+import { adminSql, cleanUpAll, cleanUpOnSignals, cleanups, forkWorker, percentile, round, sizedConfig, waitForFile, withTimeout } from './fanout-support.js';
 import type { FromStorm, ToStorm } from './storm-clients.js';
 
 const SIZES = (process.env.BENCH_STORM_SIZES ?? '1000,10000').split(',').map((s) => Number(s.trim()));
@@ -66,16 +64,8 @@ async function storm(n: number): Promise<Record<string, number | string>> {
   const [, url] = await first.waitFor(/"url":"([^"]+)"/, 60_000);
   const port = Number(new URL(url!).port);
   const service = `storm-${n}`;
-  const admin = await mintToken(SECRET, { sub: 'storm-bench', role: Role.ADMIN, expiresInSeconds: 3600 });
-  const registrar = await mintToken(SECRET, { sub: 'storm-registrar', role: Role.INSTANCE, service, environment: Environment.STAGING, expiresInSeconds: 3600 });
-  const register = async (host: string): Promise<Creds> => {
-    const r = await gql<Registered>(url!, registrar, REGISTER, { s: service, e: Environment.STAGING, h: host });
-    return { id: r.registerInstance.instance.id, token: r.registerInstance.token };
-  };
-  await gql(url!, admin, 'mutation($n: String!, $s: String!) { createProfile(input: { name: $n, service: $s, environment: STAGING }) { id } }', { n: service, s: service });
-  await gql(url!, admin, PUBLISH, { p: service, d: sizedConfig(1) });
-  await activateVersion1(url!, admin, service, register);
-  const instances = await mapLimit(Array.from({ length: n }, (_, i) => i), 50, (i) => register(`storm-${i}`));
+  const seeded = await seedProfile(url!, SECRET, { name: 'storm', service, profile: service, config: sizedConfig(1) });
+  const instances = await registerFleet(seeded, n, 'storm');
 
   const parts = split(instances, procsFor(n));
   const workers = parts.map(() => forkWorker<ToStorm, FromStorm>('storm-clients.ts', SETTLE_TIMEOUT_MS));
