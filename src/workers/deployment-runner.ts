@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { isFinished } from '../domain/lifecycle/status.js';
 import { LeaseLostError, type Orchestrator, type StepResult } from '../orchestrator/orchestrator.js';
 import type { Adopter } from '../orchestrator/launcher.js';
 import type { PubSub } from '../pubsub/pubsub.js';
@@ -155,11 +156,12 @@ export class DeploymentRunner implements Adopter {
       renewal = setTimeout(() => {
         this.db
           .transaction((r) => r.deployments.renewLease(id, owner, leaseMs))
-          .then((held) => {
-            if (!held) {
-              this.logger.warn({ deploymentId: id }, 'lost the lease on a deployment; another replica runs it now');
-              controller.abort();
-            }
+          .then(async (held) => {
+            if (held) return;
+            controller.abort();
+            // A deployment that finished meanwhile released its lease: nothing was lost.
+            const d = await this.db.read((r) => r.deployments.get(id));
+            if (d && !isFinished(d.status)) this.logger.warn({ deploymentId: id }, 'lost the lease on a deployment; another replica runs it now');
           })
           .catch((error: unknown) => this.logger.warn({ error: describeForLog(error), deploymentId: id }, 'lease renewal failed'))
           .finally(() => {
